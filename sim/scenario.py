@@ -1,0 +1,240 @@
+"""Scenario files: a small difference from the baseline, read from TOML and checked strictly.
+
+A scenario file has three tables, all optional::
+
+    [scenario]
+    name = "no-support-after-2015"
+    description = "National support ends with the 2015-16 programme."
+    extends = "baseline.toml"          # another scenario file, relative to this one
+
+    [run]
+    end_year = 2020                    # last financial year simulated (start year; 2020 is 2020-21)
+    replications = 20
+    seed = 20140904                    # base seed; replication r runs with seed + r
+
+    [parameters]
+    "support.end_year" = 2015          # dotted keys, or nested tables [parameters.support]
+
+Every problem in a file (unknown keys, wrong types, out-of-range values, missing files) is collected and
+reported together in one :class:`ScenarioError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim import params
+
+START_YEAR = 2014
+"""The starting state is England on 1 April 2014; the first simulated year is 2014-15."""
+MAX_END_YEAR = 2040
+
+RUN_KEYS = {
+    "end_year": (int, START_YEAR + 1, MAX_END_YEAR, "last financial year simulated (start year)"),
+    "replications": (int, 1, 100_000, "number of replications"),
+    "seed": (int, 0, 2**63 - 1, "base seed; replication r uses seed + r"),
+}
+RUN_DEFAULTS = {"end_year": 2020, "replications": 10, "seed": 20140904}
+SCENARIO_KEYS = {"name", "description", "extends"}
+TOP_KEYS = {"scenario", "run", "parameters"}
+
+
+class ScenarioError(ValueError):
+    """A scenario or sweep file is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: every parameter's value, and the run settings.
+
+    Attributes:
+        name: short name.
+        description: one or two sentences.
+        path: the file read (None for a scenario built in code).
+        params: value of every registered parameter, by dotted key.
+        changes: the parameters this scenario (and what it extends) sets, by dotted key.
+        end_year: last financial year simulated.
+        replications: number of replications.
+        seed: base seed.
+    """
+
+    name: str
+    description: str = ""
+    path: Path | None = None
+    params: dict[str, Any] = field(default_factory=params.defaults)
+    changes: dict[str, Any] = field(default_factory=dict)
+    end_year: int = RUN_DEFAULTS["end_year"]
+    replications: int = RUN_DEFAULTS["replications"]
+    seed: int = RUN_DEFAULTS["seed"]
+
+    def seeds(self) -> list[int]:
+        """The explicit seed of each replication."""
+        return [self.seed + r for r in range(self.replications)]
+
+    def with_changes(self, changes: dict[str, Any], **run: Any) -> Scenario:
+        """Return a copy with more parameter changes and/or run settings, checked like a file."""
+        problems = check_parameters(changes, "<changes>")
+        for key, value in run.items():
+            problems += _check_run_value(key, value, "<changes>")
+        if problems:
+            raise ScenarioError(problems)
+        coerced = {k: params.coerce(k, v) for k, v in changes.items()}
+        return Scenario(
+            name=self.name,
+            description=self.description,
+            path=self.path,
+            params={**self.params, **coerced},
+            changes={**self.changes, **coerced},
+            end_year=run.get("end_year", self.end_year),
+            replications=run.get("replications", self.replications),
+            seed=run.get("seed", self.seed),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (for manifests)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "path": None if self.path is None else str(self.path),
+            "run": {
+                "end_year": self.end_year,
+                "replications": self.replications,
+                "seed": self.seed,
+            },
+            "changes": self.changes,
+            "params": self.params,
+        }
+
+
+def _suggest(key: str, allowed: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _flatten_parameters(table: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(_flatten_parameters(value, key + "."))
+        else:
+            out[key] = value
+    return out
+
+
+def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
+    """Problems with a set of parameter changes (unknown keys, wrong types, out of range)."""
+    reg = params.registry()
+    problems = []
+    for key, value in changes.items():
+        if key not in reg:
+            problems.append(
+                f"{where}: parameters.{key}: unknown parameter{_suggest(key, reg)}; "
+                "see `python -m sim params` for the allowed keys"
+            )
+            continue
+        message = reg[key].check(value)
+        if message:
+            problems.append(f"{where}: parameters.{key}: {message}")
+    return problems
+
+
+def _check_run_value(key: str, value: Any, where: str) -> list[str]:
+    if key not in RUN_KEYS:
+        return [f"{where}: run.{key}: unknown key{_suggest(key, RUN_KEYS)}; allowed: {sorted(RUN_KEYS)}"]
+    kind, lo, hi, _ = RUN_KEYS[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        return [f"{where}: run.{key}: expected {kind.__name__}, got {type(value).__name__} {value!r}"]
+    if not lo <= value <= hi:
+        return [f"{where}: run.{key}: {value!r} is outside [{lo}, {hi}]"]
+    return []
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict | None:
+    if not path.is_file():
+        problems.append(f"{path}: file not found")
+        return None
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{path}: not valid TOML: {exc}")
+        return None
+
+
+def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict[str, Any]:
+    """Read one file and what it extends: returns merged {'meta', 'run', 'changes'}."""
+    path = path.resolve()
+    merged: dict[str, Any] = {"meta": {}, "run": {}, "changes": {}}
+    if path in seen:
+        problems.append(f"{path}: scenario.extends makes a cycle: {' -> '.join(map(str, seen))}")
+        return merged
+    data = _read_toml(path, problems)
+    if data is None:
+        return merged
+    for key in sorted(set(data) - TOP_KEYS):
+        problems.append(f"{path}: {key}: unknown table{_suggest(key, TOP_KEYS)}; allowed: {sorted(TOP_KEYS)}")
+    meta = data.get("scenario", {})
+    run = data.get("run", {})
+    raw_params = data.get("parameters", {})
+    for name, table in (("scenario", meta), ("run", run), ("parameters", raw_params)):
+        if not isinstance(table, dict):
+            problems.append(f"{path}: {name}: must be a table")
+    if not all(isinstance(t, dict) for t in (meta, run, raw_params)):
+        return merged
+    for key in sorted(set(meta) - SCENARIO_KEYS):
+        problems.append(f"{path}: scenario.{key}: unknown key{_suggest(key, SCENARIO_KEYS)}")
+    for key in ("name", "description", "extends"):
+        if key in meta and not isinstance(meta[key], str):
+            problems.append(f"{path}: scenario.{key}: expected str, got {type(meta[key]).__name__}")
+    if isinstance(meta.get("extends"), str):
+        merged = _load_layer(path.parent / meta["extends"], problems, (*seen, path))
+    for key, value in run.items():
+        problems.extend(_check_run_value(key, value, str(path)))
+    changes = _flatten_parameters(raw_params)
+    problems.extend(check_parameters(changes, str(path)))
+    if changes.get("funding.path_file"):
+        target = (path.parent / changes["funding.path_file"]).resolve()
+        if not target.is_file():
+            problems.append(f"{path}: parameters.funding.path_file: file not found: {target}")
+        changes["funding.path_file"] = str(target)
+    merged["meta"].update({k: v for k, v in meta.items() if k != "extends"})
+    merged["run"].update(run)
+    merged["changes"].update(changes)
+    return merged
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve and check a scenario file.
+
+    Raises:
+        ScenarioError: listing every problem found, each naming the file and the key.
+    """
+    path = Path(path)
+    problems: list[str] = []
+    merged = _load_layer(path, problems, ())
+    resolved = {**params.defaults(), **merged["changes"]}
+    if resolved["funding.path"] == "file" and not resolved["funding.path_file"]:
+        problems.append(f"{path}: parameters.funding.path_file: required when funding.path = 'file'")
+    if problems:
+        raise ScenarioError(problems)
+    changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}
+    run = {**RUN_DEFAULTS, **merged["run"]}
+    return Scenario(
+        name=merged["meta"].get("name", path.stem),
+        description=merged["meta"].get("description", ""),
+        path=path.resolve(),
+        params={**params.defaults(), **changes},
+        changes=changes,
+        end_year=run["end_year"],
+        replications=run["replications"],
+        seed=run["seed"],
+    )

@@ -1,0 +1,234 @@
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim import maps  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+UPPER_TYPES = {"CTY", "UA", "MD", "LBO", "CC"}
+DISTRICT_TYPES = {"NMD", "UA", "MD", "LBO", "CC"}
+
+
+@pytest.fixture(scope="module")
+def council_table() -> pd.DataFrame:
+    project_copy = ROOT / "sim" / "data" / "councils_2014.csv"
+    path = project_copy if project_copy.exists() else Path("/work/shared/data/councils_2014.csv")
+    if not path.exists():
+        pytest.skip("no councils_2014.csv available")
+    return pd.read_csv(path, dtype=str)
+
+
+def _codes_of_types(table: pd.DataFrame, types: set[str]) -> set[str]:
+    return set(table.loc[table["local-authority-type"].isin(types), "gss-code"])
+
+
+# --- hex maps ---------------------------------------------------------------------------------
+
+
+def test_upper_map_has_the_152_upper_tier_councils_of_2014():
+    upper = maps.load_hexmap("upper")
+    assert list(upper.columns) == ["ons_code", "name", "q", "r", "x", "y"]
+    assert len(upper) == 152
+    assert upper["ons_code"].is_unique
+    codes = set(upper["ons_code"])
+    for code in ["E10000009", "E06000028", "E06000029", "E09000001"]:
+        assert code in codes
+    assert maps.map_coverage("upper") == codes
+
+
+def test_district_map_has_326_english_codes():
+    district = maps.load_hexmap("district")
+    assert len(district) == 326
+    assert district["ons_code"].is_unique
+    assert district["ons_code"].str.startswith("E").all()
+    assert maps.map_coverage("district") == set(district["ons_code"])
+
+
+@pytest.mark.parametrize("tier", ["upper", "district"])
+def test_no_two_hexes_share_a_cell(tier):
+    hexes = maps.load_hexmap(tier)
+    assert not hexes.duplicated(["q", "r"]).any()
+
+
+def test_upper_map_codes_equal_upper_tier_councils(council_table):
+    expected = _codes_of_types(council_table, UPPER_TYPES)
+    got = maps.map_coverage("upper")
+    assert got == expected, (sorted(got - expected), sorted(expected - got))
+
+
+def test_district_map_codes_equal_lower_and_single_tier_councils(council_table):
+    expected = _codes_of_types(council_table, DISTRICT_TYPES)
+    got = maps.map_coverage("district")
+    assert got == expected, (sorted(got - expected), sorted(expected - got))
+
+
+@pytest.mark.parametrize("tier", ["upper", "district"])
+def test_hex_centres_tile_one_unit_apart_in_odd_r_layout(tier):
+    hexes = maps.load_hexmap(tier)
+    odd = hexes["r"] % 2 == 1
+    assert np.allclose(hexes.loc[odd, "x"], hexes.loc[odd, "q"] + 0.5)
+    assert np.allclose(hexes.loc[~odd, "x"], hexes.loc[~odd, "q"])
+    xy = hexes[["x", "y"]].to_numpy()
+    dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+    np.fill_diagonal(dist, np.inf)
+    # neighbouring hexes sit exactly one unit apart; nothing overlaps
+    assert dist.min() == pytest.approx(1.0)
+
+
+def test_north_is_up_and_east_is_right():
+    for tier in ["upper", "district"]:
+        hexes = maps.load_hexmap(tier).set_index("ons_code")
+        northumberland, cornwall = hexes.loc["E06000057"], hexes.loc["E06000052"]
+        assert northumberland["y"] > cornwall["y"] + 10
+        assert northumberland["x"] > cornwall["x"]
+    upper = maps.load_hexmap("upper").set_index("ons_code")
+    # Norfolk lies east of Cornwall
+    assert upper.loc["E10000020", "x"] > upper.loc["E06000052", "x"] + 10
+
+
+def test_unknown_tier_raises():
+    with pytest.raises(ValueError, match="tier"):
+        maps.load_hexmap("county")
+
+
+def test_mode_colours_cover_all_modes_and_are_distinct():
+    modes = {"in_house", "rebooted", "latc", "mutual", "joint_mutual", "legacy_trust"}
+    assert modes < set(maps.MODE_COLOURS)
+    assert maps.NO_DATA in maps.MODE_COLOURS
+    rgba = [to_rgba(c) for c in maps.MODE_COLOURS.values()]
+    assert len(set(rgba)) == len(rgba)
+
+
+# --- plotting ---------------------------------------------------------------------------------
+
+
+def _synthetic() -> pd.DataFrame:
+    rows = [
+        ("E10000009", "libraries", 2016, 0, "mutual"),  # Dorset CC
+        ("E06000029", "libraries", 2016, 0, "joint_mutual"),  # Poole
+        ("E09000001", "libraries", 2016, 0, "legacy_trust"),  # City of London
+        ("E08000025", "libraries", 2016, 0, "in_house"),  # Birmingham
+        ("E06000052", "libraries", 2016, 0, "latc"),  # Cornwall
+        ("E10000009", "libraries", 2016, 1, "in_house"),
+        ("E10000009", "libraries", 2015, 0, "in_house"),
+        ("E07000223", "leisure", 2016, 0, "rebooted"),  # Adur
+        ("E06000028", "leisure", 2016, 0, "mutual"),  # Bournemouth
+    ]
+    return pd.DataFrame(rows, columns=["ons_code", "service", "year", "replication", "mode"])
+
+
+def _facecolours_by_code(ax, tier):
+    collections = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(collections) == 1
+    faces = collections[0].get_facecolors()
+    codes = maps.load_hexmap(tier)["ons_code"]
+    assert len(faces) == len(codes)
+    return dict(zip(codes, map(tuple, faces), strict=True))
+
+
+def test_plot_mode_map_colours_each_hex_by_mode():
+    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016)
+    faces = _facecolours_by_code(ax, "upper")
+    expected = {
+        "E10000009": "mutual",
+        "E06000029": "joint_mutual",
+        "E09000001": "legacy_trust",
+        "E08000025": "in_house",
+        "E06000052": "latc",
+        "E06000028": maps.NO_DATA,  # Bournemouth has no libraries row
+        "E10000020": maps.NO_DATA,
+    }
+    for code, mode in expected.items():
+        assert faces[code] == pytest.approx(to_rgba(maps.MODE_COLOURS[mode])), code
+    grey = to_rgba(maps.MODE_COLOURS[maps.NO_DATA])
+    n_grey = sum(f == pytest.approx(grey) for f in faces.values())
+    assert n_grey == 152 - 5
+    assert ax.get_title() == "Libraries delivery mode, 2016-17"
+    assert ax.get_xticks().size == 0 and ax.get_yticks().size == 0
+    assert ax.get_aspect() == 1.0
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "mutual (1)" in labels
+    assert "joint mutual (1)" in labels
+    assert "rebooted in-house (0)" in labels
+    assert "no service/no data (147)" in labels
+
+
+def test_plot_mode_map_picks_replication_and_district_tier_and_given_axes():
+    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016, replication=1)
+    assert _facecolours_by_code(ax, "upper")["E10000009"] == pytest.approx(
+        to_rgba(maps.MODE_COLOURS["in_house"])
+    )
+    fig = Figure()
+    given = fig.add_subplot()
+    ax = maps.plot_mode_map(_synthetic(), "leisure", 2016, ax=given, title="Leisure")
+    assert ax is given
+    assert ax.get_title() == "Leisure"
+    faces = _facecolours_by_code(ax, "district")
+    assert faces["E07000223"] == pytest.approx(to_rgba(maps.MODE_COLOURS["rebooted"]))
+    assert faces["E06000028"] == pytest.approx(to_rgba(maps.MODE_COLOURS["mutual"]))
+    assert "E10000009" not in faces  # counties are not districts
+
+
+def test_default_title_for_adult_social_care_and_year_2099():
+    df = _synthetic().query("year == 2016 and service == 'libraries'")
+    df = df.assign(service="adult_social_care", year=2099)
+    ax = maps.plot_mode_map(df, "adult_social_care", 2099)
+    assert ax.get_title() == "Adult social care delivery mode, 2099-00"
+
+
+def test_councils_off_the_map_are_warned_about():
+    df = _synthetic().query("year == 2016").assign(service="libraries")  # Adur is a district
+    with pytest.warns(UserWarning, match="E07000223"):
+        maps.plot_mode_map(df, "libraries", 2016)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"service": "parks", "year": 2016}, "valid services"),
+        ({"service": "adult_social_care", "year": 2016}, "services present"),
+        ({"service": "libraries", "year": 2030}, r"years present: \[2015, 2016\]"),
+        ({"service": "libraries", "year": 2016, "replication": 7}, r"present: \[0, 1\]"),
+    ],
+)
+def test_plot_mode_map_rejects_values_not_in_data(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        maps.plot_mode_map(_synthetic(), **kwargs)
+
+
+def test_plot_mode_map_rejects_unknown_mode_and_duplicate_rows():
+    df = _synthetic()
+    with pytest.raises(ValueError, match="unknown modes"):
+        maps.plot_mode_map(df.assign(mode="outsourced"), "libraries", 2016)
+    with pytest.raises(ValueError, match="several rows"):
+        maps.plot_mode_map(pd.concat([df, df.iloc[:1]]), "libraries", 2016)
+
+
+def test_plot_mode_map_file_writes_png_from_csv_and_parquet(tmp_path):
+    df = _synthetic()
+    csv_dir, pq_dir = tmp_path / "csv", tmp_path / "pq"
+    csv_dir.mkdir()
+    pq_dir.mkdir()
+    df.to_csv(csv_dir / "councils.csv", index=False)
+    df.to_parquet(pq_dir / "councils.parquet")
+    for results_dir in (csv_dir, pq_dir):
+        png = tmp_path / results_dir.name / "m.png"
+        out = maps.plot_mode_map_file(results_dir, "libraries", 2016, png)
+        assert out == png
+        assert out.exists() and out.stat().st_size > 10_000
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_mode_map_file_on_empty_dir_raises(tmp_path):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path))):
+        maps.plot_mode_map_file(tmp_path, "libraries", 2016, tmp_path / "m.png")
