@@ -1,0 +1,166 @@
+"""Writing a run's self-describing results folder, all or nothing.
+
+Files are written into a hidden staging folder beside the destination and moved into place only when
+every file is complete, so an error or an interrupt never leaves a half-written results folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "matplotlib", "pyarrow", "scipy", "SALib", "dask", "distributed")
+
+
+def git_commit() -> dict[str, Any]:
+    """The git commit of the package's source tree, and whether it has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sim", "pyproject.toml"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        return {"commit": commit, "dirty": bool(dirty)}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of Python and the packages results depend on."""
+    out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def provenance() -> dict[str, Any]:
+    """Commit, versions, command line and time, for a manifest."""
+    return {
+        "git": git_commit(),
+        "versions": versions(),
+        "command": sys.argv,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer | np.floating | np.bool_):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON with numpy scalars converted."""
+    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def default_out_dir(name: str, root: str | Path = "results") -> Path:
+    """A new folder name under ``root``: ``<name>-<UTC timestamp>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{name}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        out, k = Path(f"{base}-{k}"), k + 1
+    return out
+
+
+def check_out_dir(out: Path, force: bool) -> str | None:
+    """A message if ``out`` exists and is not empty (and ``force`` is off), else None."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        return f"{out}: output folder exists and is not empty (use --force to replace it)"
+    return None
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """Yield a staging folder; on success it replaces ``out``; on any error it is removed."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    stage.rename(out)
+
+
+def write_run(results, out: Path, observed=None) -> dict[str, Path]:
+    """Write a scenario's results folder (see docs/outputs.md) and return the files written.
+
+    Args:
+        results: a :class:`sim.run.ScenarioResults`.
+        out: the destination folder (replaced atomically).
+        observed: optional observed series (a DataFrame from :func:`sim.observed.load_observed`).
+    """
+    from sim import plots
+    from sim.model import SERVICES
+    from sim.rules import MODES
+    from sim.run import summarise
+
+    sc = results.scenario
+    with staged_dir(out) as stage:
+        files = {
+            "national": stage / "national.csv",
+            "councils": stage / "councils.parquet",
+            "decisions": stage / "decisions.csv",
+            "summary": stage / "summary.csv",
+            "workforce_plot": stage / "workforce.png",
+            "modes_plot": stage / "modes.png",
+            "manifest": stage / "manifest.json",
+        }
+        results.national.to_csv(files["national"], index=False)
+        if results.councils is not None:
+            results.councils.to_parquet(files["councils"], index=False)
+            results.decisions.to_csv(files["decisions"], index=False)
+        else:
+            del files["councils"], files["decisions"]
+        table = summarise(results.national)
+        table.columns = [f"{a}_{b}" for a, b in table.columns]
+        table.to_csv(files["summary"])
+        target = sc.params["report.target_staff"]
+        fig = plots.workforce_figure(results.national, target, title=f"Scenario: {sc.name}")
+        if observed is not None:
+            from sim.observed import add_observed_to_workforce, fit_table
+
+            add_observed_to_workforce(fig, observed)
+            files["fit"] = stage / "observed_fit.csv"
+            fit_table(results.national, observed).to_csv(files["fit"], index=False)
+        plots.save(fig, files["workforce_plot"])
+        plots.save(plots.modes_figure(results.national, SERVICES, MODES), files["modes_plot"])
+        manifest = {
+            "scenario": sc.to_dict(),
+            "seeds": results.seeds,
+            "replications": len(results.seeds),
+            "warnings": results.warnings,
+            "files": sorted(p.name for p in files.values()),
+            **provenance(),
+        }
+        write_json(files["manifest"], manifest)
+    return {k: out / v.name for k, v in files.items()}

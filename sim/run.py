@@ -1,0 +1,101 @@
+"""Running a scenario: replications with explicit seeds, gathered into tidy tables.
+
+Notebook use::
+
+    from sim import load_scenario, run_scenario
+    res = run_scenario(load_scenario("scenarios/baseline.toml"))
+    res.national.groupby("year").mutual_staff.median()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.model import DivestmentModel
+from sim.scenario import Scenario
+
+
+@dataclass
+class ScenarioResults:
+    """Results of all replications of one scenario.
+
+    Attributes:
+        scenario: the resolved scenario.
+        seeds: the seed of each replication, in order.
+        national: one row per year and replication (columns in docs/outputs.md).
+        councils: one row per council, service, year and replication (None if not recorded).
+        decisions: the decision log, one row per appraisal or transition (None if not recorded).
+        warnings: messages from the model (for example an inconsistent starting state).
+    """
+
+    scenario: Scenario
+    seeds: list[int]
+    national: pd.DataFrame
+    councils: pd.DataFrame | None
+    decisions: pd.DataFrame | None
+    warnings: list[str]
+
+
+def run_replication(
+    scenario: Scenario, seed: int, replication: int = 0, record_councils: bool = True
+) -> DivestmentModel:
+    """Run one replication to the scenario's end year and return the finished model."""
+    return DivestmentModel(scenario, seed=seed, record_councils=record_councils).run()
+
+
+def _tag(df: pd.DataFrame, replication: int, seed: int) -> pd.DataFrame:
+    df.insert(1, "replication", replication)
+    df.insert(2, "seed", seed)
+    return df
+
+
+def run_scenario(
+    scenario: Scenario,
+    record_councils: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScenarioResults:
+    """Run every replication of ``scenario`` (seeds ``scenario.seeds()``) in this process.
+
+    Args:
+        scenario: the resolved scenario.
+        record_councils: also gather the council table and the decision log.
+        progress: called with (replications done, replications in all) after each one.
+    """
+    seeds = scenario.seeds()
+    national, councils, decisions, warnings = [], [], [], []
+    for r, seed in enumerate(seeds):
+        model = run_replication(scenario, seed, r, record_councils)
+        national.append(_tag(model.national(), r, seed))
+        if record_councils:
+            councils.append(_tag(model.councils_frame(), r, seed))
+            decisions.append(_tag(model.decisions_frame(), r, seed))
+        warnings += [f"replication {r}: {w}" for w in model.warnings]
+        if progress:
+            progress(r + 1, len(seeds))
+    return ScenarioResults(
+        scenario=scenario,
+        seeds=seeds,
+        national=pd.concat(national, ignore_index=True),
+        councils=pd.concat(councils, ignore_index=True) if record_councils else None,
+        decisions=pd.concat(decisions, ignore_index=True) if record_councils else None,
+        warnings=warnings,
+    )
+
+
+def summarise(national: pd.DataFrame, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Median and 90% range across replications, by year, of the headline columns."""
+    columns = columns or (
+        "n_mutuals",
+        "mutual_staff",
+        "mutual_spend_gbp_m",
+        "n_mutuals_lg",
+        "mutual_staff_lg",
+        "mutual_spend_lg_gbp_m",
+        "share_of_target",
+    )
+    g = national.groupby("year")[list(columns)]
+    out = pd.concat({"median": g.median(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}, axis=1)
+    return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
