@@ -111,7 +111,8 @@ class Slots:
 
 @lru_cache(maxsize=32)
 def build_slots(
-    library_share: float,
+    library_share_county: float,
+    library_share_single_tier: float,
     leisure_share: float,
     asc_staff: float,
     asc_divestible: float,
@@ -150,7 +151,8 @@ def build_slots(
     staff[is_asc] = asc_staff * asc_divestible * asc_spend[council[is_asc]] / asc_total
     cost[is_asc] = asc_cost_k / 1000.0
     spend[is_asc] = staff[is_asc] * cost[is_asc]
-    spend[is_lib] = library_share * cultural[council[is_lib]]
+    library_share = np.where(types == "CTY", library_share_county, library_share_single_tier)
+    spend[is_lib] = library_share[council[is_lib]] * cultural[council[is_lib]]
     cost[is_lib] = library_cost_k / 1000.0
     spend[is_lei] = leisure_share * cultural[council[is_lei]]
     cost[is_lei] = leisure_cost_k / 1000.0
@@ -165,7 +167,8 @@ def build_slots(
 def slots_for(p: dict) -> Slots:
     """Service slots for a parameter set."""
     return build_slots(
-        p["services.library_share_of_cultural"],
+        p["services.library_share_of_cultural_county"],
+        p["services.library_share_of_cultural_single_tier"],
         p["services.leisure_share_of_cultural"],
         float(p["services.asc_staff_2014"]),
         p["services.asc_divestible_share"],

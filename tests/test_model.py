@@ -1,0 +1,228 @@
+"""The model on real English councils: starting state, invariants, limiting cases, direction, reproducibility."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import rules
+from sim.model import ASC, LIBRARIES, NAMED_CASES, DivestmentModel
+from sim.rules import MODES
+from sim.run import run_scenario
+
+SEEDS = range(10)
+
+
+def final(scenario, column="n_mutuals", seeds=SEEDS):
+    return np.array([DivestmentModel(scenario, seed=s, record_councils=False).run().national()[column].iloc[-1]
+                     for s in seeds])
+
+
+# ---------------------------------------------------------------- starting state, 2014
+def test_2014_row_matches_calibration(baseline_results):
+    first = baseline_results.national.query("year == 2014")
+    assert (first["n_mutuals"] == 100).all()
+    np.testing.assert_allclose(first["mutual_staff"], 35_000)
+    np.testing.assert_allclose(first["mutual_spend_gbp_m"], 1_500)
+    assert (first["n_mutuals_lg"] == 50).all(), "about half from local government (source article)"
+    assert (first["mutual_staff_lg"] > 0).all() and (first["mutual_staff_outside"] > 0).all()
+
+
+@pytest.mark.parametrize("case", NAMED_CASES, ids=[c[3] for c in NAMED_CASES])
+def test_named_cases_sit_at_their_councils(baseline_results, case):
+    code, service, mode, _ = case
+    c = baseline_results.councils
+    service_name = ("adult_social_care", "libraries", "leisure")[service]
+    rows = c[(c.year == 2014) & (c.ons_code == code) & (c.service == service_name)]
+    assert len(rows) == baseline_results.scenario.replications
+    assert (rows["mode"] == MODES[mode]).all()
+
+
+def test_leeds_aspire_is_in_the_pipeline():
+    m = DivestmentModel(seed=0)
+    j = m.slot_of("E08000035", ASC)
+    assert m.pending[j] == rules.MUTUAL and m.pending_live[j] == 2015
+
+
+def test_about_30_percent_of_leisure_starts_with_a_legacy_trust(baseline_results):
+    c = baseline_results.councils.query("year == 2014 and service == 'leisure'")
+    share = (c["mode"] == "legacy_trust").mean()
+    assert 0.24 < share < 0.36
+    assert "legacy_trust" not in set(baseline_results.councils.query("service != 'leisure'")["mode"])
+
+
+def test_random_placement_depends_on_seed():
+    a, b = DivestmentModel(seed=1), DivestmentModel(seed=2)
+    assert not np.array_equal(a.mode, b.mode)
+    for code, service, mode, _ in NAMED_CASES:
+        assert a.mode[a.slot_of(code, service)] == b.mode[b.slot_of(code, service)] == mode
+
+
+def test_councils_are_mesa_agents():
+    m = DivestmentModel(seed=0)
+    assert len(m.agents) == 353
+    suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
+    assert suffolk.modes()["libraries"] == "mutual"
+    district = next(a for a in m.agents if a.ons_code == "E07000223")  # Adur
+    assert set(district.modes()) == {"leisure"}
+
+
+# ---------------------------------------------------------------- invariants on real runs
+def test_one_mode_per_service_per_year(baseline_results):
+    c = baseline_results.councils
+    assert not c.duplicated(["replication", "year", "ons_code", "service"]).any()
+    assert c["mode"].isin(MODES).all()
+    per_year = c.groupby(["replication", "year"]).size()
+    assert (per_year == 630).all()
+
+
+def test_no_negative_counts_or_totals(baseline_results):
+    n = baseline_results.national
+    numeric = n.select_dtypes("number")
+    assert (numeric >= 0).all().all()
+    c = baseline_results.councils
+    assert (c["staff"] >= 0).all() and (c["spend_gbp_m"] >= 0).all()
+
+
+def test_only_allowed_transitions(baseline_results):
+    c = baseline_results.councils.sort_values(["replication", "ons_code", "service", "year"])
+    prev = c.groupby(["replication", "ons_code", "service"])["mode"].shift()
+    changed = c[prev.notna() & (prev != c["mode"])]
+    pairs = set(zip(prev[changed.index].map(MODES.index), changed["mode"].map(MODES.index), strict=True))
+    assert pairs, "the baseline makes some transitions"
+    assert pairs <= rules.ALLOWED_TRANSITIONS
+    d = baseline_results.decisions
+    moved = d[d.reason.isin(["live", "failure", "contract_end"])]
+    moved_pairs = set(zip(moved.from_mode.map(MODES.index), moved.to_mode.map(MODES.index), strict=True))
+    assert moved_pairs <= rules.ALLOWED_TRANSITIONS
+
+
+def test_mutual_totals_add_up(baseline_results):
+    n = baseline_results.national
+    np.testing.assert_allclose(n.n_mutuals, n.n_mutuals_lg + n.n_mutuals_outside)
+    np.testing.assert_allclose(n.mutual_staff, n.mutual_staff_lg + n.mutual_staff_outside)
+    np.testing.assert_allclose(n.mutual_staff_lg, n.staff_mutual + n.staff_joint_mutual)
+    c = baseline_results.councils
+    lg = c[c["mode"].isin(["mutual", "joint_mutual"])].groupby(["replication", "year"])["staff"].sum()
+    merged = n.set_index(["replication", "year"])["mutual_staff_lg"]
+    np.testing.assert_allclose(merged.loc[lg.index], lg)
+    counts = sum(n[f"n_{s}_{m}"] for s in ("adult_social_care", "libraries", "leisure") for m in MODES)
+    assert (counts == 630).all()
+
+
+class Auditing(DivestmentModel):
+    """Checks that every transfer leaves total staff and spend across all services unchanged."""
+
+    def _audit(self, method, *args, **kwargs):
+        before = (self.staff.sum(), self.spend.sum(), (self.mode >= 0).sum())
+        method(*args, **kwargs)
+        after = (self.staff.sum(), self.spend.sum(), (self.mode >= 0).sum())
+        np.testing.assert_allclose(before, after, rtol=0, atol=1e-9)
+        self.transfers = getattr(self, "transfers", 0) + 1
+
+    def _go_live(self, *args, **kwargs):
+        self._audit(super()._go_live, *args, **kwargs)
+
+    def _return_in_house(self, *args, **kwargs):
+        self._audit(super()._return_in_house, *args, **kwargs)
+
+
+def test_staff_and_spend_are_conserved_in_every_transfer(baseline):
+    high_churn = baseline.with_changes({"mutual.fail_rate_per_year": 0.2, "contract.p_return_in_house": 0.5,
+                                        "contract.length_years": 2})
+    m = Auditing(high_churn, seed=3).run()
+    d = m.decisions_frame()
+    assert m.transfers > 15
+    assert d.reason.isin(["live", "failure", "contract_end"]).sum() > 50
+    assert {"live", "failure", "contract_end"} <= set(d.reason)
+
+
+def test_transfer_moves_staff_with_the_service():
+    m = DivestmentModel(seed=0)
+    j = m.slot_of("E10000020", LIBRARIES)
+    staff, spend = m.staff[j], m.spend[j]
+    m._go_live(np.array([j]), np.array([rules.MUTUAL]), 2015, "live", join=False)
+    assert m.mode[j] == rules.MUTUAL and m.staff[j] == staff and m.spend[j] == spend
+    assert m.provider[j] >= 0
+    m._return_in_house(np.array([j]), 2016, "failure")
+    assert m.mode[j] == rules.IN_HOUSE and m.staff[j] == staff and m.provider[j] == -1
+
+
+# ---------------------------------------------------------------- limiting cases
+def test_no_pressure_and_no_proposals_means_no_divestment(baseline):
+    calm = baseline.with_changes({"funding.pressure_scale": 0.0, "proposals.rate_per_year": 0.0})
+    for seed in range(5):
+        m = DivestmentModel(calm, seed=seed).run()
+        d = m.decisions_frame()
+        assert not d.reason.isin(["review", "proposal"]).any()
+        went_live = d[d.reason == "live"]
+        assert set(went_live.ons_code) <= {"E08000035"}, "only the 2014 pipeline (Leeds' Aspire) completes"
+        assert m.national()["new_divestments"].sum() == 0
+
+
+@pytest.mark.parametrize("mode_key", ["policy.allow_mutual", "policy.allow_latc", "policy.allow_joint",
+                                      "policy.allow_reboot"])
+def test_a_mode_switched_off_is_never_chosen(baseline, mode_key):
+    mode = {"policy.allow_mutual": "mutual", "policy.allow_latc": "latc", "policy.allow_joint": "joint_mutual",
+            "policy.allow_reboot": "rebooted"}[mode_key]
+    scenario = baseline.with_changes({mode_key: False})
+    chosen = pd.concat([DivestmentModel(scenario, seed=s).run().decisions_frame() for s in range(4)])
+    appraisals = chosen[chosen.reason.isin(["review", "proposal"])]
+    assert len(appraisals) > 50
+    assert not (appraisals.to_mode == mode).any()
+
+
+def test_with_everything_allowed_every_option_is_chosen_somewhere(baseline_results):
+    d = baseline_results.decisions
+    chosen = set(d[d.reason.isin(["review", "proposal"])].to_mode)
+    assert {"in_house", "rebooted", "latc", "mutual", "joint_mutual"} <= chosen
+
+
+# ---------------------------------------------------------------- direction of effects (common seeds)
+def test_more_support_never_fewer_mutuals(baseline):
+    levels = [0.0, 5.0, 20.0]
+    means = [final(baseline.with_changes({"support.budget_gbp_m_per_year": b})).mean() for b in levels]
+    assert means[0] <= means[1] <= means[2]
+    assert means[0] < means[2]
+
+
+def test_support_ending_after_2015_lowers_mutual_staff(baseline):
+    ended = baseline.with_changes({"support.end_year": 2015})
+    assert final(ended, "mutual_staff").mean() < final(baseline, "mutual_staff").mean()
+
+
+def test_higher_high_jump_means_fewer_lg_mutuals(baseline):
+    low = final(baseline.with_changes({"appraisal.high_jump": 0.5}), "n_mutuals_lg")
+    high = final(baseline.with_changes({"appraisal.high_jump": 3.0}), "n_mutuals_lg")
+    assert high.mean() < low.mean()
+
+
+def test_budget_pressure_drives_divestment(baseline):
+    calm = final(baseline.with_changes({"funding.pressure_scale": 0.2}), "n_latcs")
+    harsh = final(baseline.with_changes({"funding.pressure_scale": 2.0}), "n_latcs")
+    assert harsh.mean() > calm.mean()
+
+
+def test_simplification_raises_lg_mutuals(baseline):
+    simple = final(baseline.with_changes({"policy.simplification": 1.0}), "n_mutuals_lg")
+    assert simple.mean() > final(baseline, "n_mutuals_lg").mean()
+
+
+# ---------------------------------------------------------------- reproducibility
+def test_same_seed_identical_results(baseline):
+    a = run_scenario(baseline.with_changes({}, replications=2))
+    b = run_scenario(baseline.with_changes({}, replications=2))
+    pd.testing.assert_frame_equal(a.national, b.national)
+    pd.testing.assert_frame_equal(a.councils, b.councils)
+    pd.testing.assert_frame_equal(a.decisions, b.decisions)
+
+
+def test_different_seeds_differ(baseline):
+    a = DivestmentModel(baseline, seed=1).run().national()
+    b = DivestmentModel(baseline, seed=2).run().national()
+    assert not a.equals(b)
+
+
+def test_recording_councils_does_not_change_the_run(baseline):
+    a = DivestmentModel(baseline, seed=5, record_councils=True).run().national()
+    b = DivestmentModel(baseline, seed=5, record_councils=False).run().national()
+    pd.testing.assert_frame_equal(a, b)

@@ -1,0 +1,45 @@
+"""The parameter registry: every default carries a unit, a range, a tag and a source."""
+
+import re
+
+import pytest
+
+from sim.params import TAGS, registry
+
+SPECS = list(registry().values())
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.key for s in SPECS])
+def test_every_parameter_has_unit_source_tag_and_valid_default(spec):
+    assert spec.unit.strip()
+    assert spec.description.strip()
+    assert spec.tag in TAGS
+    source = spec.source.lower()
+    assert re.search(r"calibration\.md|assumption|calibrated|nao|cabinet office|hscic|cipfa|sporta|source article|data", source), spec.source
+    assert spec.check(spec.default) is None
+    if spec.kind in (int, float):
+        assert spec.min is not None and spec.max is not None and spec.min <= spec.default <= spec.max
+
+
+def test_levers_and_uncertainties_both_exist():
+    tags = {s.tag for s in SPECS}
+    assert {"lever", "uncertainty", "constant"} <= tags
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "ok"),
+    [
+        ("support.budget_gbp_m_per_year", 5, True),
+        ("support.budget_gbp_m_per_year", -1.0, False),
+        ("support.budget_gbp_m_per_year", "5", False),
+        ("policy.duty_to_consider", True, True),
+        ("policy.duty_to_consider", 1, False),
+        ("contract.length_years", 5.5, False),
+        ("funding.path", "flat", True),
+        ("funding.path", "steep", False),
+    ],
+    ids=["int for float", "below min", "string for float", "bool", "int for bool", "float for int",
+         "choice", "bad choice"],
+)
+def test_value_checks(key, value, ok):
+    assert (registry()[key].check(value) is None) == ok
