@@ -1,0 +1,41 @@
+"""Time one England run 2014-2020 and 200 runs in one process. Prints figures; asserts nothing.
+
+Usage: uv run python benchmarks/bench_model.py [--runs 200]
+"""
+
+import argparse
+import time
+
+from sim.model import DivestmentModel
+from sim.scenario import Scenario
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    scenario = Scenario(name="baseline")
+    DivestmentModel(scenario, seed=0).run()  # warm caches: data files, slots
+
+    t0 = time.perf_counter()
+    DivestmentModel(scenario, seed=1, record_councils=True).run()
+    one = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for s in range(args.runs):
+        DivestmentModel(scenario, seed=s, record_councils=False).run()
+    many = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for s in range(20):
+        DivestmentModel(scenario, seed=s, record_councils=False)
+    init = (time.perf_counter() - t0) / 20
+
+    print(f"one England run 2014-2020 (council table recorded): {one * 1e3:.2f} ms")
+    print(f"{args.runs} runs in one process (national only): {many:.2f} s, "
+          f"{many / args.runs * 1e3:.2f} ms per run, {args.runs / many:.0f} runs/s")
+    print(f"of which model set-up (353 Mesa agents, 2014 state): {init * 1e3:.2f} ms per run")
+
+
+if __name__ == "__main__":
+    main()

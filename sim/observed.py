@@ -1,0 +1,319 @@
+"""Observed series beside simulated ones: a strict CSV format, a fit table and plots.
+
+An observed series file (format in ``docs/observed.md``) has one row per observation::
+
+    year,measure,value,source,note
+    2014,n_mutuals,100,"Cabinet Office, 'mutuals reach century' (Maude), 23 Jul 2014",
+
+``year`` is the financial year's start (2014 is 2014-15, so a figure dated July 2014 is year 2014 and one
+dated February 2015 is also year 2014); ``measure`` names a column of ``national.csv``. The allowed
+measures are read from the model itself (:func:`measures`), never listed by hand. The project ships only
+figures known by 2014 (``sim/data/observed_2014.csv``); users add later observations in their own files.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim import plots
+from sim.scenario import ScenarioError
+
+REQUIRED_COLUMNS = ("year", "measure", "value", "source")
+OPTIONAL_COLUMNS = ("note",)
+SHIPPED = Path(__file__).resolve().parent / "data" / "observed_2014.csv"
+"""Observations known by 2014, shipped with the model (sources from CALIBRATION.md)."""
+NOT_MEASURES = frozenset({"year", "replication", "seed"})
+WORKFORCE_MEASURES = {
+    "mutual_staff": "all sectors",
+    "mutual_staff_lg": "local government",
+    "mutual_staff_outside": "NHS and central government",
+}
+"""Observed measures drawn on the workforce figure, by the sector label of :data:`sim.plots.SECTOR_COLUMNS`."""
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
+FIT_COLUMNS = [
+    "measure",
+    "year",
+    "kind",
+    "observed",
+    "sim_median",
+    "sim_p05",
+    "sim_p95",
+    "sim_min",
+    "sim_max",
+    "error",
+    "relative_error",
+    "abs_relative_error",
+    "covered_range",
+    "covered_p05_p95",
+    "share_covered_range",
+    "share_covered_p05_p95",
+    "n_observations",
+    "n_replications",
+    "source",
+]
+
+
+@lru_cache(maxsize=1)
+def measures() -> tuple[str, ...]:
+    """Columns of the model's national table that observations may name (every column but ``year``)."""
+    from sim.model import DivestmentModel
+
+    columns = DivestmentModel(record_councils=False).national().columns
+    return tuple(c for c in columns if c not in NOT_MEASURES)
+
+
+def _suggest(name: str, allowed: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, allowed, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _check_header(path: Path, header: list[str]) -> list[str]:
+    problems = []
+    names = [h.strip() for h in header]
+    for col in REQUIRED_COLUMNS:
+        if col not in names:
+            problems.append(f"{path}: line 1: column {col}: missing; required columns: {list(REQUIRED_COLUMNS)}")
+    allowed = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    for col in names:
+        if col not in allowed:
+            problems.append(
+                f"{path}: line 1: column {col!r}: unknown column{_suggest(col, allowed)}; allowed: {list(allowed)}"
+            )
+    for col in sorted({c for c in names if names.count(c) > 1}):
+        problems.append(f"{path}: line 1: column {col}: appears more than once")
+    return problems
+
+
+def _parse_row(
+    path: Path, line: int, row: dict[str, str], allowed: tuple[str, ...], problems: list[str]
+) -> dict | None:
+    where = f"{path}: line {line}"
+    ok = True
+    year_text = row["year"]
+    try:
+        year = int(year_text)
+    except ValueError:
+        problems.append(f"{where}: column year: {year_text!r} is not a year (the financial year's start, e.g. 2014)")
+        ok = False
+    measure = row["measure"]
+    if measure not in allowed:
+        problems.append(
+            f"{where}: column measure: unknown measure {measure!r}{_suggest(measure, allowed)}; "
+            "the allowed measures are the columns of national.csv (docs/observed.md)"
+        )
+        ok = False
+    try:
+        value = float(row["value"])
+        if not math.isfinite(value):
+            raise ValueError
+    except ValueError:
+        problems.append(f"{where}: column value: {row['value']!r} is not a finite number")
+        ok = False
+    if not row["source"]:
+        problems.append(f"{where}: column source: blank; every observation needs its source")
+        ok = False
+    if not ok:
+        return None
+    return {"year": year, "measure": measure, "value": value, "source": row["source"], "note": row["note"]}
+
+
+def load_observed(path: str | Path) -> pd.DataFrame:
+    """Read and check an observed series file.
+
+    Args:
+        path: a CSV file in the format of ``docs/observed.md``.
+
+    Returns:
+        One row per observation: ``year`` (int), ``measure``, ``value`` (float), ``source``, ``note``,
+        in file order.
+
+    Raises:
+        ScenarioError: listing every problem found, each naming the file, the line and the column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError([f"{path}: file not found"])
+    allowed = measures()
+    problems: list[str] = []
+    rows: list[dict] = []
+    seen: dict[tuple[int, str], int] = {}
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ScenarioError([f"{path}: line 1: empty file; expected a header {list(REQUIRED_COLUMNS)}"])
+        problems += _check_header(path, header)
+        if problems:
+            raise ScenarioError(problems)
+        names = [h.strip() for h in header]
+        for fields in reader:
+            line = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(names):
+                problems.append(f"{path}: line {line}: expected {len(names)} fields ({names}), got {len(fields)}")
+                continue
+            row = {"note": ""} | {n: f.strip() for n, f in zip(names, fields, strict=True)}
+            parsed = _parse_row(path, line, row, allowed, problems)
+            if parsed is None:
+                continue
+            key = (parsed["year"], parsed["measure"])
+            if key in seen:
+                problems.append(
+                    f"{path}: line {line}: columns year, measure: duplicate of line {seen[key]} "
+                    f"({key[0]}, {key[1]}); give one observation per year and measure"
+                )
+                continue
+            seen[key] = line
+            rows.append(parsed)
+    if not rows and not problems:
+        problems.append(f"{path}: no observations after the header")
+    if problems:
+        raise ScenarioError(problems)
+    df = pd.DataFrame(rows, columns=["year", "measure", "value", "source", "note"])
+    return df.astype({"year": "int64", "value": "float64"})
+
+
+def fit_table(national: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Observed against simulated, for every observation in a year the simulation has.
+
+    Args:
+        national: the national table of a run, one row per year and replication.
+        observed: observations from :func:`load_observed`.
+
+    Returns:
+        Rows of kind ``observation`` (one per measure and year: observed value, simulated median, 5% and
+        95% quantiles, min and max across replications, error = median - observed, relative error =
+        error / observed, ``covered_range`` = observed within [min, max], ``covered_p05_p95`` = observed
+        within [p05, p95]) followed by one row of kind ``summary`` per measure (mean absolute relative
+        error and the shares of observations covered). Columns are :data:`FIT_COLUMNS`.
+    """
+    years = set(national["year"].unique())
+    obs = observed[observed["year"].isin(years) & observed["measure"].isin(national.columns)]
+    rows, summaries = [], []
+    for measure, group in obs.groupby("measure", sort=False):
+        sim = national.groupby("year")[measure]
+        stats = pd.DataFrame(
+            {
+                "sim_median": sim.median(),
+                "sim_p05": sim.quantile(0.05),
+                "sim_p95": sim.quantile(0.95),
+                "sim_min": sim.min(),
+                "sim_max": sim.max(),
+                "n_replications": sim.size(),
+            }
+        )
+        part = group.sort_values("year").join(stats, on="year")
+        part = part.rename(columns={"value": "observed"}).assign(kind="observation", n_observations=1)
+        part["error"] = part["sim_median"] - part["observed"]
+        part["relative_error"] = part["error"] / part["observed"].where(part["observed"] != 0)
+        part["abs_relative_error"] = part["relative_error"].abs()
+        part["covered_range"] = (part["sim_min"] <= part["observed"]) & (part["observed"] <= part["sim_max"])
+        part["covered_p05_p95"] = (part["sim_p05"] <= part["observed"]) & (part["observed"] <= part["sim_p95"])
+        rows.append(part)
+        summaries.append(
+            {
+                "measure": measure,
+                "kind": "summary",
+                "abs_relative_error": part["abs_relative_error"].mean(),
+                "share_covered_range": part["covered_range"].mean(),
+                "share_covered_p05_p95": part["covered_p05_p95"].mean(),
+                "n_observations": len(part),
+                "n_replications": int(part["n_replications"].min()),
+            }
+        )
+    table = pd.concat([*rows, pd.DataFrame(summaries)], ignore_index=True) if rows else pd.DataFrame()
+    table = table.reindex(columns=FIT_COLUMNS)
+    return table.astype(
+        {
+            "year": "Int64",
+            "covered_range": "boolean",
+            "covered_p05_p95": "boolean",
+            "n_observations": "Int64",
+            "n_replications": "Int64",
+        }
+    )
+
+
+def _short(source: str, width: int = 48) -> str:
+    return source if len(source) <= width else source[: width - 1] + "\u2026"
+
+
+def _draw_points(ax: Axes, observed: pd.DataFrame, colour: str, label_prefix: str = "") -> None:
+    """Observed points, one marker per source, labelled by the source."""
+    for k, (source, group) in enumerate(observed.groupby("source", sort=False)):
+        ax.scatter(
+            group["year"],
+            group["value"],
+            marker=MARKERS[k % len(MARKERS)],
+            s=45,
+            facecolor="white",
+            edgecolor=colour,
+            linewidth=1.5,
+            zorder=5,
+            label=f"{label_prefix}{_short(source)}",
+        )
+
+
+def plot_observed(ax: Axes, national: pd.DataFrame, observed: pd.DataFrame, measure: str) -> Axes:
+    """Simulated median and 5-95% band of one measure with its observed points, labelled by source."""
+    plots.fan(ax, national, measure, "simulated (median, 5-95%)", "#000000")
+    _draw_points(ax, observed[observed["measure"] == measure], "#D55E00", "observed: ")
+    ax.set_title(measure)
+    ax.set_xlabel("financial year (start)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", frameon=False, fontsize=7)
+    return ax
+
+
+def observed_figure(national: pd.DataFrame, observed: pd.DataFrame) -> Figure:
+    """One panel per observed measure that the national table has."""
+    names = [m for m in dict.fromkeys(observed["measure"]) if m in national.columns]
+    n = max(len(names), 1)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.6 * cols, 3.8 * rows), constrained_layout=True)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax, measure in zip(axes, names, strict=False):
+        plot_observed(ax, national, observed, measure)
+    for ax in axes[len(names) :]:
+        ax.set_axis_off()
+    if not names:
+        axes[0].text(0.5, 0.5, "no observed measure in the results", ha="center", va="center")
+    return fig
+
+
+def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame) -> Figure:
+    """Put observed workforce points on both panels of :func:`sim.plots.workforce_figure`.
+
+    Observed ``mutual_staff``, ``mutual_staff_lg`` and ``mutual_staff_outside`` are drawn in their
+    sector's colour on ``fig.axes[0]`` (linear) and ``fig.axes[1]`` (log); other measures are ignored.
+    """
+    for measure, sector in WORKFORCE_MEASURES.items():
+        points = observed[observed["measure"] == measure]
+        if points.empty:
+            continue
+        for ax in fig.axes[:2]:
+            _draw_points(ax, points, plots.SECTOR_COLOURS[sector], f"observed, {sector}: ")
+    left, right = fig.axes[:2]
+    left.legend(loc="upper left", frameon=False, fontsize=7)
+    right.legend(loc="lower right", frameon=False, fontsize=7)
+    return fig
+
+
+def write_observed_outputs(out_dir: str | Path, national: pd.DataFrame, observed: pd.DataFrame) -> dict[str, Path]:
+    """Write ``observed_fit.csv`` and ``observed.png`` into ``out_dir``; returns the files by name."""
+    out_dir = Path(out_dir)
+    files = {"fit": out_dir / "observed_fit.csv", "observed_plot": out_dir / "observed.png"}
+    fit_table(national, observed).to_csv(files["fit"], index=False)
+    plots.save(observed_figure(national, observed), files["observed_plot"])
+    return files
