@@ -64,7 +64,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         try:
             scenario = scenario.with_changes({}, **overrides)
         except ScenarioError as exc:
-            raise ScenarioError([p.replace("<changes>: run.", "--").replace("_", "-") for p in exc.problems]) from None
+            raise ScenarioError(
+                [p.replace("<changes>: run.", "--").replace("_", "-") for p in exc.problems]
+            ) from None
     observed = None
     if args.observed is not None:
         from sim.observed import load_observed
@@ -87,7 +89,8 @@ def _print_summary(results, summarise, files) -> None:
     table = summarise(results.national)
     years = [table.index.min(), table.index.max()]
     target = sc.params["report.target_staff"]
-    print(f"\nScenario {sc.name!r}: {len(results.seeds)} replications, seeds {results.seeds[0]}..{results.seeds[-1]}")
+    seeds = f"seeds {results.seeds[0]}..{results.seeds[-1]}"
+    print(f"\nScenario {sc.name!r}: {len(results.seeds)} replications, {seeds}")
     print(f"{'':32}" + "".join(f"{y:>26}" for y in years))
     labels = {
         "n_mutuals": "mutuals, all sectors",

@@ -349,9 +349,9 @@ class DivestmentModel(mesa.Model):
         y = START_YEAR
         resistance_mean = p["appraisal.resistance_mean"]
         k = p["appraisal.resistance_concentration"]
-        self.resistance = st.generator("resistance", y).beta(
-            resistance_mean * k, (1 - resistance_mean) * k, size=self.england.n
-        )
+        g = st.generator("init", y)
+        u_legacy, u_mutuals, u_latc, u_contract = g.random((4, s.n))  # fixed size: drawn first
+        self.resistance = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=self.england.n)
         fixed = np.zeros(s.n, dtype=bool)
         for code, service, mode, _ in NAMED_CASES:
             j = self.slot_of(code, service)
@@ -362,8 +362,7 @@ class DivestmentModel(mesa.Model):
             self.pending[j], self.pending_live[j], self.pending_decided[j] = mode, live, y
             self._log_events(np.array([j]), y, IN_HOUSE, mode, "pipeline")
             fixed[j] = True
-        u = st.uniform("init_legacy", y, s.n)
-        legacy = (s.service == LEISURE) & (u < p["init.share_leisure_legacy_trust"]) & ~fixed
+        legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust"]) & ~fixed
         self.mode[legacy] = LEGACY
         named_mutuals = sum(1 for c in NAMED_CASES if c[2] in rules.MUTUAL_MODES)
         n_lg = round(p["init.n_mutuals_2014"] * p["init.share_lg"]) - named_mutuals
@@ -371,16 +370,15 @@ class DivestmentModel(mesa.Model):
         free = (self.mode == IN_HOUSE) & ~fixed
         per_service = np.bincount(s.service[free], minlength=3).clip(min=1)
         w = np.where(free, weights[s.service] / per_service[s.service], 0.0)
-        picked = rules.weighted_sample(st.uniform("init_mutuals", y, s.n), w, n_lg)
+        picked = rules.weighted_sample(u_mutuals, w, n_lg)
         self._go_live(picked, np.full(len(picked), MUTUAL), y, "initial", join=False)
         free[picked] = False
         n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
-        picked = rules.weighted_sample(st.uniform("init_latc", y, s.n), free.astype(float), n_latc)
+        picked = rules.weighted_sample(u_latc, free.astype(float), n_latc)
         self._go_live(picked, np.full(len(picked), LATC), y, "initial", join=False)
         divested = IS_DIVESTED[self.mode]
-        u = st.uniform("init_contract", y, s.n)
         length = p["contract.length_years"]
-        self.contract_end[divested] = y + 1 + (u[divested] * length).astype(np.int64)
+        self.contract_end[divested] = y + 1 + (u_contract[divested] * length).astype(np.int64)
         self._setup_outside()
 
     def _setup_outside(self) -> None:
@@ -418,7 +416,8 @@ class DivestmentModel(mesa.Model):
         pressure = self._pressure[s.council, col]
         # 2. review
         peers_region, peers_national = self._peers()
-        self._u = u = st.uniform("year", y, (N_DRAW_ROWS, s.n))
+        self._gen = st.generator("year", y)
+        self._u = u = self._gen.random((N_DRAW_ROWS, s.n))  # fixed size, drawn first
         eligible = IS_REVIEWABLE[self.mode] & (self.pending < 0)
         cooled = (y - self.last_review) >= p["review.min_years_between"]
         mult = np.where(self.mode == REBOOTED, p["review.rebooted_multiplier"], 1.0)
@@ -588,12 +587,11 @@ class DivestmentModel(mesa.Model):
 
     def _contract_ends(self, y: int) -> int:
         p = self.p
-        ending = np.flatnonzero(IS_DIVESTED[self.mode] & (self.contract_end == y))
-        u = self._u[U_CONTRACT, ending]
-        back = ending[u < p["contract.p_return_in_house"]]
+        ending = IS_DIVESTED[self.mode] & (self.contract_end == y)
+        is_back = ending & (self._u[U_CONTRACT] < p["contract.p_return_in_house"])
+        back = np.flatnonzero(is_back)
         self._return_in_house(back, y, "contract_end")
-        renew = np.setdiff1d(ending, back)
-        self.contract_end[renew] = y + p["contract.length_years"]
+        self.contract_end[ending & ~is_back] = y + p["contract.length_years"]
         return len(back)
 
     def _return_in_house(self, j: np.ndarray, y: int, reason: str) -> None:
@@ -608,7 +606,7 @@ class DivestmentModel(mesa.Model):
     def _step_outside(self, y: int) -> None:
         """NHS and central-government mutuals: failures, new spin-outs and growth of the rest."""
         p = self.p
-        g = self.streams.generator("outside", y)
+        g = self._gen  # after the slots' fixed block, so outside draws never shift council draws
         failed = g.binomial(self.out_n, p["outside.fail_rate_per_year"]) if self.out_n else 0
         supported = y <= p["support.end_year"] and p["support.budget_gbp_m_per_year"] > 0
         rate = (
@@ -633,7 +631,7 @@ class DivestmentModel(mesa.Model):
         }
 
     def _log_events(self, j, y, old, new, reason, util=None) -> None:
-        if len(j):
+        if len(j) and self.record_councils:
             self._log.append(
                 (
                     y,
