@@ -68,6 +68,13 @@ U_REVIEW, U_PROPOSAL, U_NOISE, U_SUPPORT, U_ABANDON, U_JOIN, U_CONTRACT, U_FAIL 
 N_DRAW_ROWS = U_FAIL + 6
 """Failure draws are indexed by provider id (mode * n_slots + founding slot), 6 rows."""
 
+_MODE_COLUMNS = [
+    name
+    for mode in rules.MODES
+    for name in (f"staff_{mode}", *(f"n_{service}_{mode}" for service in SERVICES))
+]
+_FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
+
 # Reasons in the decision log.
 REASONS = (
     "initial",
@@ -560,8 +567,9 @@ class DivestmentModel(mesa.Model):
         if join:
             # A divestment may go to an existing provider of the same kind in the region and service.
             u = self._u[U_JOIN, j]
+            cell = s.region * 3 + s.service
             for k in np.flatnonzero(divested & (u < p["contract.p_join_existing"])):
-                same = (self.mode == mode[k]) & (s.region == s.region[j[k]]) & (s.service == s.service[j[k]])
+                same = (self.mode == mode[k]) & (cell == cell[j[k]])
                 same[j] = False
                 if same.any():
                     candidates = np.unique(self.provider[same])
@@ -665,13 +673,10 @@ class DivestmentModel(mesa.Model):
         row["n_latcs"] = len(np.unique(self.provider[is_latc]))
         counts = np.bincount(s.service * 6 + self.mode, minlength=18).reshape(3, 6)
         staff = np.bincount(self.mode, weights=self.staff, minlength=6)
-        for m, mode in enumerate(rules.MODES):
-            row[f"staff_{mode}"] = float(staff[m])
-            for k, service in enumerate(SERVICES):
-                row[f"n_{service}_{mode}"] = int(counts[k, m])
+        values = np.column_stack([staff, counts.T]).ravel().tolist()  # per mode: staff, then each service
+        row.update(zip(_MODE_COLUMNS, values, strict=True))
         row["n_pending"] = int((self.pending >= 0).sum())
-        for key in ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures"):
-            row[f"new_{key}"] = new.get(key, 0)
+        row.update({f"new_{key}": new.get(key, 0) for key in _FLOWS})
         row["cum_savings_gbp_m"] = self.cum_savings
         self._national.append(row)
         if self.record_councils:
