@@ -212,6 +212,34 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     return merged
 
 
+def check_funding_file(path: str | Path) -> list[str]:
+    """Problems with a funding path CSV (columns ons_code, year, cash_change; known councils; numbers)."""
+    import pandas as pd
+
+    from sim.councils import load_england
+
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        return [f"{path}: cannot be read as CSV: {exc}"]
+    missing = {"ons_code", "year", "cash_change"} - set(df.columns)
+    if missing:
+        return [f"{path}: missing columns {sorted(missing)}"]
+    problems = []
+    unknown = sorted(set(df["ons_code"].astype(str)) - set(load_england().codes))
+    if unknown:
+        problems.append(f"{path}: unknown ONS codes {unknown[:5]}{' ...' if len(unknown) > 5 else ''}")
+    for col in ("year", "cash_change"):
+        bad = pd.to_numeric(df[col], errors="coerce").isna()
+        if bad.any():
+            problems.append(
+                f"{path}: column {col}: non-numeric values on lines {(df.index[bad] + 2).tolist()[:5]}"
+            )
+    if not problems and not df["cash_change"].between(-0.9, 0.9).all():
+        problems.append(f"{path}: column cash_change: values must be fractions in [-0.9, 0.9]")
+    return problems
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, resolve and check a scenario file.
 
@@ -224,6 +252,11 @@ def load_scenario(path: str | Path) -> Scenario:
     resolved = {**params.defaults(), **merged["changes"]}
     if resolved["funding.path"] == "file" and not resolved["funding.path_file"]:
         problems.append(f"{path}: parameters.funding.path_file: required when funding.path = 'file'")
+    elif resolved["funding.path"] == "file" and Path(resolved["funding.path_file"]).is_file():
+        problems.extend(
+            f"{path}: parameters.funding.path_file: {p}"
+            for p in check_funding_file(resolved["funding.path_file"])
+        )
     if problems:
         raise ScenarioError(problems)
     changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}

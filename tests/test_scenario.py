@@ -104,3 +104,23 @@ def test_with_changes_is_checked(baseline):
         baseline.with_changes({"nope.nope": 1})
     with pytest.raises(ScenarioError, match="run.replications"):
         baseline.with_changes({}, replications=-1)
+
+
+def test_funding_path_file_is_used_and_checked(tmp_path):
+    import numpy as np
+
+    from sim.model import DivestmentModel
+
+    (tmp_path / "path.csv").write_text("ons_code,year,cash_change\nE10000029,2016,-0.5\nE10000029,2017,-0.5\n")
+    path = write(tmp_path, '[parameters]\n"funding.path" = "file"\n"funding.path_file" = "path.csv"\n')
+    scenario = load_scenario(path)
+    m = DivestmentModel(scenario, seed=0)
+    i = m.england.index_of("E10000029")
+    assert m._funding[i, 2016 - 2011] == -0.5 and m._funding[i, 2017 - 2011] == -0.5
+    other = m.england.index_of("E10000020")
+    np.testing.assert_allclose(m._funding[other, :9], m.england.funding_change[other])
+
+    (tmp_path / "path.csv").write_text("ons_code,year,cash_change\nE99999999,2016,x\n")
+    problems = problems_of(path)
+    assert any("unknown ONS codes" in p for p in problems) and any("non-numeric" in p for p in problems)
+    assert all("parameters.funding.path_file" in p for p in problems)
