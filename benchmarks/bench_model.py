@@ -32,8 +32,10 @@ def main() -> None:
     init = (time.perf_counter() - t0) / 20
 
     print(f"one England run 2014-2020 (council table recorded): {one * 1e3:.2f} ms")
-    print(f"{args.runs} runs in one process (national only): {many:.2f} s, "
-          f"{many / args.runs * 1e3:.2f} ms per run, {args.runs / many:.0f} runs/s")
+    print(
+        f"{args.runs} runs in one process (national only): {many:.2f} s, "
+        f"{many / args.runs * 1e3:.2f} ms per run, {args.runs / many:.0f} runs/s"
+    )
     print(f"of which model set-up (353 Mesa agents, 2014 state): {init * 1e3:.2f} ms per run")
 
 

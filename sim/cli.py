@@ -42,9 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument("--replication", type=int, default=0)
     mp.add_argument("--out", type=Path, required=True, help="PNG file to write")
 
-    from sim import sweep_cli
+    from sim import calibrate, sweep_cli
 
     sweep_cli.add_parsers(sub)
+    calibrate.add_parser(sub)
     return parser
 
 
@@ -143,11 +144,11 @@ COMMANDS = {"run": _cmd_run, "params": _cmd_params, "map": _cmd_map}
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from sim import sweep_cli
+    from sim import calibrate, sweep_cli
 
     args = _parser().parse_args(argv)
     try:
-        return {**COMMANDS, **sweep_cli.COMMANDS}[args.command](args)
+        return {**COMMANDS, **sweep_cli.COMMANDS, "calibrate": calibrate.command}[args.command](args)
     except ScenarioError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
         for problem in exc.problems:

@@ -37,7 +37,7 @@ WORKFORCE_MEASURES = {
     "mutual_staff_lg": "local government",
     "mutual_staff_outside": "NHS and central government",
 }
-"""Observed measures drawn on the workforce figure, by the sector label of :data:`sim.plots.SECTOR_COLUMNS`."""
+"""Observed measures drawn on the workforce figure, by sector (keys of `sim.plots.SECTOR_COLOURS`)."""
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 FIT_COLUMNS = [
     "measure",
@@ -81,12 +81,15 @@ def _check_header(path: Path, header: list[str]) -> list[str]:
     names = [h.strip() for h in header]
     for col in REQUIRED_COLUMNS:
         if col not in names:
-            problems.append(f"{path}: line 1: column {col}: missing; required columns: {list(REQUIRED_COLUMNS)}")
+            problems.append(
+                f"{path}: line 1: column {col}: missing; required columns: {list(REQUIRED_COLUMNS)}"
+            )
     allowed = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     for col in names:
         if col not in allowed:
             problems.append(
-                f"{path}: line 1: column {col!r}: unknown column{_suggest(col, allowed)}; allowed: {list(allowed)}"
+                f"{path}: line 1: column {col!r}: unknown column{_suggest(col, allowed)}; "
+                f"allowed: {list(allowed)}"
             )
     for col in sorted({c for c in names if names.count(c) > 1}):
         problems.append(f"{path}: line 1: column {col}: appears more than once")
@@ -102,7 +105,9 @@ def _parse_row(
     try:
         year = int(year_text)
     except ValueError:
-        problems.append(f"{where}: column year: {year_text!r} is not a year (the financial year's start, e.g. 2014)")
+        problems.append(
+            f"{where}: column year: {year_text!r} is not a year (the financial year's start, e.g. 2014)"
+        )
         ok = False
     measure = row["measure"]
     if measure not in allowed:
@@ -160,7 +165,9 @@ def load_observed(path: str | Path) -> pd.DataFrame:
             if not any(f.strip() for f in fields):
                 continue
             if len(fields) != len(names):
-                problems.append(f"{path}: line {line}: expected {len(names)} fields ({names}), got {len(fields)}")
+                problems.append(
+                    f"{path}: line {line}: expected {len(names)} fields ({names}), got {len(fields)}"
+                )
                 continue
             row = {"note": ""} | {n: f.strip() for n, f in zip(names, fields, strict=True)}
             parsed = _parse_row(path, line, row, allowed, problems)
@@ -218,7 +225,9 @@ def fit_table(national: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
         part["relative_error"] = part["error"] / part["observed"].where(part["observed"] != 0)
         part["abs_relative_error"] = part["relative_error"].abs()
         part["covered_range"] = (part["sim_min"] <= part["observed"]) & (part["observed"] <= part["sim_max"])
-        part["covered_p05_p95"] = (part["sim_p05"] <= part["observed"]) & (part["observed"] <= part["sim_p95"])
+        part["covered_p05_p95"] = (part["sim_p05"] <= part["observed"]) & (
+            part["observed"] <= part["sim_p95"]
+        )
         rows.append(part)
         summaries.append(
             {
@@ -310,7 +319,9 @@ def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame) -> Figure:
     return fig
 
 
-def write_observed_outputs(out_dir: str | Path, national: pd.DataFrame, observed: pd.DataFrame) -> dict[str, Path]:
+def write_observed_outputs(
+    out_dir: str | Path, national: pd.DataFrame, observed: pd.DataFrame
+) -> dict[str, Path]:
     """Write ``observed_fit.csv`` and ``observed.png`` into ``out_dir``; returns the files by name."""
     out_dir = Path(out_dir)
     files = {"fit": out_dir / "observed_fit.csv", "observed_plot": out_dir / "observed.png"}

@@ -21,7 +21,18 @@ from typing import Any
 
 import numpy as np
 
-PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "matplotlib", "pyarrow", "scipy", "SALib", "dask", "distributed")
+PACKAGES = (
+    "mutuals-sim",
+    "mesa",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "pyarrow",
+    "scipy",
+    "SALib",
+    "dask",
+    "distributed",
+)
 
 
 def git_commit() -> dict[str, Any]:
@@ -147,11 +158,10 @@ def write_run(results, out: Path, observed=None) -> dict[str, Path]:
         target = sc.params["report.target_staff"]
         fig = plots.workforce_figure(results.national, target, title=f"Scenario: {sc.name}")
         if observed is not None:
-            from sim.observed import add_observed_to_workforce, fit_table
+            from sim.observed import add_observed_to_workforce, write_observed_outputs
 
             add_observed_to_workforce(fig, observed)
-            files["fit"] = stage / "observed_fit.csv"
-            fit_table(results.national, observed).to_csv(files["fit"], index=False)
+            files.update(write_observed_outputs(stage, results.national, observed))
         plots.save(fig, files["workforce_plot"])
         plots.save(plots.modes_figure(results.national, SERVICES, MODES), files["modes_plot"])
         manifest = {
