@@ -141,7 +141,7 @@ def simulate(scenario: Scenario, values: dict[str, float] | None = None) -> dict
     rows = []
     for seed in sc.seeds():
         model = DivestmentModel(sc, seed=seed, record_councils=True).run()  # the log needs recording
-        rows.append(statistics(model.decisions_frame(), START_YEAR + 1, sc.end_year))
+        rows.append(statistics(model.decisions_frame(), START_YEAR, sc.end_year - 1))
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 

@@ -357,7 +357,7 @@ class DivestmentModel(mesa.Model):
         resistance_mean = p["appraisal.resistance_mean"]
         k = p["appraisal.resistance_concentration"]
         g = st.generator("init", y)
-        u_legacy, u_mutuals, u_latc, u_contract = g.random((4, s.n))  # fixed size: drawn first
+        u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = g.random((6, s.n))  # first
         self.resistance = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=self.england.n)
         fixed = np.zeros(s.n, dtype=bool)
         for code, service, mode, _ in NAMED_CASES:
@@ -383,6 +383,14 @@ class DivestmentModel(mesa.Model):
         n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
         picked = rules.weighted_sample(u_latc, free.astype(float), n_latc)
         self._go_live(picked, np.full(len(picked), LATC), y, "initial", join=False)
+        free[picked] = False
+        # Spin-outs decided by 2014 (Mutuals Support Programme pipeline), live in 2015 or 2016.
+        picked = rules.weighted_sample(u_pipeline, np.where(free, w, 0.0), p["init.n_lg_pipeline_2014"])
+        self.pending[picked] = MUTUAL
+        self.pending_live[picked] = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
+        self.pending_decided[picked] = y - 1
+        self.pending_supported[picked] = True
+        self._log_events(picked, y, IN_HOUSE, MUTUAL, "pipeline")
         divested = IS_DIVESTED[self.mode]
         length = p["contract.length_years"]
         self.contract_end[divested] = y + 1 + (u_contract[divested] * length).astype(np.int64)
@@ -408,13 +416,19 @@ class DivestmentModel(mesa.Model):
         2. Review: services under pressure are reviewed; staff may propose a mutual (bottom-up).
         3. Appraise: each reviewed service's options are scored (:func:`sim.rules.appraise`).
         4. Decide: a change of mode becomes a pending transition, live after a lag.
-        5. Transfer: pending transitions are abandoned or go live; staff and spend move with the service.
-        6. Grow or fail: spend follows funding plus trading growth; providers fail; contracts end;
-           mutuals outside local government follow their own path.
-        7. Record: national totals (and the council table when recording).
+        5. Transfer: pending transitions may be abandoned (a chance each year of the lag); those due go
+           live at the start of next year; staff and spend move with the service.
+        6. Grow or fail: next year's spend follows the council's funding plus trading growth; providers
+           fail and contracts end (services return in-house next year); mutuals outside local
+           government follow their own path.
+        7. Record: the state at the start of next year (national totals, and the council table when
+           recording); flows (``new_*``) are those of the year just simulated.
+
+        Decisions are logged with the year they are made (``y``); transitions with the year they take
+        effect (``y + 1``). The first step simulates 2014-15 and records the state of 2015-16.
         """
-        self.year += 1
         y, p, s, st = self.year, self.p, self.slots, self.streams
+        nxt = y + 1
         new = dict.fromkeys(
             ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures"), 0
         )
@@ -469,37 +483,37 @@ class DivestmentModel(mesa.Model):
             j = reviewed[change]
             lag = self._lag_by_mode[target[change]]
             self.pending[j], self.pending_live[j] = target[change], y + lag
-            self.pending_supported[j] = supported[change]
+            self.pending_supported[j] = supported[change] & IS_MUTUAL[target[change]]
             self.pending_decided[j] = y
             new["divestments"] = int(IS_DIVESTED[target[change]].sum())
             new["mutual_decisions"] = int(IS_MUTUAL[target[change]].sum())
         # 5. transfer
         waiting = np.flatnonzero(self.pending >= 0)
         if len(waiting):
-            decided_before = self.pending_decided[waiting] < y
             rate = self._abandon_by_mode[self.pending[waiting]]
             rate = rate * (1.0 - p["support.abandon_reduction"] * self.pending_supported[waiting])
             u_abandon = u[U_ABANDON, waiting]
-            abandon = decided_before & (u_abandon < rate)
+            abandon = u_abandon < rate
             gone = waiting[abandon]
             self._log_events(gone, y, self.mode[gone], self.pending[gone], "abandoned")
             self.pending[gone] = -1
             new["abandoned"] = len(gone)
-            live = waiting[~abandon & (self.pending_live[waiting] == y)]
+            live = waiting[~abandon & (self.pending_live[waiting] == nxt)]
             if len(live):
-                self._go_live(live, self.pending[live], y, "live", join=True)
+                self._go_live(live, self.pending[live], nxt, "live", join=True)
                 self.pending[live] = -1
                 new["live"] = len(live)
         # 6. grow or fail
         growth = self._growth_by_mode[self.mode]
         self.spend = rules.grow_spend(
-            self.spend, self._funding[s.council, col], p["funding.spend_passthrough"], growth
+            self.spend, self._funding[s.council, col + 1], p["funding.spend_passthrough"], growth
         )
         self.staff = self.spend / s.cost_per_post
-        new["failures"] = self._fail(y)
-        new["returns"] = self._contract_ends(y)
+        new["failures"] = self._fail(nxt)
+        new["returns"] = self._contract_ends(nxt)
         self._step_outside(y)
         # 7. record
+        self.year = nxt
         self._record(new)
 
     def _weights(self, y: int, duty: bool) -> rules.AppraisalWeights:

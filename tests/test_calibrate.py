@@ -145,10 +145,11 @@ def test_statistics_count_the_first_years_decisions(tiny):
 
     model = DivestmentModel(tiny, seed=tiny.seed, record_councils=True).run()
     decisions = model.decisions_frame()
-    stats = cal.statistics(decisions, 2015, tiny.end_year)
+    stats = cal.statistics(decisions, 2014, tiny.end_year - 1)  # decisions are logged in 2014 and 2015
     appraisals = decisions[decisions["reason"].isin(["review", "proposal"])]
     assert stats["appraisals_per_year"] == len(appraisals) / 2 > 0
     national = model.national().set_index("year")
+    # flows of a year are recorded on the next year's row
     assert stats["lg_mutual_decisions_per_year"] == national.loc[[2015, 2016], "new_mutual_decisions"].mean()
 
 

@@ -41,6 +41,10 @@ def test_leeds_aspire_is_in_the_pipeline():
     m = DivestmentModel(seed=0)
     j = m.slot_of("E08000035", ASC)
     assert m.pending[j] == rules.MUTUAL and m.pending_live[j] == 2015
+    pipeline = np.flatnonzero(m.pending >= 0)
+    assert len(pipeline) == 1 + m.p["init.n_lg_pipeline_2014"]
+    assert set(m.pending_live[pipeline]) <= {2015, 2016}
+    assert (m.mode[pipeline] == rules.IN_HOUSE).all()
 
 
 def test_about_30_percent_of_leisure_starts_with_a_legacy_trust(baseline_results):
@@ -154,8 +158,10 @@ def test_no_pressure_and_no_proposals_means_no_divestment(baseline):
         m = DivestmentModel(calm, seed=seed).run()
         d = m.decisions_frame()
         assert not d.reason.isin(["review", "proposal"]).any()
-        went_live = d[d.reason == "live"]
-        assert set(went_live.ons_code) <= {"E08000035"}, "only the 2014 pipeline (Leeds' Aspire) completes"
+        key = d.ons_code + "/" + d.service
+        went_live = set(key[d.reason == "live"])
+        assert went_live <= set(key[d.reason == "pipeline"]), "only the 2014 pipeline (Aspire and others) completes"
+        assert "E08000035/adult_social_care" in set(key[d.reason == "pipeline"])
         assert m.national()["new_divestments"].sum() == 0
 
 
