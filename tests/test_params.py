@@ -43,3 +43,17 @@ def test_levers_and_uncertainties_both_exist():
 )
 def test_value_checks(key, value, ok):
     assert (registry()[key].check(value) is None) == ok
+
+
+def test_calibrated_defaults_agree_with_the_calibration_file():
+    import tomllib
+
+    from sim.councils import data_path
+
+    fitted = tomllib.loads(data_path("calibrated.toml").read_text())["parameters"]
+    reg = registry()
+    cited = [s for s in SPECS if "calibrated.toml" in s.source]
+    assert {s.key for s in cited} == set(fitted)
+    for key, entry in fitted.items():
+        assert reg[key].tag == "calibrated"
+        assert reg[key].default == pytest.approx(entry["value"])
