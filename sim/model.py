@@ -327,6 +327,8 @@ class DivestmentModel(mesa.Model):
             ]
         )
         self._u = np.zeros((N_DRAW_ROWS, n))
+        self._weights_cache: dict[tuple, rules.AppraisalWeights] = {}
+        self._cell = s.region * 3 + s.service
         self._log: list[tuple] = []
         self._national: list[dict] = []
         years = self.end_year - START_YEAR + 1
@@ -522,6 +524,14 @@ class DivestmentModel(mesa.Model):
         agenda = rules.commercial_agenda(
             y, p["appraisal.commercial_ramp_start"], p["appraisal.commercial_ramp_years"]
         )
+        key = (simplification, agenda, duty)
+        cached = self._weights_cache.get(key)
+        if cached is None:
+            cached = self._weights_cache[key] = self._build_weights(simplification, agenda, duty)
+        return cached
+
+    def _build_weights(self, simplification: float, agenda: float, duty: bool) -> rules.AppraisalWeights:
+        p = self.p
         return rules.AppraisalWeights(
             weight_savings=p["appraisal.weight_savings"],
             reference_pressure=p["appraisal.reference_pressure"],
@@ -580,20 +590,35 @@ class DivestmentModel(mesa.Model):
         provider = np.where(divested, mode * s.n + j, -1)
         if join:
             # A divestment may go to an existing provider of the same kind in the region and service.
-            u = self._u[U_JOIN, j]
-            cell = s.region * 3 + s.service
-            for k in np.flatnonzero(divested & (u < p["contract.p_join_existing"])):
-                same = (self.mode == mode[k]) & (cell == cell[j[k]])
-                same[j] = False
-                if same.any():
-                    candidates = np.unique(self.provider[same])
-                    sizes = np.bincount(self.provider[same], weights=self.staff[same])[candidates]
-                    provider[k] = candidates[np.argmax(sizes)]
+            joining = np.flatnonzero(divested & (self._u[U_JOIN, j] < p["contract.p_join_existing"]))
+            if len(joining):
+                best = self._largest_provider_by_kind(exclude=j)
+                found = best.get  # (mode, cell) -> provider id
+                for k in joining:
+                    provider[k] = found((int(mode[k]), int(self._cell[j[k]])), provider[k])
         self.provider[j] = provider
         self.contract_end[j] = np.where(divested, y + p["contract.length_years"], 10_000)
         savings = self._saving_by_mode[mode]
         if reason != "initial":
             self.cum_savings += float((savings * self.spend[j] * (old != mode)).sum())
+
+    def _largest_provider_by_kind(self, exclude: np.ndarray) -> dict[tuple[int, int], int]:
+        """The largest provider (by staff) of each (mode, region-service cell), ignoring slots ``exclude``."""
+        existing = IS_DIVESTED[self.mode]
+        existing[exclude] = False
+        idx = np.flatnonzero(existing)
+        if len(idx) == 0:
+            return {}
+        prov = self.provider[idx]
+        staff = np.bincount(prov, weights=self.staff[idx])
+        ids = np.unique(prov)  # a provider has one mode and one cell
+        slot_of = np.full(staff.shape[0], -1)
+        slot_of[prov] = idx
+        kinds = self.mode[slot_of[ids]] * 1000 + self._cell[slot_of[ids]]
+        order = np.lexsort((-staff[ids], kinds))
+        kinds, ids = kinds[order], ids[order]
+        keep = np.r_[True, kinds[1:] != kinds[:-1]]
+        return {(int(k // 1000), int(k % 1000)): int(i) for k, i in zip(kinds[keep], ids[keep], strict=True)}
 
     def _fail(self, y: int) -> int:
         """Providers fail at their yearly rate; their services return in-house. Returns the number failed."""
