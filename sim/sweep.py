@@ -1,0 +1,295 @@
+"""Running a sweep: chunks of runs on local processes or a Dask cluster, each chunk saved as it finishes.
+
+Every run is identified by ``run_id = case * 100,000 + replication`` (case = arm index x design points +
+point) and seeded with ``seed + replication``, whatever the arm. The runs done are read back from the
+chunk files (:mod:`sim.sweep_store`): a killed sweep run again (the same command) does only the runs that
+are missing, and a sweep given more replications reuses those done. Results depend only on each run's
+parameters and seed, never on chunking, workers or cluster.
+
+Notebook use::
+
+    from sim.sweep_spec import load_sweep
+    from sim.sweep import run_sweep, read_runs
+    run_sweep(load_sweep("scenarios/sweeps/levers.toml"), "results/sweep-levers", workers=2)
+    runs = read_runs("results/sweep-levers")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pyarrow as pa
+
+from sim import params
+from sim.output import provenance
+from sim.scenario import Scenario
+from sim.sweep_spec import RUN_ID_STRIDE, Case, Sweep
+from sim.sweep_store import (  # noqa: F401  (read_* re-exported for notebooks)
+    SweepError,
+    completed_run_ids,
+    locked,
+    prepare,
+    read_design,
+    read_failures,
+    read_manifest,
+    read_runs,
+    write_chunk,
+    write_manifest,
+)
+
+SMALL_SWEEP = 400
+"""Below this many runs left, the default is to run in this process (about 2 s of work)."""
+_ARROW_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Runs for one worker task: (run_id, case, replication, seed) each, with the cases they need."""
+
+    base: Scenario
+    cases: dict[int, Case]
+    runs: tuple[tuple[int, int, int, int], ...]
+    varied: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a task returns: the national rows of its runs that finished, and its failures."""
+
+    run_ids: tuple[int, ...]
+    runs: pa.Table | None
+    failures: pa.Table | None
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one call of :func:`run_sweep` did.
+
+    Attributes:
+        out: the results folder.
+        n_runs: runs in the sweep.
+        n_skipped: runs already done when the call started.
+        n_executed: runs done by this call.
+        n_failed: runs that raised in this call.
+        seconds: wall time of the call.
+    """
+
+    out: Path
+    n_runs: int
+    n_skipped: int
+    n_executed: int
+    n_failed: int
+    seconds: float
+
+
+def simulate(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
+    """Run the model once; its national rows, one dict per year (no DataFrame: a run takes milliseconds)."""
+    from sim.model import DivestmentModel
+
+    return DivestmentModel(scenario, seed=seed, record_councils=False).run()._national
+
+
+def _ids_table(
+    runs: list[tuple[int, int, int, int]], counts: list[int], task: ChunkTask
+) -> dict[str, pa.Array]:
+    cases = [task.cases[c] for _, c, _, _ in runs]
+    reg = params.registry()
+
+    def column(values: list, kind: pa.DataType) -> pa.Array:
+        return pa.array(np.repeat(np.array(values, dtype=object), counts).tolist(), type=kind)
+
+    cols = {
+        "run_id": column([r[0] for r in runs], pa.int64()),
+        "case": column([r[1] for r in runs], pa.int64()),
+        "arm_index": column([c.arm_index for c in cases], pa.int64()),
+        "arm": column([c.arm for c in cases], pa.string()),
+        "point": column([c.point for c in cases], pa.int64()),
+        "replication": column([r[2] for r in runs], pa.int64()),
+        "seed": column([r[3] for r in runs], pa.int64()),
+    }
+    for key in task.varied:
+        cols[key] = column([c.values[key] for c in cases], _ARROW_TYPES[reg[key].kind])
+    return cols
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run a chunk's runs in this process; a run that raises is recorded and the others go on."""
+    scenarios: dict[int, Scenario] = {}
+    done, rows, counts, failed, errors = [], [], [], [], []
+    for run in task.runs:
+        run_id, case, _, seed = run
+        try:
+            if case not in scenarios:
+                scenarios[case] = task.base.with_changes(task.cases[case].changes)
+            national = simulate(scenarios[case], seed)
+        except Exception as exc:  # a failed run is data, not the end of the sweep
+            failed.append(run)
+            errors.append((f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=-8)))
+            continue
+        done.append(run)
+        rows.extend(national)
+        counts.append(len(national))
+    runs_table = failures = None
+    if done:
+        cols = _ids_table(done, counts, task)
+        for key in rows[0]:
+            values = np.array([r[key] for r in rows])
+            cols[key] = pa.array(values if values.dtype != object else values.tolist())
+        runs_table = pa.table(cols)
+    if failed:
+        cols = _ids_table(failed, [1] * len(failed), task)
+        cols["error"] = pa.array([e for e, _ in errors], pa.string())
+        cols["traceback"] = pa.array([t for _, t in errors], pa.string())
+        failures = pa.table(cols)
+    return ChunkResult(tuple(r[0] for r in task.runs), runs_table, failures)
+
+
+# ------------------------------------------------------------------ execution
+def _tasks(sweep: Sweep, todo: list[tuple[int, int, int, int]], size: int) -> Iterator[ChunkTask]:
+    cases = sweep.cases()
+    for i in range(0, len(todo), size):
+        runs = tuple(todo[i : i + size])
+        needed = {c: cases[c] for c in sorted({r[1] for r in runs})}
+        yield ChunkTask(sweep.base, needed, runs, tuple(sweep.varied))
+
+
+def _results(tasks: Iterator[ChunkTask], executor: Executor | None, window: int) -> Iterator[ChunkResult]:
+    """Results as tasks finish, with at most ``window`` tasks in flight (so memory stays flat)."""
+    if executor is None:
+        yield from map(run_chunk, tasks)
+        return
+    pending: set = set()
+    try:
+        for task in tasks:
+            pending.add(executor.submit(run_chunk, task))
+            while len(pending) >= window:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in done)
+    finally:
+        for f in pending:
+            f.cancel()
+
+
+def _exit_with_parent() -> None:
+    """Worker initializer: exit when the parent dies, even by SIGKILL (pool workers would wait forever)."""
+    import threading
+    from multiprocessing.connection import wait as wait_for
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=lambda: (wait_for([parent.sentinel]), os._exit(1)), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _executor(
+    workers: int, scheduler: str | None, given: Executor | None
+) -> Iterator[tuple[Executor | None, int]]:
+    """(executor, parallel slots): the one given, Dask, local processes, or None for this process."""
+    if given is not None:
+        yield given, workers
+    elif scheduler:
+        from distributed import Client
+
+        with Client(scheduler, timeout="20s") as client:
+            slots = max(1, sum(client.nthreads().values()))
+            yield client.get_executor(pure=False), slots
+    elif workers > 1:
+        # "spawn" explicitly: the same on every platform, and safe with threads in the parent.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent) as pool:
+            try:
+                yield pool, workers
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    else:
+        yield None, 1
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    retry_failed: bool = False,
+    progress: TextIO | None = None,
+    executor: Executor | None = None,
+) -> SweepSummary:
+    """Run the sweep's missing runs into ``out``, writing each chunk as it finishes.
+
+    Args:
+        sweep: the resolved sweep (:func:`sim.sweep_spec.load_sweep`).
+        out: results folder; a folder holding part of the same sweep is resumed.
+        workers: local processes (1: this process; None: all cores, or this process if fewer than
+            ``SMALL_SWEEP`` runs are left, as starting workers takes seconds).
+        scheduler: address of a Dask scheduler, e.g. ``tcp://127.0.0.1:8786`` (overrides ``workers``).
+        chunk_size: runs per task (None: about four tasks per worker, 10 to 200 runs each).
+        retry_failed: run again the runs recorded as failed.
+        progress: stream for a progress line (None: silent).
+        executor: an executor of your own to reuse (a warm process pool, or a Dask client's
+            ``get_executor()``), with ``workers`` parallel slots; it is left running.
+
+    Raises:
+        SweepError: ``out`` holds another sweep's results, or another sweep is writing to it.
+    """
+    from sim.progress import Progress
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    chosen, workers = workers, workers or default_workers()
+    with locked(out):
+        manifest = prepare(sweep, out, progress)
+        done = completed_run_ids(out, include_failed=not retry_failed)
+        todo = [
+            (c.index * RUN_ID_STRIDE + r, c.index, r, sweep.seed + r)
+            for c in sweep.cases()
+            for r in range(sweep.replications)
+            if c.index * RUN_ID_STRIDE + r not in done
+        ]
+        skipped = sweep.n_runs - len(todo)
+        if chosen is None and executor is None and len(todo) < SMALL_SWEEP:
+            workers = 1  # starting worker processes (seconds of imports each) would take longer
+        bar = Progress(sweep.n_runs, "runs", stream=progress, done=skipped) if progress else None
+        session = {
+            **provenance(),
+            "workers": None if scheduler else workers,
+            "scheduler": scheduler,
+            "own_executor": executor is not None,
+        }
+        executed = failed = 0
+        try:
+            with _executor(workers, scheduler, executor) as (executor, slots):
+                size = chunk_size or min(200, max(10, math.ceil(len(todo) / (4 * slots))))
+                for result in _results(_tasks(sweep, todo, size), executor, 2 * slots):
+                    write_chunk(out, result.run_ids, result.runs, result.failures)
+                    n_failed = 0 if result.failures is None else result.failures.num_rows
+                    executed, failed = executed + len(result.run_ids), failed + n_failed
+                    if bar:
+                        bar.update(len(result.run_ids), n_failed)
+        finally:
+            session.update(
+                runs_executed=executed, runs_failed=failed, complete=skipped + executed == sweep.n_runs
+            )
+            manifest["sessions"].append(session)
+            write_manifest(out, manifest)
+    return SweepSummary(out, sweep.n_runs, skipped, executed, failed, time.perf_counter() - t0)
