@@ -655,10 +655,9 @@ class DivestmentModel(mesa.Model):
         p = self.p
         g = self._gen  # after the slots' fixed block, so outside draws never shift council draws
         failed = g.binomial(self.out_n, p["outside.fail_rate_per_year"]) if self.out_n else 0
-        supported = y <= p["support.end_year"] and p["support.budget_gbp_m_per_year"] > 0
-        rate = (
-            p["outside.new_mutuals_per_year"] if supported else p["outside.new_mutuals_per_year_unsupported"]
-        )
+        budget = p["support.budget_gbp_m_per_year"] if y <= p["support.end_year"] else 0.0
+        base = p["outside.new_mutuals_per_year_unsupported"]
+        rate = base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
         born = g.poisson(rate)
         kept = 1.0 - (failed / self.out_n if self.out_n else 0.0)
         self.out_staff = (
@@ -712,7 +711,8 @@ class DivestmentModel(mesa.Model):
         row["n_latcs"] = len(np.unique(self.provider[is_latc]))
         counts = np.bincount(s.service * 6 + self.mode, minlength=18).reshape(3, 6)
         staff = np.bincount(self.mode, weights=self.staff, minlength=6)
-        values = np.column_stack([staff, counts.T]).ravel().tolist()  # per mode: staff, then each service
+        staff_list, counts_list = staff.tolist(), counts.T.tolist()  # counts stay integers
+        values = [v for m in range(len(rules.MODES)) for v in (staff_list[m], *counts_list[m])]
         row.update(zip(_MODE_COLUMNS, values, strict=True))
         row["n_pending"] = int((self.pending >= 0).sum())
         row.update({f"new_{key}": new.get(key, 0) for key in _FLOWS})
