@@ -3,26 +3,23 @@
 Councils are Mesa agents. Their services' state lives in the model as columns (one entry per service
 slot: a council's adult social care, libraries or leisure), so that one yearly step does its arithmetic in
 numpy across all councils; the rules themselves are the pure functions of :mod:`sim.rules`.
+
+One model can also run several replications of the same scenario at once (``seeds=[...]``): every state
+column then has one row per replication (shape ``(R, n_slots)``), so the numpy calls and the 353 Mesa
+agents are shared by the R runs. Each replication draws from its own streams and is computed independently
+of the others, so replication r gives exactly the results of a model run alone with seed ``seeds[r]``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
 import pandas as pd
 
 from sim import rules
-from sim.councils import (
-    FUNDING_YEARS,
-    LEISURE_TYPES,
-    REGIONS,
-    UPPER_TIER_TYPES,
-    England,
-    load_england,
-)
+from sim.councils import FUNDING_YEARS, REGIONS, load_england
 from sim.rng import Streams
 from sim.rules import (
     IN_HOUSE,
@@ -36,9 +33,16 @@ from sim.rules import (
     REBOOTED,
 )
 from sim.scenario import START_YEAR, Scenario
-
-SERVICES = ("adult_social_care", "libraries", "leisure")
-ASC, LIBRARIES, LEISURE = range(3)
+from sim.slots import (  # noqa: F401  (Slots, build_slots and the service indices re-exported)
+    ASC,
+    LEISURE,
+    LIBRARIES,
+    SERVICES,
+    Slots,
+    build_slots,
+    funding_path,
+    slots_for,
+)
 
 NAMED_CASES = (
     # (ONS code, service, mode, body): the 2014 starting state, CALIBRATION.md "Named cases by 2014".
@@ -74,6 +78,8 @@ _MODE_COLUMNS = [
     for name in (f"staff_{mode}", *(f"n_{service}_{mode}" for service in SERVICES))
 ]
 _FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
+_NO_CONTRACT = 10_000
+"""contract_end of a service with no contract (in-house, re-booted or a legacy trust)."""
 
 # Reasons in the decision log.
 REASONS = (
@@ -86,143 +92,34 @@ REASONS = (
     "failure",
     "contract_end",
 )
+_DECISION_COLUMNS = [
+    "year",
+    "ons_code",
+    "service",
+    "from_mode",
+    "to_mode",
+    "reason",
+    "staff",
+    "spend_gbp_m",
+    *(f"score_{o}" for o in rules.OPTIONS),
+]
 
 
-@dataclass(frozen=True)
-class Slots:
-    """The service slots of England: one per council and service it runs, in a fixed order.
+def _row_sums(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` where ``mask``, row by row, of (R, n) arrays.
 
-    Attributes:
-        council: council index of each slot.
-        service: service index (ASC, LIBRARIES, LEISURE).
-        region: region index of the council (into `sim.councils.REGIONS`).
-        staff: staff in 2014 (headcount).
-        spend: spend in 2014-15, GBP million.
-        cost_per_post: GBP million per post, so staff = spend / cost_per_post.
+    Always over the full row (zeros where not masked), so a replication's sum is the same whatever the
+    number of replications in the model.
     """
-
-    council: np.ndarray
-    service: np.ndarray
-    region: np.ndarray
-    staff: np.ndarray
-    spend: np.ndarray
-    cost_per_post: np.ndarray
-    by_council: tuple[np.ndarray, ...]
-    index: dict[tuple[str, int], int]
-
-    @property
-    def n(self) -> int:
-        """Number of slots."""
-        return len(self.council)
-
-
-@lru_cache(maxsize=32)
-def build_slots(
-    library_share_county: float,
-    library_share_single_tier: float,
-    leisure_share: float,
-    asc_staff: float,
-    asc_divestible: float,
-    asc_cost_k: float,
-    library_cost_k: float,
-    leisure_cost_k: float,
-) -> Slots:
-    """Service slots with spend and staff from 2014-15 outturn (cached by the parameters used).
-
-    Adult social care: a council's in-house staff are the national HSCIC total shared by its adult social
-    care spend; the divestible unit is a share of them, costed per post. Libraries and leisure: a share of
-    'cultural and related' spend, staffed at a cost per post.
-    """
-    eng = load_england()
-    c = eng.councils
-    types = c["type"].to_numpy()
-    region = pd.Categorical(c["region"], categories=REGIONS).codes.astype(np.int64)
-    asc_spend = c["asc_spend_gbp_m"].to_numpy()
-    cultural = c["cultural_spend_gbp_m"].to_numpy()
-    upper = np.isin(types, list(UPPER_TIER_TYPES))
-    leisure = np.isin(types, list(LEISURE_TYPES))
-    rows = []
-    for i in range(eng.n):
-        if upper[i]:
-            rows.append((i, ASC))
-            rows.append((i, LIBRARIES))
-        if leisure[i]:
-            rows.append((i, LEISURE))
-    council = np.array([r[0] for r in rows], dtype=np.int64)
-    service = np.array([r[1] for r in rows], dtype=np.int64)
-    asc_total = asc_spend[upper].sum()
-    staff = np.empty(len(rows))
-    cost = np.empty(len(rows))
-    spend = np.empty(len(rows))
-    is_asc, is_lib, is_lei = service == ASC, service == LIBRARIES, service == LEISURE
-    staff[is_asc] = asc_staff * asc_divestible * asc_spend[council[is_asc]] / asc_total
-    cost[is_asc] = asc_cost_k / 1000.0
-    spend[is_asc] = staff[is_asc] * cost[is_asc]
-    library_share = np.where(types == "CTY", library_share_county, library_share_single_tier)
-    spend[is_lib] = library_share[council[is_lib]] * cultural[council[is_lib]]
-    cost[is_lib] = library_cost_k / 1000.0
-    spend[is_lei] = leisure_share * cultural[council[is_lei]]
-    cost[is_lei] = leisure_cost_k / 1000.0
-    staff[~is_asc] = spend[~is_asc] / cost[~is_asc]
-    by_council = tuple(np.flatnonzero(council == i) for i in range(eng.n))
-    index = {(eng.codes[c], int(k)): j for j, (c, k) in enumerate(zip(council, service, strict=True))}
-    for a in (council, service, staff, spend, cost, *by_council):
-        a.setflags(write=False)
-    return Slots(council, service, region[council], staff, spend, cost, by_council, index)
-
-
-def slots_for(p: dict) -> Slots:
-    """Service slots for a parameter set."""
-    return build_slots(
-        p["services.library_share_of_cultural_county"],
-        p["services.library_share_of_cultural_single_tier"],
-        p["services.leisure_share_of_cultural"],
-        float(p["services.asc_staff_2014"]),
-        p["services.asc_divestible_share"],
-        p["services.asc_cost_per_post_gbp_k"],
-        p["services.library_cost_per_post_gbp_k"],
-        p["services.leisure_cost_per_post_gbp_k"],
-    )
-
-
-@lru_cache(maxsize=8)
-def _read_funding_file(path: str) -> pd.DataFrame:
-    df = pd.read_csv(path)
-    missing = {"ons_code", "year", "cash_change"} - set(df.columns)
-    if missing:
-        raise ValueError(f"{path}: funding path file lacks columns {sorted(missing)}")
-    return df
-
-
-def funding_path(eng: England, p: dict, end_year: int) -> np.ndarray:
-    """Yearly cash change of each council's funding, years 2011 to ``end_year``.
-
-    Returns:
-        (n_councils, end_year - 2010) array; column j is financial year 2011 + j.
-    """
-    years = np.arange(FUNDING_YEARS[0], end_year + 1)
-    path = np.full((eng.n, len(years)), p["funding.cash_change_after_2019"])
-    n_data = min(len(FUNDING_YEARS), len(years))
-    path[:, :n_data] = eng.funding_change[:, :n_data]
-    projected = years > START_YEAR
-    if p["funding.path"] == "flat":
-        path[:, projected] = p["funding.flat_cash_change_per_year"]
-    elif p["funding.path"] == "file":
-        df = _read_funding_file(p["funding.path_file"])
-        codes = eng.councils["ons_code"].to_numpy()
-        row = pd.Series(np.arange(eng.n), index=codes).reindex(df["ons_code"]).to_numpy()
-        col = df["year"].to_numpy() - years[0]
-        ok = ~np.isnan(row) & (col >= 0) & (col < len(years))
-        path[row[ok].astype(int), col[ok].astype(int)] = df["cash_change"].to_numpy()[ok]
-    path[:, years >= p["funding.extra_cut_from_year"]] -= p["funding.extra_cut_per_year"]
-    return path
+    return np.where(mask, values, 0.0).sum(axis=1)
 
 
 class CouncilAgent(mesa.Agent):
     """An English council of 1 April 2014.
 
     Its services' modes, staff and spend are kept by the model in columns indexed by ``slots``; the
-    agent is the handle users and notebooks hold (``agent.modes()``, ``agent.ons_code``).
+    agent is the handle users and notebooks hold (``agent.modes()``, ``agent.ons_code``). In a model of
+    several replications one agent stands for the council in all of them.
     """
 
     def __init__(self, model: DivestmentModel, index: int, ons_code: str, name: str, slots: np.ndarray):
@@ -232,10 +129,10 @@ class CouncilAgent(mesa.Agent):
         self.name = name
         self.slots = slots
 
-    def modes(self) -> dict[str, str]:
-        """Delivery mode of each of the council's services this year."""
+    def modes(self, r: int = 0) -> dict[str, str]:
+        """Delivery mode of each of the council's services this year, in replication ``r``."""
         m = self.model
-        return {SERVICES[m.slots.service[s]]: rules.MODES[m.mode[s]] for s in self.slots}
+        return {SERVICES[m.slots.service[s]]: rules.MODES[m.mode[r, s]] for s in self.slots}
 
 
 class DivestmentModel(mesa.Model):
@@ -243,16 +140,41 @@ class DivestmentModel(mesa.Model):
 
     Args:
         scenario: the resolved scenario (parameters and end year); the baseline defaults if None.
-        seed: the run's seed; all randomness flows from it.
-        record_councils: keep the per-slot history (needed for councils.csv; sweeps switch it off).
+        seed: the run's seed; all randomness flows from it (ignored when ``seeds`` is given).
+        record_councils: keep the per-slot history and the decision log (needed for councils.csv and
+            decisions.csv; sweeps switch it off).
+        seeds: run R = len(seeds) replications of the scenario at once, one per seed. Replication r gives
+            exactly the results of ``DivestmentModel(scenario, seed=seeds[r])``, whatever the other seeds.
+
+    State columns have one row per replication: ``mode``, ``staff``, ``spend``, ``provider``,
+    ``contract_end``, ``pending*`` and ``last_review`` are (R, n_slots) arrays, ``resistance`` is
+    (R, n_councils), and the sector outside local government (``out_n``, ``out_staff``, ``out_spend``)
+    and ``cum_savings`` are (R,) arrays. Results: :meth:`national`, :meth:`councils_frame` and
+    :meth:`decisions_frame` give replication r with ``r=``; without it, a model of one replication gives its
+    tables as they always were, and a model of several gives all replications with a ``batch_index``
+    column first (the position of the seed in ``seeds``). :meth:`national_columns` and
+    :meth:`national_rows` are the fast access for sweeps.
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: int = 0, record_councils: bool = True):
-        super().__init__(rng=seed)
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        seed: int = 0,
+        record_councils: bool = True,
+        seeds: Sequence[int] | None = None,
+    ):
+        seeds = [int(seed)] if seeds is None else [int(s) for s in seeds]
+        if not seeds:
+            raise ValueError("seeds is empty: give at least one seed")
+        super().__init__(rng=seeds[0])
         self.spec = scenario if scenario is not None else Scenario(name="baseline")
-        self.seed = seed
+        self.seeds = seeds
+        self.seed = seeds[0]
+        self.n_batch = R = len(seeds)
         self.p = p = self.spec.params
-        self.streams = Streams(seed)
+        self._streams = [Streams(s) for s in seeds]
+        self.streams = self._streams[0]
+        """The streams of the first replication (each replication has its own, in ``_streams``)."""
         self.england = eng = load_england()
         self.slots = s = slots_for(p)
         self.year = START_YEAR
@@ -264,17 +186,18 @@ class DivestmentModel(mesa.Model):
         self._n_regions = len(REGIONS)
 
         n = s.n
-        self.mode = np.full(n, IN_HOUSE, dtype=np.int64)
-        self.staff = s.staff.copy()
-        self.spend = s.spend.copy()
-        self.provider = np.full(n, -1, dtype=np.int64)
-        self.contract_end = np.full(n, 10_000, dtype=np.int64)
-        self.pending = np.full(n, -1, dtype=np.int64)
-        self.pending_live = np.zeros(n, dtype=np.int64)
-        self.pending_supported = np.zeros(n, dtype=bool)
-        self.pending_decided = np.zeros(n, dtype=np.int64)
-        self.last_review = np.full(n, -10_000, dtype=np.int64)
-        self.cum_savings = 0.0
+        shape = (R, n)
+        self.mode = np.full(shape, IN_HOUSE, dtype=np.int64)
+        self.staff = np.tile(s.staff, (R, 1))
+        self.spend = np.tile(s.spend, (R, 1))
+        self.provider = np.full(shape, -1, dtype=np.int64)
+        self.contract_end = np.full(shape, _NO_CONTRACT, dtype=np.int64)
+        self.pending = np.full(shape, -1, dtype=np.int64)
+        self.pending_live = np.zeros(shape, dtype=np.int64)
+        self.pending_supported = np.zeros(shape, dtype=bool)
+        self.pending_decided = np.zeros(shape, dtype=np.int64)
+        self.last_review = np.full(shape, -10_000, dtype=np.int64)
+        self.cum_savings = np.zeros(R)
         zero = 0.0
         self._lag_by_mode = np.array(
             [
@@ -326,18 +249,21 @@ class DivestmentModel(mesa.Model):
                 zero,
             ]
         )
-        self._u = np.zeros((N_DRAW_ROWS, n))
+        self._u = np.zeros((R, N_DRAW_ROWS, n))
+        self._gens: list[np.random.Generator] = []
         self._weights_cache: dict[tuple, rules.AppraisalWeights] = {}
         self._cell = s.region * 3 + s.service
+        self._n_cells = self._n_regions * 3
+        self._n_provider_ids = len(rules.MODES) * n
         self._log: list[tuple] = []
-        self._national: list[dict] = []
+        self._rows: list[dict[str, np.ndarray]] = []
         years = self.end_year - START_YEAR + 1
         if record_councils:
             self.history = {
-                "mode": np.empty((years, n), dtype=np.int8),
-                "staff": np.empty((years, n)),
-                "spend": np.empty((years, n)),
-                "provider": np.empty((years, n), dtype=np.int64),
+                "mode": np.empty((years, R, n), dtype=np.int8),
+                "staff": np.empty((years, R, n)),
+                "spend": np.empty((years, R, n)),
+                "provider": np.empty((years, R, n), dtype=np.int64),
             }
         codes, names = eng.codes, eng.names
         for i in range(eng.n):
@@ -354,22 +280,27 @@ class DivestmentModel(mesa.Model):
             raise KeyError(f"{ons_code} does not run {SERVICES[service]}") from None
 
     def _setup_2014(self) -> None:
-        p, s, st = self.p, self.slots, self.streams
+        p, s, R = self.p, self.slots, self.n_batch
         y = START_YEAR
         resistance_mean = p["appraisal.resistance_mean"]
         k = p["appraisal.resistance_concentration"]
-        g = st.generator("init", y)
-        u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = g.random((6, s.n))  # first
-        self.resistance = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=self.england.n)
+        draws = np.empty((R, 6, s.n))
+        self.resistance = np.empty((R, self.england.n))
+        for r, st in enumerate(self._streams):
+            g = st.generator("init", y)
+            g.random(out=draws[r])  # first
+            self.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=self.england.n)
+        u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = draws.transpose(1, 0, 2)
+        everyone = np.arange(R)
         fixed = np.zeros(s.n, dtype=bool)
         for code, service, mode, _ in NAMED_CASES:
             j = self.slot_of(code, service)
-            self._go_live(np.array([j]), np.array([mode]), y, "initial", join=False)
+            self._go_live(everyone, np.full(R, j), np.full(R, mode), y, "initial", join=False)
             fixed[j] = True
         for code, service, mode, live, _ in PIPELINE_CASES:
             j = self.slot_of(code, service)
-            self.pending[j], self.pending_live[j], self.pending_decided[j] = mode, live, y
-            self._log_events(np.array([j]), y, IN_HOUSE, mode, "pipeline")
+            self.pending[:, j], self.pending_live[:, j], self.pending_decided[:, j] = mode, live, y
+            self._log_events(everyone, np.full(R, j), y, IN_HOUSE, mode, "pipeline")
             fixed[j] = True
         legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust"]) & ~fixed
         self.mode[legacy] = LEGACY
@@ -377,22 +308,24 @@ class DivestmentModel(mesa.Model):
         n_lg = round(p["init.n_mutuals_2014"] * p["init.share_lg"]) - named_mutuals
         weights = np.array([p["init.lg_share_asc"], p["init.lg_share_libraries"], p["init.lg_share_leisure"]])
         free = (self.mode == IN_HOUSE) & ~fixed
-        per_service = np.bincount(s.service[free], minlength=3).clip(min=1)
-        w = np.where(free, weights[s.service] / per_service[s.service], 0.0)
-        picked = rules.weighted_sample(u_mutuals, w, n_lg)
-        self._go_live(picked, np.full(len(picked), MUTUAL), y, "initial", join=False)
+        rows, cols = np.nonzero(free)
+        per_service = np.bincount(rows * 3 + s.service[cols], minlength=R * 3).reshape(R, 3).clip(min=1)
+        w = np.where(free, weights[s.service] / per_service[:, s.service], 0.0)
+        picked = np.nonzero(rules.weighted_sample_rows(u_mutuals, w, n_lg))
+        self._go_live(*picked, np.full(len(picked[0]), MUTUAL), y, "initial", join=False)
         free[picked] = False
         n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
-        picked = rules.weighted_sample(u_latc, free.astype(float), n_latc)
-        self._go_live(picked, np.full(len(picked), LATC), y, "initial", join=False)
+        picked = np.nonzero(rules.weighted_sample_rows(u_latc, free.astype(float), n_latc))
+        self._go_live(*picked, np.full(len(picked[0]), LATC), y, "initial", join=False)
         free[picked] = False
         # Spin-outs decided by 2014 (Mutuals Support Programme pipeline), live in 2015 or 2016.
-        picked = rules.weighted_sample(u_pipeline, np.where(free, w, 0.0), p["init.n_lg_pipeline_2014"])
+        n_pipeline = p["init.n_lg_pipeline_2014"]
+        picked = np.nonzero(rules.weighted_sample_rows(u_pipeline, np.where(free, w, 0.0), n_pipeline))
         self.pending[picked] = MUTUAL
         self.pending_live[picked] = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
         self.pending_decided[picked] = y - 1
         self.pending_supported[picked] = True
-        self._log_events(picked, y, IN_HOUSE, MUTUAL, "pipeline")
+        self._log_events(*picked, y, IN_HOUSE, MUTUAL, "pipeline")
         divested = IS_DIVESTED[self.mode]
         length = p["contract.length_years"]
         self.contract_end[divested] = y + 1 + (u_contract[divested] * length).astype(np.int64)
@@ -401,14 +334,28 @@ class DivestmentModel(mesa.Model):
     def _setup_outside(self) -> None:
         """Mutuals outside local government: the 2014 national figures less the local-government stock."""
         p = self.p
-        lg = self._lg_totals()
-        self.out_n = max(p["init.n_mutuals_2014"] - lg["n"], 0)
-        self.out_staff = max(p["init.mutual_staff_2014"] - lg["staff"], 0.0)
-        self.out_spend = max(p["init.mutual_spend_2014_gbp_m"] - lg["spend"], 0.0)
-        self.warnings = []
-        if self.out_n == 0 or self.out_staff == 0 or self.out_spend == 0:
-            self.warnings.append("local-government mutuals in 2014 exceed a national 2014 figure")
-        self.out_spend_per_staff = self.out_spend / self.out_staff if self.out_staff else 0.0
+        lg_n, lg_staff, lg_spend = self._lg_totals()
+        self.out_n = np.maximum(p["init.n_mutuals_2014"] - lg_n, 0)
+        self.out_staff = np.maximum(p["init.mutual_staff_2014"] - lg_staff, 0.0)
+        self.out_spend = np.maximum(p["init.mutual_spend_2014_gbp_m"] - lg_spend, 0.0)
+        short = (self.out_n == 0) | (self.out_staff == 0) | (self.out_spend == 0)
+        message = "local-government mutuals in 2014 exceed a national 2014 figure"
+        self._warnings = [[message] if bad else [] for bad in short.tolist()]
+        has_staff = self.out_staff != 0
+        self.out_spend_per_staff = np.divide(
+            self.out_spend, self.out_staff, out=np.zeros(self.n_batch), where=has_staff
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Messages about the starting state (for several replications, each names its batch index)."""
+        if self.n_batch == 1:
+            return list(self._warnings[0])
+        return [f"batch {r} (seed {s}): {w}" for r, s in enumerate(self.seeds) for w in self._warnings[r]]
+
+    def warnings_of(self, r: int) -> list[str]:
+        """Messages about replication ``r``'s starting state."""
+        return list(self._warnings[r])
 
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
@@ -427,24 +374,22 @@ class DivestmentModel(mesa.Model):
            recording); flows (``new_*``) are those of the year just simulated.
 
         Decisions are logged with the year they are made (``y``); transitions with the year they take
-        effect (``y + 1``). The first step simulates 2014-15 and records the state of 2015-16.
+        effect (``y + 1``). The first step simulates 2014-15 and records the state of 2015-16. Every
+        stage runs over all replications at once; entries are (replication, slot) pairs ``(r, j)``.
         """
-        y, p, s, st = self.year, self.p, self.slots, self.streams
+        y, p, s, R = self.year, self.p, self.slots, self.n_batch
         nxt = y + 1
-        new = dict.fromkeys(
-            ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures"), 0
-        )
+        new = {key: np.zeros(R, dtype=np.int64) for key in _FLOWS}
         # 1. pressure
         col = y - FUNDING_YEARS[0]
-        pressure = self._pressure[s.council, col]
+        pressure = self._pressure[s.council, col]  # the same in every replication
         # 2. review
         peers_region, peers_national = self._peers()
-        self._gen = st.generator("year", y)
-        self._u = u = self._gen.random((N_DRAW_ROWS, s.n))  # fixed size, drawn first
+        u = self._draw_year(y)
         eligible = IS_REVIEWABLE[self.mode] & (self.pending < 0)
         cooled = (y - self.last_review) >= p["review.min_years_between"]
         mult = np.where(self.mode == REBOOTED, p["review.rebooted_multiplier"], 1.0)
-        u_review, u_proposal = u[U_REVIEW], u[U_PROPOSAL]
+        u_review, u_proposal = u[:, U_REVIEW], u[:, U_PROPOSAL]
         is_review = (
             eligible
             & cooled
@@ -455,56 +400,59 @@ class DivestmentModel(mesa.Model):
             p["proposals.rate_per_year"], p["proposals.peer_effect"], peers_region
         )
         is_proposal = eligible & (self.mode == IN_HOUSE) & (u_proposal < prob_prop) & (cooled | duty)
-        reviewed = np.flatnonzero(is_review | is_proposal)
+        r, j = np.nonzero(is_review | is_proposal)
         # 3. appraise
-        if len(reviewed):
-            u_noise = u[U_NOISE : U_NOISE + 5, reviewed].T
-            u_support = u[U_SUPPORT, reviewed]
+        if len(j):
+            u_noise = u[r, U_NOISE : U_NOISE + 5, j]  # (n reviewed, 5)
+            u_support = u[r, U_SUPPORT, j]
             capacity = 0.0
             if y <= p["support.end_year"]:
                 capacity = p["support.budget_gbp_m_per_year"] / p["support.cost_per_mutual_gbp_m"]
-            supported = rules.supported_mask(u_support, len(reviewed), capacity)
+            n_reviewed = np.bincount(r, minlength=R)  # a replication's support is shared among its own
+            supported = rules.supported_mask(u_support, n_reviewed[r], capacity)
+            mode = self.mode[r, j]
+            proposal = is_proposal[r, j]
             util = rules.appraise(
-                pressure=pressure[reviewed],
-                resistance=self.resistance[s.council[reviewed]],
-                is_proposal=is_proposal[reviewed],
+                pressure=pressure[j],
+                resistance=self.resistance[r, s.council[j]],
+                is_proposal=proposal,
                 is_supported=supported,
-                is_rebooted=self.mode[reviewed] == REBOOTED,
-                peers_region=peers_region[reviewed],
-                peers_national=peers_national[reviewed],
+                is_rebooted=mode == REBOOTED,
+                peers_region=peers_region[r, j],
+                peers_national=peers_national[r, j],
                 u_noise=u_noise,
                 w=self._weights(y, duty),
             )
             choice = rules.choose(util)
             # 4. decide
-            target = np.where(choice == rules.KEEP, self.mode[reviewed], rules.OPTION_MODE[choice])
-            self.last_review[reviewed] = y
-            reason = np.where(is_proposal[reviewed], "proposal", "review")
-            self._log_events(reviewed, y, self.mode[reviewed], target, reason, util)
-            change = target != self.mode[reviewed]
-            j = reviewed[change]
-            lag = self._lag_by_mode[target[change]]
-            self.pending[j], self.pending_live[j] = target[change], y + lag
-            self.pending_supported[j] = supported[change] & IS_MUTUAL[target[change]]
-            self.pending_decided[j] = y
-            new["divestments"] = int(IS_DIVESTED[target[change]].sum())
-            new["mutual_decisions"] = int(IS_MUTUAL[target[change]].sum())
+            target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])
+            self.last_review[r, j] = y
+            reason = np.where(proposal, "proposal", "review")
+            self._log_events(r, j, y, mode, target, reason, util)
+            change = target != mode
+            rc, jc, to = r[change], j[change], target[change]
+            self.pending[rc, jc], self.pending_live[rc, jc] = to, y + self._lag_by_mode[to]
+            self.pending_supported[rc, jc] = supported[change] & IS_MUTUAL[to]
+            self.pending_decided[rc, jc] = y
+            new["divestments"] = np.bincount(rc[IS_DIVESTED[to]], minlength=R)
+            new["mutual_decisions"] = np.bincount(rc[IS_MUTUAL[to]], minlength=R)
         # 5. transfer
-        waiting = np.flatnonzero(self.pending >= 0)
-        if len(waiting):
-            rate = self._abandon_by_mode[self.pending[waiting]]
-            rate = rate * (1.0 - p["support.abandon_reduction"] * self.pending_supported[waiting])
-            u_abandon = u[U_ABANDON, waiting]
-            abandon = u_abandon < rate
-            gone = waiting[abandon]
-            self._log_events(gone, y, self.mode[gone], self.pending[gone], "abandoned")
-            self.pending[gone] = -1
-            new["abandoned"] = len(gone)
-            live = waiting[~abandon & (self.pending_live[waiting] == nxt)]
-            if len(live):
-                self._go_live(live, self.pending[live], nxt, "live", join=True)
-                self.pending[live] = -1
-                new["live"] = len(live)
+        r, j = np.nonzero(self.pending >= 0)
+        if len(j):
+            to = self.pending[r, j]
+            rate = self._abandon_by_mode[to]
+            rate = rate * (1.0 - p["support.abandon_reduction"] * self.pending_supported[r, j])
+            abandon = u[r, U_ABANDON, j] < rate
+            rg, jg = r[abandon], j[abandon]
+            self._log_events(rg, jg, y, self.mode[rg, jg], to[abandon], "abandoned")
+            self.pending[rg, jg] = -1
+            new["abandoned"] = np.bincount(rg, minlength=R)
+            live = ~abandon & (self.pending_live[r, j] == nxt)
+            if live.any():
+                rl, jl = r[live], j[live]
+                self._go_live(rl, jl, to[live], nxt, "live", join=True)
+                self.pending[rl, jl] = -1
+                new["live"] = np.bincount(rl, minlength=R)
         # 6. grow or fail
         growth = self._growth_by_mode[self.mode]
         self.spend = rules.grow_spend(
@@ -517,6 +465,19 @@ class DivestmentModel(mesa.Model):
         # 7. record
         self.year = nxt
         self._record(new)
+
+    def _draw_year(self, y: int) -> np.ndarray:
+        """Each replication's block of uniforms for year ``y``, drawn first from its ("year", y) stream.
+
+        Returns:
+            (R, N_DRAW_ROWS, n_slots) array; the generators are kept for the outside sector's draws.
+        """
+        self._gens = []
+        for r, st in enumerate(self._streams):
+            g = st.generator("year", y)
+            g.random(out=self._u[r])  # fixed size, drawn first
+            self._gens.append(g)
+        return self._u
 
     def _weights(self, y: int, duty: bool) -> rules.AppraisalWeights:
         p = self.p
@@ -570,96 +531,123 @@ class DivestmentModel(mesa.Model):
         )
 
     def _peers(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mutual services in each slot's region and service, and in its service nationally."""
-        s = self.slots
-        is_mutual = IS_MUTUAL[self.mode]
-        cell = s.region * 3 + s.service
-        by_cell = np.bincount(cell[is_mutual], minlength=self._n_regions * 3)
-        by_service = np.bincount(s.service[is_mutual], minlength=3)
-        return by_cell[cell].astype(float), by_service[s.service].astype(float)
+        """Mutual services in each slot's region and service, and in its service nationally.
 
-    def _go_live(self, j: np.ndarray, mode: np.ndarray, y: int, reason: str, join: bool) -> None:
-        """Services ``j`` change to ``mode``; staff and spend move with them unchanged."""
+        Returns:
+            two (R, n_slots) float arrays, counted in each replication.
+        """
+        s, R, nc = self.slots, self.n_batch, self._n_cells
+        r, j = np.nonzero(IS_MUTUAL[self.mode])
+        by_cell = np.bincount(r * nc + self._cell[j], minlength=R * nc).reshape(R, nc)
+        by_service = np.bincount(r * 3 + s.service[j], minlength=R * 3).reshape(R, 3)
+        return by_cell[:, self._cell].astype(float), by_service[:, s.service].astype(float)
+
+    def _go_live(
+        self, r: np.ndarray, j: np.ndarray, mode: np.ndarray, y: int, reason: str, join: bool
+    ) -> None:
+        """Services ``j`` of replications ``r`` change to ``mode``; staff and spend go with them."""
         if len(j) == 0:
             return
         p, s = self.p, self.slots
-        self._log_events(j, y, self.mode[j], mode, reason)
-        old = self.mode[j].copy()
-        self.mode[j] = mode
+        old = self.mode[r, j]
+        self._log_events(r, j, y, old, mode, reason)
+        self.mode[r, j] = mode
         divested = IS_DIVESTED[mode]
         provider = np.where(divested, mode * s.n + j, -1)
         if join:
             # A divestment may go to an existing provider of the same kind in the region and service.
-            joining = np.flatnonzero(divested & (self._u[U_JOIN, j] < p["contract.p_join_existing"]))
-            if len(joining):
-                best = self._largest_provider_by_kind(exclude=j)
-                found = best.get  # (mode, cell) -> provider id
-                for k in joining:
-                    provider[k] = found((int(mode[k]), int(self._cell[j[k]])), provider[k])
-        self.provider[j] = provider
-        self.contract_end[j] = np.where(divested, y + p["contract.length_years"], 10_000)
-        savings = self._saving_by_mode[mode]
+            joining = divested & (self._u[r, U_JOIN, j] < p["contract.p_join_existing"])
+            if joining.any():
+                best = self._largest_provider_by_kind(exclude=(r, j))
+                found = best[r[joining], mode[joining], self._cell[j[joining]]]
+                provider[joining] = np.where(found >= 0, found, provider[joining])
+        self.provider[r, j] = provider
+        self.contract_end[r, j] = np.where(divested, y + p["contract.length_years"], _NO_CONTRACT)
         if reason != "initial":
-            self.cum_savings += float((savings * self.spend[j] * (old != mode)).sum())
+            saved = np.zeros(self.mode.shape)
+            saved[r, j] = self._saving_by_mode[mode] * self.spend[r, j] * (old != mode)
+            self.cum_savings += saved.sum(axis=1)
 
-    def _largest_provider_by_kind(self, exclude: np.ndarray) -> dict[tuple[int, int], int]:
-        """The largest provider (by staff) of each (mode, region-service cell), ignoring slots ``exclude``."""
+    def _largest_provider_by_kind(self, exclude: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The largest provider (by staff) of each mode and region-service cell, ignoring entries ``exclude``.
+
+        Returns:
+            (R, n_modes, n_cells) provider ids, -1 where a replication has no such provider.
+        """
+        R, P = self.n_batch, self._n_provider_ids
+        best = np.full((R, len(rules.MODES), self._n_cells), -1, dtype=np.int64)
         existing = IS_DIVESTED[self.mode]
         existing[exclude] = False
-        idx = np.flatnonzero(existing)
+        r, idx = np.nonzero(existing)
         if len(idx) == 0:
-            return {}
-        prov = self.provider[idx]
-        staff = np.bincount(prov, weights=self.staff[idx])
-        ids = np.unique(prov)  # a provider has one mode and one cell
+            return best
+        key = r * P + self.provider[r, idx]  # a provider id within its replication
+        staff = np.bincount(key, weights=self.staff[r, idx])
+        ids = np.unique(key)  # a provider has one mode and one cell
         slot_of = np.full(staff.shape[0], -1)
-        slot_of[prov] = idx
-        kinds = self.mode[slot_of[ids]] * 1000 + self._cell[slot_of[ids]]
-        order = np.lexsort((-staff[ids], kinds))
-        kinds, ids = kinds[order], ids[order]
-        keep = np.r_[True, kinds[1:] != kinds[:-1]]
-        return {(int(k // 1000), int(k % 1000)): int(i) for k, i in zip(kinds[keep], ids[keep], strict=True)}
+        slot_of[key] = idx
+        rep = ids // P
+        mode, cell = self.mode[rep, slot_of[ids]], self._cell[slot_of[ids]]
+        order = np.lexsort((-staff[ids], cell, mode, rep))
+        rep, mode, cell, ids = rep[order], mode[order], cell[order], ids[order]
+        keep = np.r_[True, (rep[1:] != rep[:-1]) | (mode[1:] != mode[:-1]) | (cell[1:] != cell[:-1])]
+        best[rep[keep], mode[keep], cell[keep]] = ids[keep] % P
+        return best
 
-    def _fail(self, y: int) -> int:
-        """Providers fail at their yearly rate; their services return in-house. Returns the number failed."""
-        divested = np.flatnonzero(IS_DIVESTED[self.mode])
-        if len(divested) == 0:
-            return 0
-        u = self._u[U_FAIL:].ravel()
-        rate = self._fail_by_mode[self.mode[divested]]
-        failed_providers = np.unique(self.provider[divested][u[self.provider[divested]] < rate])
-        hit = divested[np.isin(self.provider[divested], failed_providers)]
-        self._return_in_house(hit, y, "failure")
-        return len(failed_providers)
+    def _fail(self, y: int) -> np.ndarray:
+        """Providers fail at their yearly rate; their services return in-house.
 
-    def _contract_ends(self, y: int) -> int:
+        Returns:
+            (R,) number of providers failed in each replication.
+        """
+        R, P = self.n_batch, self._n_provider_ids
+        r, j = np.nonzero(IS_DIVESTED[self.mode])
+        if len(j) == 0:
+            return np.zeros(R, dtype=np.int64)
+        u = self._u[:, U_FAIL:].reshape(R, -1)  # by provider id
+        provider = self.provider[r, j]
+        rate = self._fail_by_mode[self.mode[r, j]]
+        key = r * P + provider
+        failed_providers = np.unique(key[u[r, provider] < rate])
+        hit = np.isin(key, failed_providers)
+        self._return_in_house(r[hit], j[hit], y, "failure")
+        return np.bincount(failed_providers // P, minlength=R)
+
+    def _contract_ends(self, y: int) -> np.ndarray:
+        """Contracts ending in ``y`` return in-house or are renewed. Returns (R,) the numbers returned."""
         p = self.p
         ending = IS_DIVESTED[self.mode] & (self.contract_end == y)
-        is_back = ending & (self._u[U_CONTRACT] < p["contract.p_return_in_house"])
-        back = np.flatnonzero(is_back)
-        self._return_in_house(back, y, "contract_end")
+        is_back = ending & (self._u[:, U_CONTRACT] < p["contract.p_return_in_house"])
+        r, j = np.nonzero(is_back)
+        self._return_in_house(r, j, y, "contract_end")
         self.contract_end[ending & ~is_back] = y + p["contract.length_years"]
-        return len(back)
+        return np.bincount(r, minlength=self.n_batch)
 
-    def _return_in_house(self, j: np.ndarray, y: int, reason: str) -> None:
+    def _return_in_house(self, r: np.ndarray, j: np.ndarray, y: int, reason: str) -> None:
         if len(j) == 0:
             return
-        self._log_events(j, y, self.mode[j], np.full(len(j), IN_HOUSE), reason)
-        self.mode[j] = IN_HOUSE
-        self.provider[j] = -1
-        self.contract_end[j] = 10_000
-        self.last_review[j] = y
+        self._log_events(r, j, y, self.mode[r, j], IN_HOUSE, reason)
+        self.mode[r, j] = IN_HOUSE
+        self.provider[r, j] = -1
+        self.contract_end[r, j] = _NO_CONTRACT
+        self.last_review[r, j] = y
 
     def _step_outside(self, y: int) -> None:
         """NHS and central-government mutuals: failures, new spin-outs and growth of the rest."""
         p = self.p
-        g = self._gen  # after the slots' fixed block, so outside draws never shift council draws
-        failed = g.binomial(self.out_n, p["outside.fail_rate_per_year"]) if self.out_n else 0
         budget = p["support.budget_gbp_m_per_year"] if y <= p["support.end_year"] else 0.0
         base = p["outside.new_mutuals_per_year_unsupported"]
-        rate = base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
-        born = g.poisson(rate)
-        kept = 1.0 - (failed / self.out_n if self.out_n else 0.0)
+        rate = (
+            base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
+        )
+        fail_rate = p["outside.fail_rate_per_year"]
+        failed = np.zeros_like(self.out_n)
+        born = np.zeros(self.n_batch, dtype=np.int64)
+        for r, (g, n) in enumerate(zip(self._gens, self.out_n.tolist(), strict=True)):
+            # after the slots' fixed block, so outside draws never shift council draws
+            failed[r] = g.binomial(n, fail_rate) if n else 0
+            born[r] = g.poisson(rate)
+        kept = 1.0 - np.divide(failed, self.out_n, out=np.zeros(self.n_batch), where=self.out_n != 0)
         self.out_staff = (
             self.out_staff * kept * (1 + p["outside.staff_growth_per_year"])
             + born * p["outside.staff_per_new_mutual"]
@@ -668,56 +656,72 @@ class DivestmentModel(mesa.Model):
         self.out_spend = self.out_staff * self.out_spend_per_staff
 
     # ------------------------------------------------------------------ books
-    def _lg_totals(self) -> dict[str, float]:
-        is_mutual = IS_MUTUAL[self.mode]
-        return {
-            "n": int(len(np.unique(self.provider[is_mutual]))),
-            "staff": float(self.staff[is_mutual].sum()),
-            "spend": float(self.spend[is_mutual].sum()),
-        }
+    def _n_providers(self, mask: np.ndarray) -> np.ndarray:
+        """(R,) number of distinct providers of the entries ``mask`` in each replication."""
+        r, j = np.nonzero(mask)
+        ids = np.unique(r * self._n_provider_ids + self.provider[r, j])
+        return np.bincount(ids // self._n_provider_ids, minlength=self.n_batch)
 
-    def _log_events(self, j, y, old, new, reason, util=None) -> None:
+    def _lg_totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(R,) local-government mutuals: providers, staff and spend."""
+        is_mutual = IS_MUTUAL[self.mode]
+        return (
+            self._n_providers(is_mutual),
+            _row_sums(is_mutual, self.staff),
+            _row_sums(is_mutual, self.spend),
+        )
+
+    def _log_events(self, r, j, y, old, new, reason, util=None) -> None:
         if len(j) and self.record_councils:
             self._log.append(
                 (
                     y,
+                    r.copy(),
                     j.copy(),
                     np.broadcast_to(old, j.shape).copy(),
                     np.broadcast_to(new, j.shape).copy(),
                     np.broadcast_to(reason, j.shape),
                     None if util is None else util.copy(),
-                    self.staff[j].copy(),
-                    self.spend[j].copy(),
+                    self.staff[r, j],
+                    self.spend[r, j],
                 )
             )
 
     def _record(self, new: dict) -> None:
-        s, p = self.slots, self.p
-        lg = self._lg_totals()
+        s, p, R = self.slots, self.p, self.n_batch
+        lg_n, lg_staff, lg_spend = self._lg_totals()
         row = {
-            "year": self.year,
-            "n_mutuals": lg["n"] + self.out_n,
-            "mutual_staff": lg["staff"] + self.out_staff,
-            "mutual_spend_gbp_m": lg["spend"] + self.out_spend,
-            "n_mutuals_lg": lg["n"],
-            "mutual_staff_lg": lg["staff"],
-            "mutual_spend_lg_gbp_m": lg["spend"],
+            "year": np.full(R, self.year, dtype=np.int64),
+            "n_mutuals": lg_n + self.out_n,
+            "mutual_staff": lg_staff + self.out_staff,
+            "mutual_spend_gbp_m": lg_spend + self.out_spend,
+            "n_mutuals_lg": lg_n,
+            "mutual_staff_lg": lg_staff,
+            "mutual_spend_lg_gbp_m": lg_spend,
             "n_mutuals_outside": self.out_n,
             "mutual_staff_outside": self.out_staff,
             "mutual_spend_outside_gbp_m": self.out_spend,
         }
         row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
-        is_latc = self.mode == LATC
-        row["n_latcs"] = len(np.unique(self.provider[is_latc]))
-        counts = np.bincount(s.service * 6 + self.mode, minlength=18).reshape(3, 6)
-        staff = np.bincount(self.mode, weights=self.staff, minlength=6)
-        staff_list, counts_list = staff.tolist(), counts.T.tolist()  # counts stay integers
-        values = [v for m in range(len(rules.MODES)) for v in (staff_list[m], *counts_list[m])]
-        row.update(zip(_MODE_COLUMNS, values, strict=True))
-        row["n_pending"] = int((self.pending >= 0).sum())
-        row.update({f"new_{key}": new.get(key, 0) for key in _FLOWS})
-        row["cum_savings_gbp_m"] = self.cum_savings
-        self._national.append(row)
+        row["n_latcs"] = self._n_providers(self.mode == LATC)
+        n_modes = len(rules.MODES)
+        first = np.arange(R)[:, None]
+        counts = np.bincount(
+            ((first * 3 + s.service) * n_modes + self.mode).ravel(), minlength=R * 3 * n_modes
+        )
+        counts = counts.reshape(R, 3, n_modes)
+        by_mode = (first * n_modes + self.mode).ravel()
+        staff = np.bincount(by_mode, weights=self.staff.ravel(), minlength=R * n_modes).reshape(R, n_modes)
+        columns = iter(_MODE_COLUMNS)
+        for m in range(n_modes):
+            row[next(columns)] = staff[:, m]
+            for k in range(3):
+                row[next(columns)] = counts[:, k, m]
+        row["n_pending"] = np.count_nonzero(self.pending >= 0, axis=1)
+        zeros = np.zeros(R, dtype=np.int64)
+        row.update({f"new_{key}": new.get(key, zeros) for key in _FLOWS})
+        row["cum_savings_gbp_m"] = self.cum_savings.copy()
+        self._rows.append(row)
         if self.record_councils:
             t = self.year - START_YEAR
             h = self.history
@@ -735,60 +739,100 @@ class DivestmentModel(mesa.Model):
             self.step()
         return self
 
-    def national(self) -> pd.DataFrame:
-        """National totals, one row per year."""
-        return pd.DataFrame(self._national)
+    def national_columns(self) -> dict[str, np.ndarray]:
+        """National totals as columns, each an (R, n_years) array (the fastest access, for sweeps)."""
+        return {key: np.stack([row[key] for row in self._rows], axis=1) for key in self._rows[0]}
 
-    def councils_frame(self) -> pd.DataFrame:
-        """One row per council, service and year: mode, staff, spend (requires record_councils)."""
+    def national_rows(self, r: int = 0) -> list[dict]:
+        """Replication ``r``'s national totals, one dict of Python numbers per year."""
+        return [{key: value[r].item() for key, value in row.items()} for row in self._rows]
+
+    def national(self, r: int | None = None) -> pd.DataFrame:
+        """National totals, one row per year.
+
+        Args:
+            r: the replication (index into ``seeds``). None: the only replication, or, for a model of
+                several, all of them (a ``batch_index`` column first; rows by replication, then year).
+        """
+        columns = self.national_columns()
+        if r is not None or self.n_batch == 1:
+            return pd.DataFrame({key: value[r or 0] for key, value in columns.items()})
+        frame = pd.DataFrame({key: value.ravel() for key, value in columns.items()})
+        frame.insert(0, "batch_index", np.repeat(np.arange(self.n_batch), len(self._rows)))
+        return frame
+
+    def councils_frame(self, r: int | None = None) -> pd.DataFrame:
+        """One row per council, service and year: mode, staff, spend (requires record_councils).
+
+        Args:
+            r: the replication; None as for :meth:`national` (rows by replication, year, council and service).
+        """
         if not self.record_councils:
             raise RuntimeError("this model was run with record_councils=False")
         s, h = self.slots, self.history
-        n_years, n = h["mode"].shape
+        n_years, _, n = h["mode"].shape
+        reps = range(self.n_batch) if r is None else [r]
+
+        def column(key: str) -> np.ndarray:
+            return h[key][:, reps].transpose(1, 0, 2).ravel()
+
+        n_rows = len(reps) * n_years
         codes = self.england.codes[s.council]
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
-                "year": np.repeat(np.arange(START_YEAR, START_YEAR + n_years), n),
-                "ons_code": np.tile(codes, n_years),
-                "service": np.tile(np.array(SERVICES)[s.service], n_years),
-                "mode": np.array(rules.MODES)[h["mode"].ravel()],
-                "staff": h["staff"].ravel(),
-                "spend_gbp_m": h["spend"].ravel(),
-                "provider_id": h["provider"].ravel(),
+                "year": np.tile(np.repeat(np.arange(START_YEAR, START_YEAR + n_years), n), len(reps)),
+                "ons_code": np.tile(codes, n_rows),
+                "service": np.tile(np.array(SERVICES)[s.service], n_rows),
+                "mode": np.array(rules.MODES)[column("mode")],
+                "staff": column("staff"),
+                "spend_gbp_m": column("spend"),
+                "provider_id": column("provider"),
             }
         )
+        if r is None and self.n_batch > 1:
+            frame.insert(0, "batch_index", np.repeat(np.arange(self.n_batch), n_years * n))
+        return frame
 
-    def decisions_frame(self) -> pd.DataFrame:
-        """The decision log: one row per appraisal or transition, with the appraisal scores."""
-        cols = [
-            "year",
-            "ons_code",
-            "service",
-            "from_mode",
-            "to_mode",
-            "reason",
-            "staff",
-            "spend_gbp_m",
-        ]
-        cols += [f"score_{o}" for o in rules.OPTIONS]
+    def decisions_frame(self, r: int | None = None) -> pd.DataFrame:
+        """The decision log: one row per appraisal or transition, with the appraisal scores.
+
+        Args:
+            r: the replication; None as for :meth:`national` (rows by replication, then in log order).
+        """
+        batch = r is None and self.n_batch > 1
+        cols = (["batch_index"] if batch else []) + _DECISION_COLUMNS
         if not self._log:
             return pd.DataFrame(columns=cols)
         s = self.slots
-        codes = self.england.codes
-        parts = []
-        for y, j, old, new, reason, util, staff, spend in self._log:
-            scores = util if util is not None else np.full((len(j), 5), np.nan)
-            part = {
-                "year": np.full(len(j), y),
-                "ons_code": codes[s.council[j]],
-                "service": np.array(SERVICES)[s.service[j]],
-                "from_mode": np.array(rules.MODES)[old],
-                "to_mode": np.array(rules.MODES)[new],
-                "reason": reason,
-                "staff": staff,
-                "spend_gbp_m": spend,
-            }
-            for k, o in enumerate(rules.OPTIONS):
-                part[f"score_{o}"] = scores[:, k]
-            parts.append(pd.DataFrame(part))
-        return pd.concat(parts, ignore_index=True)[cols]
+        parts = list(zip(*self._log, strict=True))
+        sizes = [len(j) for j in parts[2]]
+        rep, slot = np.concatenate(parts[1]), np.concatenate(parts[2])
+        no_scores = [np.full((n, len(rules.OPTIONS)), np.nan) for n in sizes]
+        scores = np.concatenate(
+            [u if u is not None else none for u, none in zip(parts[6], no_scores, strict=True)]
+        )
+        table = {
+            "year": np.repeat(np.array(parts[0], dtype=np.int64), sizes),
+            "from_mode": np.concatenate(parts[3]),
+            "to_mode": np.concatenate(parts[4]),
+            "reason": np.concatenate(parts[5]),
+            "staff": np.concatenate(parts[7]),
+            "spend_gbp_m": np.concatenate(parts[8]),
+        }
+        order = np.flatnonzero(rep == (r or 0)) if not batch else np.argsort(rep, kind="stable")
+        rep, slot, scores = rep[order], slot[order], scores[order]
+        frame = {
+            "year": table["year"][order],
+            "ons_code": self.england.codes[s.council[slot]],
+            "service": np.array(SERVICES)[s.service[slot]],
+            "from_mode": np.array(rules.MODES)[table["from_mode"][order]],
+            "to_mode": np.array(rules.MODES)[table["to_mode"][order]],
+            "reason": table["reason"][order],
+            "staff": table["staff"][order],
+            "spend_gbp_m": table["spend_gbp_m"][order],
+        }
+        for k, o in enumerate(rules.OPTIONS):
+            frame[f"score_{o}"] = scores[:, k]
+        if batch:
+            frame = {"batch_index": rep, **frame}
+        return pd.DataFrame(frame)[cols]

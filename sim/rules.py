@@ -186,13 +186,15 @@ def choose(util: np.ndarray) -> np.ndarray:
     return np.argmax(util, axis=1)
 
 
-def supported_mask(u: np.ndarray, n_candidates: int, capacity: float) -> np.ndarray:
+def supported_mask(u: np.ndarray, n_candidates: int | np.ndarray, capacity: float) -> np.ndarray:
     """Which candidates get national support, when ``capacity`` transitions can be funded this year.
 
     Each candidate is supported with probability min(1, capacity / n_candidates), by its own draw, so
-    more capacity never removes support from a candidate that had it.
+    more capacity never removes support from a candidate that had it. ``n_candidates`` may be an array
+    (one entry per candidate: the candidates competing with it, for example in its own replication).
     """
-    share = 1.0 if n_candidates == 0 else min(1.0, capacity / n_candidates)
+    n = np.asarray(n_candidates)
+    share = np.where(n == 0, 1.0, np.minimum(1.0, capacity / np.maximum(n, 1)))
     return u < share
 
 
@@ -209,6 +211,27 @@ def weighted_sample(u: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     if k <= 0:
         return np.empty(0, dtype=np.int64)
     return np.sort(np.argpartition(-keys, k - 1)[:k])
+
+
+def weighted_sample_rows(u: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """:func:`weighted_sample` in each row of (R, n) arrays at once: a boolean (R, n) mask of the items drawn.
+
+    Row r's items are exactly ``weighted_sample(u[r], weights[r], k)``: the same keys, and the same
+    partition of each row (rows with fewer than ``k`` items of positive weight draw all of them).
+    """
+    keys = np.full(u.shape, -1.0)
+    positive = weights > 0
+    keys[positive] = u[positive] ** (1.0 / weights[positive])
+    drawn = np.zeros(u.shape, dtype=bool)
+    if k <= 0:
+        return drawn
+    short = positive.sum(axis=1) <= k
+    drawn[short] = positive[short]
+    full = np.flatnonzero(~short)
+    if len(full):
+        top = np.argpartition(-keys[full], k - 1, axis=1)[:, :k]
+        drawn[full[:, None], top] = True
+    return drawn
 
 
 def grow_spend(

@@ -97,7 +97,7 @@ def simulate(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     """Run the model once; its national rows, one dict per year (no DataFrame: a run takes milliseconds)."""
     from sim.model import DivestmentModel
 
-    return DivestmentModel(scenario, seed=seed, record_councils=False).run()._national
+    return DivestmentModel(scenario, seed=seed, record_councils=False).run().national_rows(0)
 
 
 def _ids_table(

@@ -40,11 +40,12 @@ def test_named_cases_sit_at_their_councils(baseline_results, case):
 def test_leeds_aspire_is_in_the_pipeline():
     m = DivestmentModel(seed=0)
     j = m.slot_of("E08000035", ASC)
-    assert m.pending[j] == rules.MUTUAL and m.pending_live[j] == 2015
-    pipeline = np.flatnonzero(m.pending >= 0)
+    assert m.pending.shape == (1, 630)  # one replication
+    assert m.pending[0, j] == rules.MUTUAL and m.pending_live[0, j] == 2015
+    pipeline = np.flatnonzero(m.pending[0] >= 0)
     assert len(pipeline) == 1 + m.p["init.n_lg_pipeline_2014"]
-    assert set(m.pending_live[pipeline]) <= {2015, 2016}
-    assert (m.mode[pipeline] == rules.IN_HOUSE).all()
+    assert set(m.pending_live[0, pipeline]) <= {2015, 2016}
+    assert (m.mode[0, pipeline] == rules.IN_HOUSE).all()
 
 
 def test_about_30_percent_of_leisure_starts_with_a_legacy_trust(baseline_results):
@@ -58,7 +59,7 @@ def test_random_placement_depends_on_seed():
     a, b = DivestmentModel(seed=1), DivestmentModel(seed=2)
     assert not np.array_equal(a.mode, b.mode)
     for code, service, mode, _ in NAMED_CASES:
-        assert a.mode[a.slot_of(code, service)] == b.mode[b.slot_of(code, service)] == mode
+        assert a.mode[0, a.slot_of(code, service)] == b.mode[0, b.slot_of(code, service)] == mode
 
 
 def test_councils_are_mesa_agents():
@@ -143,12 +144,12 @@ def test_staff_and_spend_are_conserved_in_every_transfer(baseline):
 def test_transfer_moves_staff_with_the_service():
     m = DivestmentModel(seed=0)
     j = m.slot_of("E10000020", LIBRARIES)
-    staff, spend = m.staff[j], m.spend[j]
-    m._go_live(np.array([j]), np.array([rules.MUTUAL]), 2015, "live", join=False)
-    assert m.mode[j] == rules.MUTUAL and m.staff[j] == staff and m.spend[j] == spend
-    assert m.provider[j] >= 0
-    m._return_in_house(np.array([j]), 2016, "failure")
-    assert m.mode[j] == rules.IN_HOUSE and m.staff[j] == staff and m.provider[j] == -1
+    staff, spend = m.staff[0, j], m.spend[0, j]
+    m._go_live(np.array([0]), np.array([j]), np.array([rules.MUTUAL]), 2015, "live", join=False)
+    assert m.mode[0, j] == rules.MUTUAL and m.staff[0, j] == staff and m.spend[0, j] == spend
+    assert m.provider[0, j] >= 0
+    m._return_in_house(np.array([0]), np.array([j]), 2016, "failure")
+    assert m.mode[0, j] == rules.IN_HOUSE and m.staff[0, j] == staff and m.provider[0, j] == -1
 
 
 # ---------------------------------------------------------------- limiting cases
