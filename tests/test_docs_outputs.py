@@ -16,7 +16,9 @@ def test_every_national_column_is_documented():
     for col in columns:
         modes = "|".join(MODES)
         generic = re.sub(rf"^staff_({modes})$", "staff_<mode>", col)
-        generic = re.sub(rf"^n_(adult_social_care|libraries|leisure)_({modes})$", "n_<service>_<mode>", generic)
+        generic = re.sub(
+            rf"^n_(adult_social_care|libraries|leisure)_({modes})$", "n_<service>_<mode>", generic
+        )
         if col not in documented and generic not in documented:
             missing.append(col)
     assert not missing
