@@ -16,24 +16,53 @@ SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.toml"))
 
 def test_run_writes_a_self_describing_folder(tmp_path, capsys):
     out = tmp_path / "base"
-    code = main(["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(out), "--replications", "3",
-                 "--end-year", "2017"])
+    code = main(
+        [
+            "run",
+            str(ROOT / "scenarios/baseline.toml"),
+            "--out",
+            str(out),
+            "--replications",
+            "3",
+            "--end-year",
+            "2017",
+        ]
+    )
     assert code == 0
     names = {p.name for p in out.iterdir()}
-    assert {"national.csv", "councils.parquet", "decisions.csv", "manifest.json", "workforce.png",
-            "summary.csv", "modes.png"} <= names
+    assert {
+        "national.csv",
+        "councils.parquet",
+        "decisions.csv",
+        "manifest.json",
+        "workforce.png",
+        "summary.csv",
+        "modes.png",
+    } <= names
     national = pd.read_csv(out / "national.csv")
     assert sorted(national.year.unique()) == [2014, 2015, 2016, 2017]
     assert sorted(national.replication.unique()) == [0, 1, 2]
-    for col in ("n_mutuals", "mutual_staff", "mutual_spend_gbp_m", "n_mutuals_lg", "mutual_staff_lg",
-                "mutual_spend_lg_gbp_m", "n_libraries_mutual", "n_leisure_legacy_trust"):
+    for col in (
+        "n_mutuals",
+        "mutual_staff",
+        "mutual_spend_gbp_m",
+        "n_mutuals_lg",
+        "mutual_staff_lg",
+        "mutual_spend_lg_gbp_m",
+        "n_libraries_mutual",
+        "n_leisure_legacy_trust",
+    ):
         assert col in national.columns
     first = national[national.year == 2014]
     assert (first.n_mutuals == 100).all() and (first.mutual_staff.round() == 35_000).all()
     councils = pd.read_parquet(out / "councils.parquet")
-    assert {"ons_code", "service", "year", "replication", "mode", "staff", "spend_gbp_m"} <= set(councils.columns)
+    assert {"ons_code", "service", "year", "replication", "mode", "staff", "spend_gbp_m"} <= set(
+        councils.columns
+    )
     decisions = pd.read_csv(out / "decisions.csv")
-    assert {"ons_code", "service", "year", "from_mode", "to_mode", "reason", "score_mutual"} <= set(decisions.columns)
+    assert {"ons_code", "service", "year", "from_mode", "to_mode", "reason", "score_mutual"} <= set(
+        decisions.columns
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"] == [20140904, 20140905, 20140906]
     assert manifest["scenario"]["run"]["end_year"] == 2017
@@ -45,8 +74,24 @@ def test_run_writes_a_self_describing_folder(tmp_path, capsys):
 
 def test_seed_option_changes_seeds(tmp_path):
     out = tmp_path / "s"
-    assert main(["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(out), "--replications", "2",
-                 "--seed", "7", "--end-year", "2015", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(ROOT / "scenarios/baseline.toml"),
+                "--out",
+                str(out),
+                "--replications",
+                "2",
+                "--seed",
+                "7",
+                "--end-year",
+                "2015",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "manifest.json").read_text())["seeds"] == [7, 8]
 
 
@@ -71,8 +116,12 @@ def test_bad_scenario_exits_2_and_leaves_no_folder(tmp_path, content, fragment):
     bad = tmp_path / "bad.toml"
     bad.write_text(content)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--out", str(out)], capture_output=True,
-                          text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(bad), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert fragment in proc.stderr and str(bad) in proc.stderr
     assert not out.exists()
@@ -80,15 +129,23 @@ def test_bad_scenario_exits_2_and_leaves_no_folder(tmp_path, content, fragment):
 
 
 def test_missing_scenario_file_exits_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(tmp_path / "none.toml")], capture_output=True,
-                          text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(tmp_path / "none.toml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "file not found" in proc.stderr
     assert not (tmp_path / "results").exists()
 
 
 def test_bad_run_option_exits_2(tmp_path, capsys):
-    assert main(["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(tmp_path / "o"),
-                 "--end-year", "2013"]) == 2
+    assert (
+        main(
+            ["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(tmp_path / "o"), "--end-year", "2013"]
+        )
+        == 2
+    )
     assert "--end-year" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 

@@ -18,7 +18,14 @@ def test_353_councils_of_each_type(eng):
     c = eng.councils
     assert len(c) == 353
     assert c["ons_code"].is_unique
-    assert c["type"].value_counts().to_dict() == {"NMD": 201, "UA": 56, "MD": 36, "LBO": 32, "CTY": 27, "CC": 1}
+    assert c["type"].value_counts().to_dict() == {
+        "NMD": 201,
+        "UA": 56,
+        "MD": 36,
+        "LBO": 32,
+        "CTY": 27,
+        "CC": 1,
+    }
 
 
 def test_every_council_has_a_known_region(eng):
@@ -29,8 +36,12 @@ def test_every_council_has_a_known_region(eng):
 
 @pytest.mark.parametrize(
     ("code", "region"),
-    [("E07000201", "East of England"), ("E10000002", "South East"), ("E06000028", "South West"),
-     ("E07000153", "East Midlands")],
+    [
+        ("E07000201", "East of England"),
+        ("E10000002", "South East"),
+        ("E06000028", "South West"),
+        ("E07000153", "East Midlands"),
+    ],
     ids=["Forest Heath", "Buckinghamshire CC", "Bournemouth", "Kettering"],
 )
 def test_abolished_councils_get_their_2014_region(eng, code, region):

@@ -14,9 +14,11 @@ def test_every_national_column_is_documented():
     documented = set(re.findall(r"`([a-z_0-9<>]+)`", DOC))
     missing = []
     for col in columns:
-        generic = re.sub(r"^staff_(%s)$" % "|".join(MODES), "staff_<mode>", col)
-        generic = re.sub(r"^n_(adult_social_care|libraries|leisure)_(%s)$" % "|".join(MODES),
-                         "n_<service>_<mode>", generic)
+        modes = "|".join(MODES)
+        generic = re.sub(rf"^staff_({modes})$", "staff_<mode>", col)
+        generic = re.sub(
+            rf"^n_(adult_social_care|libraries|leisure)_({modes})$", "n_<service>_<mode>", generic
+        )
         if col not in documented and generic not in documented:
             missing.append(col)
     assert not missing

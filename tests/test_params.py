@@ -15,7 +15,10 @@ def test_every_parameter_has_unit_source_tag_and_valid_default(spec):
     assert spec.description.strip()
     assert spec.tag in TAGS
     source = spec.source.lower()
-    assert re.search(r"calibration\.md|assumption|calibrated|nao|cabinet office|hscic|cipfa|sporta|source article|data", source), spec.source
+    assert re.search(
+        r"calibration\.md|assumption|calibrated|nao|cabinet office|hscic|cipfa|sporta|source article|data",
+        source,
+    ), spec.source
     assert spec.check(spec.default) is None
     if spec.kind in (int, float):
         assert spec.min is not None and spec.max is not None and spec.min <= spec.default <= spec.max
@@ -38,8 +41,16 @@ def test_levers_and_uncertainties_both_exist():
         ("funding.path", "flat", True),
         ("funding.path", "steep", False),
     ],
-    ids=["int for float", "below min", "string for float", "bool", "int for bool", "float for int",
-         "choice", "bad choice"],
+    ids=[
+        "int for float",
+        "below min",
+        "string for float",
+        "bool",
+        "int for bool",
+        "float for int",
+        "choice",
+        "bad choice",
+    ],
 )
 def test_value_checks(key, value, ok):
     assert (registry()[key].check(value) is None) == ok

@@ -9,22 +9,50 @@ from sim.rules import KEEP, OPT_JOINT, OPT_LATC, OPT_MUTUAL, OPT_REBOOT
 
 def weights(**over):
     base = dict(
-        weight_savings=20.0, reference_pressure=0.25, savings=(0.05, 0.10, 0.12, 0.10), weight_risk=2.0,
-        risks=(0.1, 0.3, 0.6, 0.45), high_jump=1.5, complexity_latc=1.0, complexity_mutual=1.5,
-        weight_culture=1.5, joint_culture_factor=0.4, weight_peer_region=0.5, weight_peer_national=0.2,
-        commercial=0.5, proposal_bonus=1.0, support_barrier_reduction=0.5, duty_effect=0.0, noise_scale=1.0,
+        weight_savings=20.0,
+        reference_pressure=0.25,
+        savings=(0.05, 0.10, 0.12, 0.10),
+        weight_risk=2.0,
+        risks=(0.1, 0.3, 0.6, 0.45),
+        high_jump=1.5,
+        complexity_latc=1.0,
+        complexity_mutual=1.5,
+        weight_culture=1.5,
+        joint_culture_factor=0.4,
+        weight_peer_region=0.5,
+        weight_peer_national=0.2,
+        commercial=0.5,
+        proposal_bonus=1.0,
+        support_barrier_reduction=0.5,
+        duty_effect=0.0,
+        noise_scale=1.0,
         allowed=(True, True, True, True, True),
     )
     base.update(over)
     return rules.AppraisalWeights(**base)
 
 
-def appraise_one(w=None, pressure=0.25, resistance=0.5, proposal=False, supported=False, rebooted=False,
-                 peers_region=0.0, peers_national=0.0):
+def appraise_one(
+    w=None,
+    pressure=0.25,
+    resistance=0.5,
+    proposal=False,
+    supported=False,
+    rebooted=False,
+    peers_region=0.0,
+    peers_national=0.0,
+):
     u = np.full((1, 5), np.exp(-np.exp(0.0)))  # Gumbel noise exactly 0 for every option
     return rules.appraise(
-        np.array([pressure]), np.array([resistance]), np.array([proposal]), np.array([supported]),
-        np.array([rebooted]), np.array([peers_region]), np.array([peers_national]), u, w or weights(),
+        np.array([pressure]),
+        np.array([resistance]),
+        np.array([proposal]),
+        np.array([supported]),
+        np.array([rebooted]),
+        np.array([peers_region]),
+        np.array([peers_national]),
+        u,
+        w or weights(),
     )[0]
 
 
@@ -50,9 +78,18 @@ def test_keep_is_zero_without_noise():
         (dict(peers_region=10.0), OPT_LATC, 0),
         (dict(peers_national=50.0), OPT_MUTUAL, +1),
     ],
-    ids=["pressure raises mutual", "pressure raises LATC", "resistance lowers mutual", "proposal raises mutual",
-         "support raises mutual", "support leaves LATC", "regional peers raise mutual",
-         "regional peers raise joint", "peers leave LATC", "national peers raise mutual"],
+    ids=[
+        "pressure raises mutual",
+        "pressure raises LATC",
+        "resistance lowers mutual",
+        "proposal raises mutual",
+        "support raises mutual",
+        "support leaves LATC",
+        "regional peers raise mutual",
+        "regional peers raise joint",
+        "peers leave LATC",
+        "national peers raise mutual",
+    ],
 )
 def test_direction_of_each_input(change, option, direction):
     before, after = appraise_one()[option], appraise_one(**change)[option]
@@ -71,9 +108,16 @@ def test_direction_of_each_input(change, option, direction):
         (dict(commercial=2.0), OPT_MUTUAL, 0),
         (dict(weight_culture=0.0), OPT_MUTUAL, +1),
     ],
-    ids=["high jump lowers mutual", "high jump lowers joint", "high jump leaves LATC",
-         "simplification raises mutual", "commercial raises LATC", "commercial raises joint",
-         "commercial leaves mutual", "no culture barrier raises mutual"],
+    ids=[
+        "high jump lowers mutual",
+        "high jump lowers joint",
+        "high jump leaves LATC",
+        "simplification raises mutual",
+        "commercial raises LATC",
+        "commercial raises joint",
+        "commercial leaves mutual",
+        "no culture barrier raises mutual",
+    ],
 )
 def test_direction_of_each_weight(w_change, option, direction):
     before, after = appraise_one()[option], appraise_one(weights(**w_change))[option]
@@ -118,7 +162,9 @@ def test_budget_pressure_is_clipped_and_scaled():
     np.testing.assert_allclose(rules.budget_pressure(np.array([1.2, 0.8, -0.5]), 2.0), [0.0, 0.4, 2.0])
 
 
-@pytest.mark.parametrize(("pressure", "rate", "expected"), [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (1.0, 1.0, 1 - np.exp(-1))])
+@pytest.mark.parametrize(
+    ("pressure", "rate", "expected"), [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (1.0, 1.0, 1 - np.exp(-1))]
+)
 def test_review_probability(pressure, rate, expected):
     assert rules.review_probability(np.array([pressure]), rate)[0] == pytest.approx(expected)
 
@@ -129,7 +175,9 @@ def test_proposals_rise_with_peers_and_vanish_at_zero_rate():
     assert rules.proposal_probability(0.0, 0.3, np.array([5.0]))[0] == 0.0
 
 
-@pytest.mark.parametrize(("year", "expected"), [(2010, 0.0), (2011, 0.0), (2014, 0.5), (2017, 1.0), (2030, 1.0)])
+@pytest.mark.parametrize(
+    ("year", "expected"), [(2010, 0.0), (2011, 0.0), (2014, 0.5), (2017, 1.0), (2030, 1.0)]
+)
 def test_commercial_agenda_ramps(year, expected):
     assert rules.commercial_agenda(year, 2011, 6) == pytest.approx(expected)
 
