@@ -1,4 +1,4 @@
-"""The model on real English councils: starting state, invariants, limiting cases, direction, reproducibility."""
+"""The model on real English councils: starting state, invariants, limits, effects, reproducibility."""
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,12 @@ SEEDS = range(10)
 
 
 def final(scenario, column="n_mutuals", seeds=SEEDS):
-    return np.array([DivestmentModel(scenario, seed=s, record_councils=False).run().national()[column].iloc[-1]
-                     for s in seeds])
+    return np.array(
+        [
+            DivestmentModel(scenario, seed=s, record_councils=False).run().national()[column].iloc[-1]
+            for s in seeds
+        ]
+    )
 
 
 # ---------------------------------------------------------------- starting state, 2014
@@ -132,8 +136,9 @@ class Auditing(DivestmentModel):
 
 
 def test_staff_and_spend_are_conserved_in_every_transfer(baseline):
-    high_churn = baseline.with_changes({"mutual.fail_rate_per_year": 0.2, "contract.p_return_in_house": 0.5,
-                                        "contract.length_years": 2})
+    high_churn = baseline.with_changes(
+        {"mutual.fail_rate_per_year": 0.2, "contract.p_return_in_house": 0.5, "contract.length_years": 2}
+    )
     m = Auditing(high_churn, seed=3).run()
     d = m.decisions_frame()
     assert m.transfers > 15
@@ -161,16 +166,23 @@ def test_no_pressure_and_no_proposals_means_no_divestment(baseline):
         assert not d.reason.isin(["review", "proposal"]).any()
         key = d.ons_code + "/" + d.service
         went_live = set(key[d.reason == "live"])
-        assert went_live <= set(key[d.reason == "pipeline"]), "only the 2014 pipeline (Aspire and others) completes"
+        assert went_live <= set(key[d.reason == "pipeline"]), (
+            "only the 2014 pipeline (Aspire and others) completes"
+        )
         assert "E08000035/adult_social_care" in set(key[d.reason == "pipeline"])
         assert m.national()["new_divestments"].sum() == 0
 
 
-@pytest.mark.parametrize("mode_key", ["policy.allow_mutual", "policy.allow_latc", "policy.allow_joint",
-                                      "policy.allow_reboot"])
+@pytest.mark.parametrize(
+    "mode_key", ["policy.allow_mutual", "policy.allow_latc", "policy.allow_joint", "policy.allow_reboot"]
+)
 def test_a_mode_switched_off_is_never_chosen(baseline, mode_key):
-    mode = {"policy.allow_mutual": "mutual", "policy.allow_latc": "latc", "policy.allow_joint": "joint_mutual",
-            "policy.allow_reboot": "rebooted"}[mode_key]
+    mode = {
+        "policy.allow_mutual": "mutual",
+        "policy.allow_latc": "latc",
+        "policy.allow_joint": "joint_mutual",
+        "policy.allow_reboot": "rebooted",
+    }[mode_key]
     scenario = baseline.with_changes({mode_key: False})
     chosen = pd.concat([DivestmentModel(scenario, seed=s).run().decisions_frame() for s in range(4)])
     appraisals = chosen[chosen.reason.isin(["review", "proposal"])]

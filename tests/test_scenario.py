@@ -1,4 +1,4 @@
-"""Scenario files: variants resolve against the baseline, and bad input is rejected with every problem named."""
+"""Scenario files: variants resolve against the baseline; bad input is rejected with every problem named."""
 
 from pathlib import Path
 
@@ -63,8 +63,15 @@ x = 1
     text = "\n".join(problems)
     assert len(problems) == 7, text
     assert all(str(path) in p for p in problems)
-    for key in ("scenario.colour", "run.replications", "run.seeds", "support.budget_gbp_m_per_yer",
-                "policy.simplification", "policy.duty_to_consider", "extra"):
+    for key in (
+        "scenario.colour",
+        "run.replications",
+        "run.seeds",
+        "support.budget_gbp_m_per_yer",
+        "policy.simplification",
+        "policy.duty_to_consider",
+        "extra",
+    ):
         assert key in text
     assert "did you mean support.budget_gbp_m_per_year" in text
 
@@ -72,16 +79,23 @@ x = 1
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("[parameters]\n\"contract.length_years\" = 2.5\n", "expected int"),
-        ("[parameters]\n\"funding.path\" = \"steep\"\n", "not one of"),
+        ('[parameters]\n"contract.length_years" = 2.5\n', "expected int"),
+        ('[parameters]\n"funding.path" = "steep"\n', "not one of"),
         ("[run]\nend_year = 2014\n", "run.end_year"),
         ("[parameters\n", "not valid TOML"),
-        ("[scenario]\nextends = \"missing.toml\"\n", "file not found"),
-        ("[parameters]\n\"funding.path\" = \"file\"\n", "funding.path_file: required"),
-        ("[parameters]\n\"funding.path\" = \"file\"\n\"funding.path_file\" = \"nope.csv\"\n", "file not found"),
+        ('[scenario]\nextends = "missing.toml"\n', "file not found"),
+        ('[parameters]\n"funding.path" = "file"\n', "funding.path_file: required"),
+        ('[parameters]\n"funding.path" = "file"\n"funding.path_file" = "nope.csv"\n', "file not found"),
     ],
-    ids=["float for int", "bad choice", "end year too early", "malformed", "missing extends", "file path needed",
-         "missing path file"],
+    ids=[
+        "float for int",
+        "bad choice",
+        "end year too early",
+        "malformed",
+        "missing extends",
+        "file path needed",
+        "missing path file",
+    ],
 )
 def test_bad_input_is_rejected(tmp_path, text, fragment):
     problems = problems_of(write(tmp_path, text))
@@ -111,7 +125,9 @@ def test_funding_path_file_is_used_and_checked(tmp_path):
 
     from sim.model import DivestmentModel
 
-    (tmp_path / "path.csv").write_text("ons_code,year,cash_change\nE10000029,2016,-0.5\nE10000029,2017,-0.5\n")
+    (tmp_path / "path.csv").write_text(
+        "ons_code,year,cash_change\nE10000029,2016,-0.5\nE10000029,2017,-0.5\n"
+    )
     path = write(tmp_path, '[parameters]\n"funding.path" = "file"\n"funding.path_file" = "path.csv"\n')
     scenario = load_scenario(path)
     m = DivestmentModel(scenario, seed=0)
