@@ -1,0 +1,145 @@
+"""Replications run together in one model (``seeds=[...]``) give exactly the results of separate runs.
+
+Replication r of a batched model must equal ``DivestmentModel(scenario, seed=seeds[r])`` bit for bit,
+whatever the other seeds in the batch and however many there are: sweeps batch runs differently on one
+worker and on many, and promise identical results on any number of workers.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import rules
+from sim.model import N_DRAW_ROWS, DivestmentModel
+from sim.rng import Streams
+
+SEEDS = [3, 20140904, 11, 0, 7, 123456]
+VARIANTS = {
+    "baseline": {},
+    "support_ends_2015": {"support.end_year": 2015},
+    "simplification": {"policy.simplification": 1.0},
+    "high_churn": {
+        "mutual.fail_rate_per_year": 0.2,
+        "contract.p_return_in_house": 0.5,
+        "contract.length_years": 2,
+        "contract.p_join_existing": 0.8,
+    },
+}
+
+
+def frames(model, r=None):
+    return model.national(r), model.councils_frame(r), model.decisions_frame(r)
+
+
+def assert_same(got, expected):
+    for a, b in zip(got, expected, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def scenario(request, baseline):
+    return baseline.with_changes(VARIANTS[request.param])
+
+
+@pytest.fixture(scope="module")
+def single(scenario):
+    """Each seed run on its own, as before batching."""
+    return {seed: DivestmentModel(scenario, seed=seed).run() for seed in SEEDS}
+
+
+def test_each_replication_equals_its_seed_run_alone(scenario, single):
+    batched = DivestmentModel(scenario, seeds=SEEDS).run()
+    assert batched.n_batch == len(SEEDS) and batched.mode.shape == (len(SEEDS), 630)
+    for r, seed in enumerate(SEEDS):
+        assert_same(frames(batched, r), frames(single[seed]))
+        assert batched.national_rows(r) == single[seed].national_rows()
+        assert batched.warnings_of(r) == single[seed].warnings
+    assert batched.national()["new_live"].sum() > 0, "the runs make transitions"
+
+
+def test_results_do_not_depend_on_the_other_seeds_in_the_batch(scenario, single):
+    a, b, c = SEEDS[1], SEEDS[4], SEEDS[5]
+    three = DivestmentModel(scenario, seeds=[a, b, c], record_councils=True).run()
+    two = DivestmentModel(scenario, seeds=[c, a], record_councils=True).run()
+    assert_same(frames(three, 0), frames(two, 1))
+    assert_same(frames(three, 2), frames(two, 0))
+    assert_same(frames(three, 1), frames(single[b]))
+
+
+def test_the_same_seed_twice_gives_two_identical_replications(baseline):
+    m = DivestmentModel(baseline, seeds=[5, 5], record_councils=False).run()
+    pd.testing.assert_frame_equal(m.national(0), m.national(1), check_exact=True)
+
+
+def test_recording_councils_does_not_change_a_batched_run(scenario):
+    recorded = DivestmentModel(scenario, seeds=SEEDS[:3], record_councils=True).run()
+    bare = DivestmentModel(scenario, seeds=SEEDS[:3], record_councils=False).run()
+    pd.testing.assert_frame_equal(recorded.national(), bare.national(), check_exact=True)
+    for key, value in bare.national_columns().items():
+        assert value.shape == (3, 7), key
+
+
+def test_all_replications_come_with_a_batch_index(baseline):
+    seeds = [4, 9, 2]
+    batched = DivestmentModel(baseline.with_changes({}, end_year=2017), seeds=seeds).run()
+    for table, per_seed in zip(
+        frames(batched), zip(*(frames(batched, r) for r in range(3)), strict=True), strict=True
+    ):
+        assert table.columns[0] == "batch_index"
+        expected = pd.concat(
+            [f.assign(batch_index=r)[["batch_index", *f.columns]] for r, f in enumerate(per_seed)],
+            ignore_index=True,
+        )
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    single = DivestmentModel(baseline.with_changes({}, end_year=2017), seed=9).run()
+    assert "batch_index" not in single.national().columns
+    assert "batch_index" not in single.decisions_frame().columns
+
+
+def test_each_replication_draws_its_own_yearly_block(baseline):
+    seeds = [20140904, 1]
+    m = DivestmentModel(baseline, seeds=seeds, record_councils=False)
+    m.step()
+    for r, seed in enumerate(seeds):
+        expected = Streams(seed).uniform("year", 2014, (N_DRAW_ROWS, m.slots.n))
+        np.testing.assert_array_equal(m._u[r], expected)
+
+
+def test_agents_are_shared_and_report_each_replication(baseline):
+    m = DivestmentModel(baseline, seeds=[1, 2])
+    assert len(m.agents) == 353
+    suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
+    assert suffolk.modes(0)["libraries"] == suffolk.modes(1)["libraries"] == "mutual"
+    counts = [sum(mode == "legacy_trust" for a in m.agents for mode in a.modes(r).values()) for r in (0, 1)]
+    alone = [DivestmentModel(baseline, seed=s) for s in (1, 2)]
+    assert counts == [
+        sum(mode == "legacy_trust" for a in x.agents for mode in a.modes().values()) for x in alone
+    ]
+
+
+def test_no_seeds_is_an_error():
+    with pytest.raises(ValueError, match="seeds is empty"):
+        DivestmentModel(seeds=[])
+
+
+# ------------------------------------------------------------------ the batched rules
+@pytest.mark.parametrize("k", [0, 1, 5, 40, 90, 200])
+def test_weighted_sample_rows_draws_what_each_row_would_alone(k):
+    g = np.random.default_rng(1)
+    u = g.random((6, 120))
+    weights = g.random((6, 120)) * (g.random((6, 120)) < 0.6)
+    weights[2] = 0.0  # nothing to draw
+    weights[3, 10:] = 0.0  # fewer items than k
+    weights[4] = 0.001  # keys underflow to zero
+    weights[5] = 0.0002  # more ties at zero than places left: each row must break them as it would alone
+    drawn = rules.weighted_sample_rows(u, weights, k)
+    for r in range(6):
+        np.testing.assert_array_equal(np.flatnonzero(drawn[r]), rules.weighted_sample(u[r], weights[r], k))
+
+
+def test_supported_mask_takes_the_candidates_of_each_entry():
+    u = np.array([0.1, 0.4, 0.6, 0.3, 0.9])
+    n = np.array([2, 2, 5, 5, 5])
+    expected = np.r_[rules.supported_mask(u[:2], 2, 1.0), rules.supported_mask(u[2:], 5, 1.0)]
+    np.testing.assert_array_equal(rules.supported_mask(u, n, 1.0), expected)
+    assert rules.supported_mask(np.array([0.99]), 0, 0.0).all()
