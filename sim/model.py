@@ -77,6 +77,8 @@ _MODE_COLUMNS = [
     for mode in rules.MODES
     for name in (f"staff_{mode}", *(f"n_{service}_{mode}" for service in SERVICES))
 ]
+MAX_BATCH = 64
+"""Replications a runner puts in one model at most: larger batches gain little and hold more memory."""
 _FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
 _NO_CONTRACT = 10_000
 """contract_end of a service with no contract (in-house, re-booted or a legacy trust)."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from sim.model import DivestmentModel
+from sim.model import MAX_BATCH, DivestmentModel
 from sim.scenario import Scenario
 
 
@@ -46,9 +47,16 @@ def run_replication(
     return DivestmentModel(scenario, seed=seed, record_councils=record_councils).run()
 
 
-def _tag(df: pd.DataFrame, replication: int, seed: int) -> pd.DataFrame:
-    df.insert(1, "replication", replication)
-    df.insert(2, "seed", seed)
+def run_batch(scenario: Scenario, seeds: list[int], record_councils: bool = True) -> DivestmentModel:
+    """Run replications with ``seeds`` together in one model (results identical to runs one by one)."""
+    return DivestmentModel(scenario, seeds=seeds, record_councils=record_councils).run()
+
+
+def _tag(df: pd.DataFrame, first: int, seeds: list[int]) -> pd.DataFrame:
+    """Replace a batch's ``batch_index`` (absent for one replication) by replication and seed columns."""
+    batch = df.pop("batch_index").to_numpy() if "batch_index" in df else np.zeros(len(df), dtype=np.int64)
+    df.insert(1, "replication", first + batch)
+    df.insert(2, "seed", np.asarray(seeds, dtype=np.int64)[batch])
     return df
 
 
@@ -59,22 +67,28 @@ def run_scenario(
 ) -> ScenarioResults:
     """Run every replication of ``scenario`` (seeds ``scenario.seeds()``) in this process.
 
+    Replications run together, up to :data:`sim.model.MAX_BATCH` in one model; each gives exactly the
+    results it gives run alone.
+
     Args:
         scenario: the resolved scenario.
         record_councils: also gather the council table and the decision log.
-        progress: called with (replications done, replications in all) after each one.
+        progress: called with (replications done, replications in all) for each replication, as each
+            batch of them finishes.
     """
     seeds = scenario.seeds()
     national, councils, decisions, warnings = [], [], [], []
-    for r, seed in enumerate(seeds):
-        model = run_replication(scenario, seed, r, record_councils)
-        national.append(_tag(model.national(), r, seed))
+    for first in range(0, len(seeds), MAX_BATCH):
+        batch = seeds[first : first + MAX_BATCH]
+        model = run_batch(scenario, batch, record_councils)
+        national.append(_tag(model.national(), first, batch))
         if record_councils:
-            councils.append(_tag(model.councils_frame(), r, seed))
-            decisions.append(_tag(model.decisions_frame(), r, seed))
-        warnings += [f"replication {r}: {w}" for w in model.warnings]
-        if progress:
-            progress(r + 1, len(seeds))
+            councils.append(_tag(model.councils_frame(), first, batch))
+            decisions.append(_tag(model.decisions_frame(), first, batch))
+        for r in range(len(batch)):
+            warnings += [f"replication {first + r}: {w}" for w in model.warnings_of(r)]
+            if progress:
+                progress(first + r + 1, len(seeds))
     return ScenarioResults(
         scenario=scenario,
         seeds=seeds,

@@ -20,6 +20,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -100,6 +101,17 @@ def simulate(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     return DivestmentModel(scenario, seed=seed, record_councils=False).run().national_rows(0)
 
 
+def simulate_batch(scenario: Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
+    """Run the model once per seed, all in one batched model (identical to runs one by one).
+
+    Returns:
+        The national columns, each a (len(seeds), n_years) array (:meth:`DivestmentModel.national_columns`).
+    """
+    from sim.model import DivestmentModel
+
+    return DivestmentModel(scenario, seeds=seeds, record_councils=False).run().national_columns()
+
+
 def _ids_table(
     runs: list[tuple[int, int, int, int]], counts: list[int], task: ChunkTask
 ) -> dict[str, pa.Array]:
@@ -123,34 +135,81 @@ def _ids_table(
     return cols
 
 
-def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Run a chunk's runs in this process; a run that raises is recorded and the others go on."""
-    scenarios: dict[int, Scenario] = {}
-    done, rows, counts, failed, errors = [], [], [], [], []
-    for run in task.runs:
-        run_id, case, _, seed = run
+def _error() -> tuple[str, str]:
+    """The exception being handled, as (error, traceback) for the failures table."""
+    exc = sys.exception()
+    return f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=-8)
+
+
+def _run_case(
+    scenario: Scenario, runs: list[tuple[int, int, int, int]]
+) -> Iterator[tuple[list[int], dict[str, np.ndarray] | tuple[str, str]]]:
+    """(run ids, national columns or error) of a case's runs, in batched models of at most ``MAX_BATCH``.
+
+    A batch that raises is run again seed by seed, so that only the runs that raise are failures.
+    """
+    from sim.model import MAX_BATCH
+
+    for i in range(0, len(runs), MAX_BATCH):
+        batch = runs[i : i + MAX_BATCH]
+        result: dict[str, np.ndarray] | tuple[str, str]
         try:
-            if case not in scenarios:
-                scenarios[case] = task.base.with_changes(task.cases[case].changes)
-            national = simulate(scenarios[case], seed)
-        except Exception as exc:  # a failed run is data, not the end of the sweep
-            failed.append(run)
-            errors.append((f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=-8)))
+            result = simulate_batch(scenario, [run[3] for run in batch])
+        except Exception:  # a failed run is data, not the end of the sweep
+            result = _error()
+        if not isinstance(result, tuple) or len(batch) == 1:
+            yield [run[0] for run in batch], result
             continue
-        done.append(run)
-        rows.extend(national)
-        counts.append(len(national))
+        for run in batch:
+            try:
+                result = simulate_batch(scenario, [run[3]])
+            except Exception:
+                result = _error()
+            yield [run[0]], result
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run a chunk's runs in this process; a run that raises is recorded and the others go on.
+
+    The runs of each case run together as batched models (:func:`simulate_batch`), whose results are
+    those of runs one by one; rows come in the chunk's order of runs.
+    """
+    by_case: dict[int, list[tuple[int, int, int, int]]] = {}
+    for run in task.runs:
+        by_case.setdefault(run[1], []).append(run)
+    pieces: list[dict[str, np.ndarray]] = []  # national columns of a batch, raveled (run, year)
+    where: dict[int, tuple[int, int, int]] = {}  # run_id -> (piece, first row, years)
+    errors: dict[int, tuple[str, str]] = {}
+    for case, runs in by_case.items():
+        try:
+            scenario = task.base.with_changes(task.cases[case].changes)
+        except Exception:
+            errors.update(dict.fromkeys((run[0] for run in runs), _error()))
+            continue
+        for run_ids, result in _run_case(scenario, runs):
+            if isinstance(result, tuple):
+                errors[run_ids[0]] = result
+                continue
+            n_years = next(iter(result.values())).shape[1]
+            where.update({run_id: (len(pieces), k * n_years, n_years) for k, run_id in enumerate(run_ids)})
+            pieces.append({key: value.ravel() for key, value in result.items()})
+    done = [run for run in task.runs if run[0] in where]
+    failed = [run for run in task.runs if run[0] in errors]
     runs_table = failures = None
     if done:
+        counts = [where[run[0]][2] for run in done]
         cols = _ids_table(done, counts, task)
-        for key in rows[0]:
-            values = np.array([r[key] for r in rows])
-            cols[key] = pa.array(values if values.dtype != object else values.tolist())
+        offsets = np.cumsum([0] + [len(next(iter(piece.values()))) for piece in pieces])
+        rows = np.concatenate(
+            [np.arange(n) + offsets[p] + first for p, first, n in (where[run[0]] for run in done)]
+        )
+        for key in pieces[0]:
+            cols[key] = pa.array(np.concatenate([piece[key] for piece in pieces])[rows])
         runs_table = pa.table(cols)
     if failed:
         cols = _ids_table(failed, [1] * len(failed), task)
-        cols["error"] = pa.array([e for e, _ in errors], pa.string())
-        cols["traceback"] = pa.array([t for _, t in errors], pa.string())
+        cols["error"] = pa.array([errors[run[0]][0] for run in failed], pa.string())
+        cols["traceback"] = pa.array([errors[run[0]][1] for run in failed], pa.string())
         failures = pa.table(cols)
     return ChunkResult(tuple(r[0] for r in task.runs), runs_table, failures)
 

@@ -143,3 +143,25 @@ def test_supported_mask_takes_the_candidates_of_each_entry():
     expected = np.r_[rules.supported_mask(u[:2], 2, 1.0), rules.supported_mask(u[2:], 5, 1.0)]
     np.testing.assert_array_equal(rules.supported_mask(u, n, 1.0), expected)
     assert rules.supported_mask(np.array([0.99]), 0, 0.0).all()
+
+
+# ------------------------------------------------------------------ runners
+def test_run_scenario_gives_the_same_tables_in_any_batches(baseline, monkeypatch):
+    import sim.run
+
+    scenario = baseline.with_changes({}, replications=5, end_year=2018)
+    together = sim.run.run_scenario(scenario)
+    monkeypatch.setattr(sim.run, "MAX_BATCH", 2)
+    in_twos = sim.run.run_scenario(scenario)
+    for name in ("national", "councils", "decisions"):
+        pd.testing.assert_frame_equal(getattr(together, name), getattr(in_twos, name), check_exact=True)
+    alone = DivestmentModel(scenario, seed=scenario.seeds()[3]).run()
+    national = together.national[together.national.replication == 3].drop(columns=["replication", "seed"])
+    pd.testing.assert_frame_equal(national.reset_index(drop=True), alone.national(), check_exact=True)
+    decisions = together.decisions[together.decisions.replication == 3]
+    assert (decisions.seed == scenario.seeds()[3]).all()
+    pd.testing.assert_frame_equal(
+        decisions.drop(columns=["replication", "seed"]).reset_index(drop=True),
+        alone.decisions_frame(),
+        check_exact=True,
+    )

@@ -354,14 +354,14 @@ def test_a_folder_being_written_is_locked(tmp_path):
 # ------------------------------------------------------------------ failures
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, arms_run):
     sweep, _, reference = arms_run
-    real = sweep_mod.simulate
+    real = sweep_mod.simulate_batch
 
-    def flaky(scenario, seed):
-        if seed == 100 and scenario.params["policy.publicity"] == 2.5:
+    def flaky(scenario, seeds):  # runs of a case are batched: the batch holding seed 100 raises
+        if 100 in seeds and scenario.params["policy.publicity"] == 2.5:
             raise FloatingPointError("injected failure")
-        return real(scenario, seed)
+        return real(scenario, seeds)
 
-    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    monkeypatch.setattr(sweep_mod, "simulate_batch", flaky)
     out = tmp_path / "out"
     summary = run_sweep(sweep, out, workers=1, chunk_size=5)
     assert (summary.n_executed, summary.n_failed) == (12, 1)
@@ -372,7 +372,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypat
     assert "flaky" in failures.loc[0, "traceback"]
     assert read_runs(out)["run_id"].nunique() == 11
     assert run_sweep(sweep, out, workers=1).n_executed == 0  # a recorded failure counts as done
-    monkeypatch.setattr(sweep_mod, "simulate", real)
+    monkeypatch.setattr(sweep_mod, "simulate_batch", real)
     summary = run_sweep(sweep, out, workers=1, retry_failed=True)
     assert (summary.n_executed, summary.n_failed) == (1, 0)
     assert read_failures(out).empty
