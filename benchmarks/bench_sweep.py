@@ -3,8 +3,9 @@
 The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go through:
 
 - this runner (``sim.sweep.run_sweep``) in this process, with a fresh pool of worker processes (start-up
-  included), and with a warm pool passed in (the steady rate);
-- ``mesa.batch_run`` on the same model, in one process and on all cores.
+  included), and with a warm pool passed in (the steady rate); the runner runs each arm's replications
+  together as batched models (``DivestmentModel(seeds=[...])``, at most ``sim.model.MAX_BATCH`` each);
+- ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores.
 
 Then the runner's peak memory (maximum resident set of the parent and of any worker) for a 1,000-run
 sweep, and with ``--big`` for a 10,000-run sweep, each in a fresh process.
@@ -76,7 +77,7 @@ def _scenario(arm: str):
 
 
 def _final(column: str):
-    return lambda m: m._national[-1][column]
+    return lambda m: m._rows[-1][column][0].item()  # the latest national row (replication 0 of 1)
 
 
 class BatchDivestmentModel(DivestmentModel):

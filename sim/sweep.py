@@ -49,8 +49,9 @@ from sim.sweep_store import (  # noqa: F401  (read_* re-exported for notebooks)
     write_manifest,
 )
 
-SMALL_SWEEP = 400
-"""Below this many runs left, the default is to run in this process (about 2 s of work)."""
+SMALL_SWEEP = 3000
+"""Below this many runs left, the default is to run in this process (about 3 s of work, batched), as
+starting worker processes takes about as long (each imports Mesa, pandas and SciPy)."""
 _ARROW_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
 
 

@@ -39,8 +39,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument(
         "--workers",
         type=_positive,
-        help="local worker processes (default: all cores, or this process when fewer than 400 runs are left; "
-        "1 runs in this process)",
+        help="local worker processes (default: all cores, or this process when fewer than 3,000 runs are "
+        "left; 1 runs in this process)",
     )
     sweep.add_argument(
         "--scheduler",
