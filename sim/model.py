@@ -265,6 +265,13 @@ class DivestmentModel(mesa.Model):
         self._n_cells = self._n_regions * 3
         self._n_provider_ids = len(rules.MODES) * n
         self._scratch = np.empty(R * self._n_provider_ids, dtype=np.int64)
+        first = np.arange(R)[:, None]  # keys of (replication, x) pairs: one range of bins per replication
+        self._provider_base = first * self._n_provider_ids
+        self._cell_key = first * self._n_cells + self._cell
+        self._service_key = first * 3 + s.service
+        self._mode_base = first * len(rules.MODES)
+        self._zeros = np.zeros(R, dtype=np.int64)
+        self._zeros.setflags(write=False)
         self._log: list[tuple] = []
         self._rows: list[dict[str, np.ndarray]] = []
         years = self.end_year - START_YEAR + 1
@@ -389,7 +396,7 @@ class DivestmentModel(mesa.Model):
         """
         y, p, s, R = self.year, self.p, self.slots, self.n_batch
         nxt = y + 1
-        new = {key: np.zeros(R, dtype=np.int64) for key in _FLOWS}
+        new: dict[str, np.ndarray] = {}
         # 1. pressure
         col = y - FUNDING_YEARS[0]
         pressure = self._pressure[s.council, col]  # the same in every replication
@@ -546,11 +553,11 @@ class DivestmentModel(mesa.Model):
         Returns:
             two (R, n_slots) float arrays, counted in each replication.
         """
-        s, R, nc = self.slots, self.n_batch, self._n_cells
-        r, j = _entries(IS_MUTUAL[self.mode])
-        by_cell = np.bincount(r * nc + self._cell[j], minlength=R * nc).reshape(R, nc)
-        by_service = np.bincount(r * 3 + s.service[j], minlength=R * 3).reshape(R, 3)
-        return by_cell[:, self._cell].astype(float), by_service[:, s.service].astype(float)
+        R, nc = self.n_batch, self._n_cells
+        is_mutual = IS_MUTUAL[self.mode]
+        by_cell = np.bincount(self._cell_key[is_mutual], minlength=R * nc)
+        by_service = np.bincount(self._service_key[is_mutual], minlength=R * 3)
+        return by_cell[self._cell_key].astype(float), by_service[self._service_key].astype(float)
 
     def _go_live(
         self, r: np.ndarray, j: np.ndarray, mode: np.ndarray, y: int, reason: str, join: bool
@@ -578,15 +585,14 @@ class DivestmentModel(mesa.Model):
             saved[r, j] = self._saving_by_mode[mode] * self.spend[r, j] * (old != mode)
             self.cum_savings += saved.sum(axis=1)
 
-    def _providers(self, r: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Group entries (r, j) of divested slots by provider, without sorting.
+    def _providers(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group entries by provider (``key``: replication * n_provider_ids + provider id), without sorting.
 
         Returns:
             each entry's representative (the index of the last entry of its provider), and a mask of the
             representatives (one entry per provider).
         """
-        entry = np.arange(len(j))
-        key = r * self._n_provider_ids + self.provider[r, j]
+        entry = np.arange(len(key))
         self._scratch[key] = entry  # a buffer reused every call: only entries written here are read
         representative = self._scratch[key]
         return representative, representative == entry
@@ -605,7 +611,7 @@ class DivestmentModel(mesa.Model):
         r, j = _entries(existing)
         if len(j) == 0:
             return np.full((R, n_modes, nc), -1, dtype=np.int64)
-        representative, is_provider = self._providers(r, j)
+        representative, is_provider = self._providers(r * self._n_provider_ids + self.provider[r, j])
         # a provider's staff: its slots' staff added in slot order
         staff = np.bincount(representative, weights=self.staff[r, j], minlength=len(j))[is_provider]
         r, j = r[is_provider], j[is_provider]
@@ -631,7 +637,7 @@ class DivestmentModel(mesa.Model):
         u = self._u[:, U_FAIL:].reshape(R, -1)  # by provider id
         provider = self.provider[r, j]
         fails = u[r, provider] < self._fail_by_mode[self.mode[r, j]]
-        representative, is_provider = self._providers(r, j)
+        representative, is_provider = self._providers(r * self._n_provider_ids + provider)
         failed = np.zeros(len(j), dtype=bool)
         failed[representative[fails]] = True  # a provider fails if a draw of its own says so
         hit = failed[representative]
@@ -666,25 +672,25 @@ class DivestmentModel(mesa.Model):
             base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
         )
         fail_rate = p["outside.fail_rate_per_year"]
-        failed = np.zeros_like(self.out_n)
-        born = np.zeros(self.n_batch, dtype=np.int64)
-        for r, (g, n) in enumerate(zip(self._gens, self.out_n.tolist(), strict=True)):
+        growth = 1 + p["outside.staff_growth_per_year"]
+        per_new = p["outside.staff_per_new_mutual"]
+        out_n, out_staff = self.out_n.tolist(), self.out_staff.tolist()
+        for r, g in enumerate(self._gens):  # each replication on its own, in Python numbers
+            n = out_n[r]
             # after the slots' fixed block, so outside draws never shift council draws
-            failed[r] = g.binomial(n, fail_rate) if n else 0
-            born[r] = g.poisson(rate)
-        kept = 1.0 - np.divide(failed, self.out_n, out=np.zeros(self.n_batch), where=self.out_n != 0)
-        self.out_staff = (
-            self.out_staff * kept * (1 + p["outside.staff_growth_per_year"])
-            + born * p["outside.staff_per_new_mutual"]
-        )
-        self.out_n = self.out_n - failed + born
+            failed = g.binomial(n, fail_rate) if n else 0
+            born = g.poisson(rate)
+            kept = 1.0 - (failed / n if n else 0.0)
+            out_staff[r] = out_staff[r] * kept * growth + born * per_new
+            out_n[r] = n - failed + born
+        self.out_n, self.out_staff = np.array(out_n), np.array(out_staff)
         self.out_spend = self.out_staff * self.out_spend_per_staff
 
     # ------------------------------------------------------------------ books
     def _n_providers(self, mask: np.ndarray) -> np.ndarray:
         """(R,) number of distinct providers of the entries ``mask`` in each replication."""
-        r, j = _entries(mask)
-        return np.bincount(r[self._providers(r, j)[1]], minlength=self.n_batch)
+        key = (self.provider + self._provider_base)[mask]
+        return np.bincount(key[self._providers(key)[1]] // self._n_provider_ids, minlength=self.n_batch)
 
     def _lg_totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(R,) local-government mutuals: providers, staff and spend."""
@@ -712,7 +718,7 @@ class DivestmentModel(mesa.Model):
             )
 
     def _record(self, new: dict) -> None:
-        s, p, R = self.slots, self.p, self.n_batch
+        p, R = self.p, self.n_batch
         lg_n, lg_staff, lg_spend = self._lg_totals()
         row = {
             "year": np.full(R, self.year, dtype=np.int64),
@@ -729,23 +735,13 @@ class DivestmentModel(mesa.Model):
         row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
         row["n_latcs"] = self._n_providers(self.mode == LATC)
         n_modes = len(rules.MODES)
-        first = np.arange(R)[:, None]
-        counts = np.bincount(
-            ((first * 3 + s.service) * n_modes + self.mode).ravel(), minlength=R * 3 * n_modes
-        )
-        counts = counts.reshape(R, 3, n_modes)
-        by_mode = (first * n_modes + self.mode).ravel()
-        staff = np.bincount(by_mode, weights=self.staff.ravel(), minlength=R * n_modes).reshape(R, n_modes)
-        columns = iter(_MODE_COLUMNS)
-        for m in range(n_modes):
-            row[next(columns)] = staff[:, m]
-            for k in range(3):
-                row[next(columns)] = counts[:, k, m]
-        row["n_pending"] = np.count_nonzero(self.pending >= 0, axis=1)
-        zeros = np.zeros(R, dtype=np.int64)
-        row.update({f"new_{key}": new.get(key, zeros) for key in _FLOWS})
-        row["cum_savings_gbp_m"] = self.cum_savings.copy()
-        self._rows.append(row)
+        by_mode = (self._mode_base + self.mode).ravel()
+        counts = np.bincount((self._service_key * n_modes + self.mode).ravel(), minlength=R * 3 * n_modes)
+        staff = np.bincount(by_mode, weights=self.staff.ravel(), minlength=R * n_modes)
+        tail = {"n_pending": (self.pending >= 0).sum(axis=1)}
+        tail.update({f"new_{key}": new.get(key, self._zeros) for key in _FLOWS})
+        tail["cum_savings_gbp_m"] = self.cum_savings.copy()
+        self._rows.append((row, staff.reshape(R, n_modes), counts.reshape(R, 3, n_modes), tail))
         if self.record_councils:
             t = self.year - START_YEAR
             h = self.history
@@ -765,11 +761,21 @@ class DivestmentModel(mesa.Model):
 
     def national_columns(self) -> dict[str, np.ndarray]:
         """National totals as columns, each an (R, n_years) array (the fastest access, for sweeps)."""
-        return {key: np.stack([row[key] for row in self._rows], axis=1) for key in self._rows[0]}
+        heads, staff, counts, tails = zip(*self._rows, strict=True)
+        columns = {key: np.stack([row[key] for row in heads], axis=1) for key in heads[0]}
+        staff, counts = np.stack(staff, axis=-1), np.stack(counts, axis=-1)  # (R, modes, T), (R, 3, modes, T)
+        names = iter(_MODE_COLUMNS)
+        for m in range(len(rules.MODES)):
+            columns[next(names)] = staff[:, m]
+            for k in range(3):
+                columns[next(names)] = counts[:, k, m]
+        columns.update({key: np.stack([row[key] for row in tails], axis=1) for key in tails[0]})
+        return columns
 
     def national_rows(self, r: int = 0) -> list[dict]:
         """Replication ``r``'s national totals, one dict of Python numbers per year."""
-        return [{key: value[r].item() for key, value in row.items()} for row in self._rows]
+        columns = {key: value[r].tolist() for key, value in self.national_columns().items()}
+        return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
     def national(self, r: int | None = None) -> pd.DataFrame:
         """National totals, one row per year.

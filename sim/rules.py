@@ -193,8 +193,11 @@ def supported_mask(u: np.ndarray, n_candidates: int | np.ndarray, capacity: floa
     more capacity never removes support from a candidate that had it. ``n_candidates`` may be an array
     (one entry per candidate: the candidates competing with it, for example in its own replication).
     """
-    n = np.asarray(n_candidates)
-    share = np.where(n == 0, 1.0, np.minimum(1.0, capacity / np.maximum(n, 1)))
+    if np.ndim(n_candidates) == 0:
+        share = 1.0 if n_candidates == 0 else min(1.0, capacity / n_candidates)
+    else:
+        n = np.asarray(n_candidates)
+        share = np.where(n == 0, 1.0, np.minimum(1.0, capacity / np.maximum(n, 1)))
     return u < share
 
 
