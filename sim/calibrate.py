@@ -135,13 +135,13 @@ def statistics(decisions: pd.DataFrame, first_year: int, end_year: int) -> dict[
 
 def simulate(scenario: Scenario, values: dict[str, float] | None = None) -> dict[str, float]:
     """Mean of :func:`statistics` over the scenario's replication seeds, with ``values`` set."""
-    from sim.model import MAX_BATCH, DivestmentModel
+    from sim.model import DivestmentModel, batch_slices
 
     sc = scenario.with_changes(values or {})
     rows = []
     seeds = sc.seeds()
-    for first in range(0, len(seeds), MAX_BATCH):  # replications together, as run alone
-        batch = seeds[first : first + MAX_BATCH]
+    for part in batch_slices(len(seeds)):  # replications together, as run alone
+        batch = seeds[part]
         model = DivestmentModel(sc, seeds=batch, record_councils=True).run()  # the log needs recording
         rows += [statistics(model.decisions_frame(r), START_YEAR, sc.end_year - 1) for r in range(len(batch))]
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}

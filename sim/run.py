@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.model import MAX_BATCH, DivestmentModel
+from sim.model import MAX_BATCH, DivestmentModel, batch_slices
 from sim.scenario import Scenario
 
 
@@ -78,8 +78,8 @@ def run_scenario(
     """
     seeds = scenario.seeds()
     national, councils, decisions, warnings = [], [], [], []
-    for first in range(0, len(seeds), MAX_BATCH):
-        batch = seeds[first : first + MAX_BATCH]
+    for part in batch_slices(len(seeds), MAX_BATCH):
+        first, batch = part.start, seeds[part]
         model = run_batch(scenario, batch, record_councils)
         national.append(_tag(model.national(), first, batch))
         if record_councils:

@@ -145,14 +145,14 @@ def _error() -> tuple[str, str]:
 def _run_case(
     scenario: Scenario, runs: list[tuple[int, int, int, int]]
 ) -> Iterator[tuple[list[int], dict[str, np.ndarray] | tuple[str, str]]]:
-    """(run ids, national columns or error) of a case's runs, in batched models of at most ``MAX_BATCH``.
+    """(run ids, national columns or error) of a case's runs, in batched models (:func:`batch_slices`).
 
     A batch that raises is run again seed by seed, so that only the runs that raise are failures.
     """
-    from sim.model import MAX_BATCH
+    from sim.model import batch_slices
 
-    for i in range(0, len(runs), MAX_BATCH):
-        batch = runs[i : i + MAX_BATCH]
+    for part in batch_slices(len(runs)):
+        batch = runs[part]
         result: dict[str, np.ndarray] | tuple[str, str]
         try:
             result = simulate_batch(scenario, [run[3] for run in batch])
