@@ -195,8 +195,7 @@ class DivestmentModel(mesa.Model):
         self.n_batch = R = len(seeds)
         self.p = p = self.spec.params
         self._streams = [Streams(s) for s in seeds]
-        self.streams = self._streams[0]
-        """The streams of the first replication (each replication has its own, in ``_streams``)."""
+        self.streams = self._streams[0]  # the first replication's streams; each has its own in _streams
         self.england = eng = load_england()
         self.slots = s = slots_for(p)
         self.year = START_YEAR
@@ -286,9 +285,9 @@ class DivestmentModel(mesa.Model):
         self._zeros = np.zeros(R, dtype=np.int64)
         self._zeros.setflags(write=False)
         self._log: list[tuple] = []
-        self._rows: list[dict[str, np.ndarray]] = []
+        self._rows: list[tuple] = []  # per year: totals, staff by mode, counts by service and mode, flows
         years = self.end_year - START_YEAR + 1
-        if record_councils:
+        if record_councils:  # per year (the state at its start), replication and slot
             self.history = {
                 "mode": np.empty((years, R, n), dtype=np.int8),
                 "staff": np.empty((years, R, n)),
