@@ -77,7 +77,7 @@ def _scenario(arm: str):
 
 
 def _final(column: str):
-    return lambda m: m._rows[-1][column][0].item()  # the latest national row (replication 0 of 1)
+    return lambda m: m.latest(column)
 
 
 class BatchDivestmentModel(DivestmentModel):

@@ -92,6 +92,8 @@ def batch_slices(n: int, max_size: int | None = None) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+_MODE_COLUMN_INDEX = {name: divmod(i, 4) for i, name in enumerate(_MODE_COLUMNS)}
+_MODE_COLUMN_INDEX = {name: (m, k - 1) for name, (m, k) in _MODE_COLUMN_INDEX.items()}  # k = -1: staff
 _FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
 _NO_CONTRACT = 10_000
 """contract_end of a service with no contract (in-house, re-booted or a legacy trust)."""
@@ -788,6 +790,16 @@ class DivestmentModel(mesa.Model):
         """Replication ``r``'s national totals, one dict of Python numbers per year."""
         columns = {key: value[r].tolist() for key, value in self.national_columns().items()}
         return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+    def latest(self, column: str, r: int = 0) -> int | float:
+        """The latest national value of ``column`` in replication ``r`` (cheap: for reporters each step)."""
+        totals, staff, counts, flows = self._rows[-1]
+        if column in totals:
+            return totals[column][r].item()
+        if column in flows:
+            return flows[column][r].item()
+        m, k = _MODE_COLUMN_INDEX[column]
+        return (staff[r, m] if k < 0 else counts[r, k, m]).item()
 
     def national(self, r: int | None = None) -> pd.DataFrame:
         """National totals, one row per year.

@@ -165,3 +165,10 @@ def test_run_scenario_gives_the_same_tables_in_any_batches(baseline, monkeypatch
         alone.decisions_frame(),
         check_exact=True,
     )
+
+
+def test_latest_gives_the_last_national_row_of_each_replication(baseline):
+    m = DivestmentModel(baseline.with_changes({}, end_year=2016), seeds=[3, 4], record_councils=False).run()
+    for r in (0, 1):
+        last = m.national(r).iloc[-1]
+        assert {c: m.latest(c, r) for c in last.index} == last.to_dict()
