@@ -95,6 +95,8 @@ def batch_slices(n: int, max_size: int | None = None) -> list[slice]:
 _MODE_COLUMN_INDEX = {name: divmod(i, 4) for i, name in enumerate(_MODE_COLUMNS)}
 _MODE_COLUMN_INDEX = {name: (m, k - 1) for name, (m, k) in _MODE_COLUMN_INDEX.items()}  # k = -1: staff
 _FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
+_PREPARE_STREAMS = 8
+"""From this many replications, their streams' generators are prepared together (:meth:`Streams.prepare`)."""
 _NO_CONTRACT = 10_000
 """contract_end of a service with no contract (in-house, re-booted or a legacy trust)."""
 
@@ -197,6 +199,9 @@ class DivestmentModel(mesa.Model):
         self.n_batch = R = len(seeds)
         self.p = p = self.spec.params
         self._streams = [Streams(s) for s in seeds]
+        if R >= _PREPARE_STREAMS:  # mix the generators' seeds of all replications at once
+            Streams.prepare(self._streams, "init", [START_YEAR])
+            Streams.prepare(self._streams, "year", range(START_YEAR, self.spec.end_year))
         self.streams = self._streams[0]  # the first replication's streams; each has its own in _streams
         self.england = eng = load_england()
         self.slots = s = slots_for(p)

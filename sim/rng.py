@@ -7,14 +7,16 @@ did or which arm is running. Names are hashed with BLAKE2b, never Python's ``has
 same on every machine and in every process.
 
 A stream is ``Generator(PCG64(SeedSequence([seed & 0xFFFFFFFF, seed >> 32, stable_hash(name), year])))``.
-Making a ``SeedSequence`` costs more than a yearly block of draws, so :class:`Streams` mixes the words
-that do not change with the year once per name and only the year's word each year, with NumPy's own
-``SeedSequence`` algorithm (tested against it), then seeds ``PCG64`` from the resulting state.
+Making a ``SeedSequence`` costs about half a yearly block of draws, so :class:`Streams` runs NumPy's own
+``SeedSequence`` algorithm (tested against it) itself: the words that do not change with the year are mixed
+once per seed and name, and :meth:`Streams.prepare` mixes many seeds and years at once with numpy; PCG64 is
+then seeded from the resulting state.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -46,83 +48,77 @@ def _words(n: int) -> list[int]:
     return words
 
 
-def _hashmix(value: int, hash_const: int) -> tuple[int, int]:
-    value ^= hash_const
-    hash_const = (hash_const * _MULT_A) & _MASK32
-    value = (value * hash_const) & _MASK32
-    return value ^ (value >> _XSHIFT), hash_const
+def _constants(hc: int, mult: int, n: int) -> tuple[tuple[int, int], ...]:
+    """The (xor, multiplier) pairs of ``n`` hashing steps from hash constant ``hc``.
+
+    SeedSequence's hash constants do not depend on the data hashed, so they are computed once.
+    """
+    pairs = []
+    for _ in range(n):
+        nxt = (hc * mult) & _MASK32
+        pairs.append((hc, nxt))
+        hc = nxt
+    return tuple(pairs)
 
 
-def _mix(x: int, y: int) -> int:
+_FIRST = _constants(_INIT_A, _MULT_A, _POOL_SIZE * _POOL_SIZE)  # filling the pool, then mixing it
+_CROSS = [(i_src, i_dst) for i_src in range(_POOL_SIZE) for i_dst in range(_POOL_SIZE) if i_src != i_dst]
+_GENERATE = _constants(_INIT_B, _MULT_B, 2 * _POOL_SIZE)  # generate_state(4, uint64): eight 32-bit words
+
+# The functions below take Python ints or numpy uint64 arrays of 32-bit values alike (products of two
+# 32-bit values fit in 64 bits, and differences wrap modulo 2**64, a multiple of 2**32).
+
+
+def _hash(value, xor: int, mult: int):
+    value = ((value ^ xor) * mult) & _MASK32
+    return value ^ (value >> _XSHIFT)
+
+
+def _mix(x, y):
     result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
     return result ^ (result >> _XSHIFT)
 
 
-def _mix_first(entropy: list[int]) -> tuple[list[int], int]:
-    """SeedSequence's pool and hash constant after the first ``_POOL_SIZE`` words (or fewer) of entropy."""
-    pool, hc = [], _INIT_A
-    for i in range(_POOL_SIZE):
-        pool_word, hc = _hashmix(entropy[i] if i < len(entropy) else 0, hc)
-        pool.append(pool_word)
-    for i_src in range(_POOL_SIZE):
+def _fill(head: list) -> list:
+    """SeedSequence's pool after its first ``_POOL_SIZE`` words of entropy (all given), mixed."""
+    pool = [_hash(word, xor, mult) for word, (xor, mult) in zip(head, _FIRST, strict=False)]
+    for (i_src, i_dst), (xor, mult) in zip(_CROSS, _FIRST[_POOL_SIZE:], strict=True):
+        pool[i_dst] = _mix(pool[i_dst], _hash(pool[i_src], xor, mult))
+    return pool
+
+
+def _mix_words(pool: list, pairs: tuple[tuple[int, int], ...], words: list) -> list:
+    """SeedSequence's pool after further words of entropy, hashed with ``pairs`` in turn."""
+    pool, pairs_left = list(pool), iter(pairs)
+    for word in words:
         for i_dst in range(_POOL_SIZE):
-            if i_src != i_dst:
-                mixed, hc = _hashmix(pool[i_src], hc)
-                pool[i_dst] = _mix(pool[i_dst], mixed)
-    return pool, hc
+            pool[i_dst] = _mix(pool[i_dst], _hash(word, *next(pairs_left)))
+    return pool
 
 
-def _mix_more(pool: list[int], hc: int, entropy: list[int]) -> tuple[list[int], int]:
-    """SeedSequence's pool and hash constant after mixing in further words of entropy."""
-    pool = list(pool)
-    for word in entropy:
-        for i_dst in range(_POOL_SIZE):
-            mixed, hc = _hashmix(word, hc)
-            pool[i_dst] = _mix(pool[i_dst], mixed)
-    return pool, hc
+def _generate(pool: list) -> list:
+    """The eight 32-bit words of ``SeedSequence.generate_state(4, np.uint64)``, low word first."""
+    return [_hash(pool[i % _POOL_SIZE], xor, mult) for i, (xor, mult) in enumerate(_GENERATE)]
 
 
-def _generate_constants() -> tuple[tuple[int, int], ...]:
-    """The (xor, multiplier) pairs of ``SeedSequence.generate_state``: the same for every pool."""
-    pairs, hc = [], _INIT_B
-    for _ in range(2 * _POOL_SIZE):
-        nxt = (hc * _MULT_B) & _MASK32
-        pairs.append((hc, nxt))
-        hc = nxt
-    return tuple(pairs)
+def _head_words(seed, name: str) -> list | None:
+    """The entropy words before the year's (seeds below 2**64), or None unless they fill the pool.
+
+    They fill it (four words) unless the name's hash fits in 32 bits; then the year's word is among the
+    first four and is mixed another way, which is left to SeedSequence itself.
+    """
+    words = [seed & _MASK32, seed >> 32, *_words(stable_hash(name))]
+    return words if len(words) == _POOL_SIZE else None
 
 
-_GENERATE = _generate_constants()
+_YEAR = _constants(_FIRST[-1][1], _MULT_A, _POOL_SIZE)  # hashing the year's word into the pool
 
 
-def _pcg64_state(pool: list[int]) -> np.ndarray:
-    """``SeedSequence.generate_state(4, np.uint64)`` from the pool: the seed PCG64 takes."""
-    words = []
-    for i, (xor, mult) in enumerate(_GENERATE):
-        value = ((pool[i % _POOL_SIZE] ^ xor) * mult) & _MASK32
-        words.append(value ^ (value >> _XSHIFT))
-    return np.array(words, dtype="<u4").view("<u8").astype(np.uint64)  # as SeedSequence, any endianness
-
-
-def _hash_constants(hc: int, n: int) -> tuple[tuple[int, int], ...]:
-    """The (xor, multiplier) pairs of the next ``n`` calls of SeedSequence's hashmix, from ``hc``."""
-    pairs = []
-    for _ in range(n):
-        nxt = (hc * _MULT_A) & _MASK32
-        pairs.append((hc, nxt))
-        hc = nxt
-    return tuple(pairs)
-
-
-def _mix_word(pool: list[int], pairs: tuple[tuple[int, int], ...], word: int) -> list[int]:
-    """``_mix_more(pool, hc, [word])[0]``, with the hash constants from ``hc`` given as ``pairs``."""
-    out = []
-    for p, (xor, mult) in zip(pool, pairs, strict=True):
-        value = ((word ^ xor) * mult) & _MASK32
-        value ^= value >> _XSHIFT
-        result = (_MIX_MULT_L * p - _MIX_MULT_R * value) & _MASK32
-        out.append(result ^ (result >> _XSHIFT))
-    return out
+@lru_cache(maxsize=8192)
+def _mixed_head(seed: int, name: str) -> list[int] | None:
+    """The pool after every entropy word but the year's (None: see :func:`_head_words`)."""
+    head = _head_words(seed, name) if seed < 2**64 else None
+    return None if head is None else _fill(head)
 
 
 class _MixedSeed(ISeedSequence):
@@ -151,7 +147,7 @@ class Streams:
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self.seed = int(seed)
-        self._mixed: dict[str, tuple[list[int], tuple] | None] = {}
+        self._prepared: dict[tuple[str, int], np.ndarray] = {}
 
     def entropy(self, name: str, year: int) -> list[int]:
         """The entropy of the ``SeedSequence`` of one decision in one year."""
@@ -162,18 +158,34 @@ class Streams:
 
         The same as ``Generator(PCG64(SeedSequence(self.entropy(name, year))))``, made faster.
         """
-        if name not in self._mixed:
-            head = [w for v in self.entropy(name, 0)[:-1] for w in _words(v)]
-            mixed = None
-            if len(head) >= _POOL_SIZE:  # the year's word comes after the pool's first fill
-                pool, hc = _mix_more(*_mix_first(head), head[_POOL_SIZE:])
-                mixed = pool, _hash_constants(hc, _POOL_SIZE)
-            self._mixed[name] = mixed
-        mixed = self._mixed[name]
-        if mixed is None or not 0 <= year <= _MASK32:  # not one word after the others: mix all of it
-            return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.entropy(name, year))))
-        pool = _mix_word(mixed[0], mixed[1], int(year))
-        return np.random.Generator(np.random.PCG64(_MixedSeed(_pcg64_state(pool))))
+        state = self._prepared.pop((name, year), None)
+        if state is None:
+            pool = _mixed_head(self.seed, name)
+            if pool is None or not 0 <= year <= _MASK32:  # the year is not one word after the others
+                return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.entropy(name, year))))
+            words = _generate(_mix_words(pool, _YEAR, [int(year)]))
+            state = np.array(words, dtype="<u4").view("<u8").astype(np.uint64)  # as SeedSequence does
+        return np.random.Generator(np.random.PCG64(_MixedSeed(state)))
+
+    @staticmethod
+    def prepare(streams: Sequence[Streams], name: str, years: Sequence[int]) -> None:
+        """Mix the seeds of ``name``'s generators in ``years`` for many streams at once (numpy across seeds).
+
+        Each stream keeps its prepared seeds until :meth:`generator` asks for them (once); results are
+        the same with or without preparing.
+        """
+        seeds = np.array([st.seed for st in streams if st.seed < 2**64], dtype=np.uint64)
+        years = [int(y) for y in years]
+        if len(seeds) < len(streams) or not all(0 <= y <= _MASK32 for y in years):
+            return  # left to generator(): rare seeds and years, one by one
+        head = _head_words(seeds, name)
+        if head is None:
+            return
+        pool = [np.asarray(p, dtype=np.uint64).reshape(-1, 1) for p in _fill(head)]
+        words = _generate(_mix_words(pool, _YEAR, [np.array(years, dtype=np.uint64)]))  # (seeds, years)
+        state = np.stack([words[i] | (words[i + 1] << np.uint64(32)) for i in range(0, 8, 2)], axis=-1)
+        for st, by_year in zip(streams, state, strict=True):
+            st._prepared.update({(name, y): s for y, s in zip(years, by_year, strict=True)})
 
     def uniform(self, name: str, year: int, shape: int | tuple[int, ...]) -> np.ndarray:
         """A block of uniforms on [0, 1) for one decision in one year."""

@@ -57,6 +57,14 @@ def test_each_replication_equals_its_seed_run_alone(scenario, single):
     assert batched.national()["new_live"].sum() > 0, "the runs make transitions"
 
 
+def test_a_large_batch_equals_its_seeds_run_alone(baseline):
+    seeds = [*SEEDS, 2**40 + 3, 2**63, 5, 8, 13, 21]  # from 8 seeds, streams are prepared together
+    batched = DivestmentModel(baseline.with_changes({}, end_year=2018), seeds=seeds).run()
+    for r in (0, 6, 7, 11):
+        alone = DivestmentModel(baseline.with_changes({}, end_year=2018), seed=seeds[r]).run()
+        assert_same(frames(batched, r), frames(alone))
+
+
 def test_results_do_not_depend_on_the_other_seeds_in_the_batch(scenario, single):
     a, b, c = SEEDS[1], SEEDS[4], SEEDS[5]
     three = DivestmentModel(scenario, seeds=[a, b, c], record_councils=True).run()
@@ -96,8 +104,8 @@ def test_all_replications_come_with_a_batch_index(baseline):
     assert "batch_index" not in single.decisions_frame().columns
 
 
-def test_each_replication_draws_its_own_yearly_block(baseline):
-    seeds = [20140904, 1]
+@pytest.mark.parametrize("seeds", [[20140904, 1], list(range(40, 50))], ids=["two", "ten, streams prepared"])
+def test_each_replication_draws_its_own_yearly_block(baseline, seeds):
     m = DivestmentModel(baseline, seeds=seeds, record_councils=False)
     m.step()
     for r, seed in enumerate(seeds):

@@ -49,3 +49,21 @@ def test_a_name_with_a_short_hash_takes_the_full_seed_sequence(monkeypatch):
     got = Streams(9).generator("short", 2016)
     expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence([9, 0, 12345, 2016])))
     assert got.bit_generator.state == expected.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "seeds", [SEEDS[:8], list(range(100, 140)), [3, 2**64 + 1]], ids=["edges", "many", "huge"]
+)
+def test_prepared_generators_are_the_same(seeds):
+    streams = [Streams(s) for s in seeds]
+    Streams.prepare(streams, "year", [2014, 2015, 2**32 - 1])
+    Streams.prepare(streams, "init", [2014])
+    prepared = all(len(st._prepared) == 4 for st in streams)
+    assert prepared == (max(seeds) < 2**64), "seeds of 2**64 and more are left to generator()"
+    for st in streams:
+        for name, year in (("year", 2014), ("year", 2015), ("year", 2**32 - 1), ("init", 2014)):
+            assert (
+                st.generator(name, year).bit_generator.state
+                == reference(st.seed, name, year).bit_generator.state
+            )
+        assert not st._prepared, "a prepared generator is handed out once"
