@@ -143,7 +143,9 @@ def simulate(scenario: Scenario, values: dict[str, float] | None = None) -> dict
     for part in batch_slices(len(seeds)):  # replications together, as run alone
         batch = seeds[part]
         model = DivestmentModel(sc, seeds=batch, record_councils=True).run()  # the log needs recording
-        rows += [statistics(model.decisions_frame(r), START_YEAR, sc.end_year - 1) for r in range(len(batch))]
+        log = model.decisions_frame()  # all replications at once (with a batch_index if several)
+        index = log["batch_index"].to_numpy() if len(batch) > 1 else np.zeros(len(log), dtype=int)
+        rows += [statistics(log[index == r], START_YEAR, sc.end_year - 1) for r in range(len(batch))]
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 

@@ -180,3 +180,13 @@ def test_latest_gives_the_last_national_row_of_each_replication(baseline):
     for r in (0, 1):
         last = m.national(r).iloc[-1]
         assert {c: m.latest(c, r) for c in last.index} == last.to_dict()
+
+
+def test_calibration_statistics_are_the_same_in_any_batches(baseline, monkeypatch):
+    import sim.model
+    from sim.calibrate import simulate
+
+    scenario = baseline.with_changes({}, replications=3, end_year=2017)
+    together = simulate(scenario, {"appraisal.high_jump": 1.2})
+    monkeypatch.setattr(sim.model, "MAX_BATCH", 1)
+    assert simulate(scenario, {"appraisal.high_jump": 1.2}) == together
