@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,12 @@ def git_commit() -> dict[str, Any]:
 
 def versions() -> dict[str, str | None]:
     """Installed versions of Python and the packages results depend on."""
+    return dict(_versions())
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict[str, str | None]:
+    """Versions looked up once per process (package metadata takes milliseconds to read)."""
     out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
     for name in PACKAGES:
         try:
