@@ -190,3 +190,20 @@ def test_calibration_statistics_are_the_same_in_any_batches(baseline, monkeypatc
     together = simulate(scenario, {"appraisal.high_jump": 1.2})
     monkeypatch.setattr(sim.model, "MAX_BATCH", 1)
     assert simulate(scenario, {"appraisal.high_jump": 1.2}) == together
+
+
+def test_a_sweep_gives_each_run_the_rows_of_its_seed_run_alone(tmp_path):
+    from pathlib import Path
+
+    from sim.sweep import read_runs, run_sweep, simulate
+    from sim.sweep_spec import load_sweep
+
+    sweep = load_sweep(Path(__file__).parent / "data" / "sweep_arms.toml")
+    run_sweep(sweep, tmp_path / "out", workers=1)
+    runs = read_runs(tmp_path / "out")
+    cases = sweep.cases()
+    for case, replication in ((0, 0), (2, 1), (3, 2)):
+        got = runs[(runs.case == case) & (runs.replication == replication)]
+        scenario = sweep.base.with_changes(cases[case].changes)
+        alone = pd.DataFrame(simulate(scenario, sweep.seed + replication))
+        pd.testing.assert_frame_equal(got[alone.columns].reset_index(drop=True), alone, check_exact=True)
