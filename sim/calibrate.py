@@ -146,6 +146,7 @@ def simulate(scenario: Scenario, values: dict[str, float] | None = None) -> dict
         log = model.decisions_frame()  # all replications at once (with a batch_index if several)
         index = log["batch_index"].to_numpy() if len(batch) > 1 else np.zeros(len(log), dtype=int)
         rows += [statistics(log[index == r], START_YEAR, sc.end_year - 1) for r in range(len(batch))]
+        model.release()
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 

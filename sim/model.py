@@ -778,6 +778,15 @@ class DivestmentModel(mesa.Model):
             self.step()
         return self
 
+    def release(self) -> None:
+        """Free the model now, for a runner that has taken its results; the model is unusable afterwards.
+
+        A Mesa model and its agents refer to each other, so a model no longer used waits for Python's full
+        garbage collection, which can be dozens of models later; a batched model holds megabytes of state.
+        """
+        self.remove_all_agents()
+        self.__dict__.clear()
+
     def national_columns(self) -> dict[str, np.ndarray]:
         """National totals as columns, each an (R, n_years) array (the fastest access, for sweeps)."""
         heads, staff, counts, tails = zip(*self._rows, strict=True)

@@ -85,8 +85,9 @@ def run_scenario(
         if record_councils:
             councils.append(_tag(model.councils_frame(), first, batch))
             decisions.append(_tag(model.decisions_frame(), first, batch))
+        warnings += [f"replication {first + r}: {w}" for r in range(len(batch)) for w in model.warnings_of(r)]
+        model.release()
         for r in range(len(batch)):
-            warnings += [f"replication {first + r}: {w}" for w in model.warnings_of(r)]
             if progress:
                 progress(first + r + 1, len(seeds))
     return ScenarioResults(

@@ -99,7 +99,10 @@ def simulate(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     """Run the model once; its national rows, one dict per year (no DataFrame: a run takes milliseconds)."""
     from sim.model import DivestmentModel
 
-    return DivestmentModel(scenario, seed=seed, record_councils=False).run().national_rows(0)
+    model = DivestmentModel(scenario, seed=seed, record_councils=False).run()
+    rows = model.national_rows(0)
+    model.release()
+    return rows
 
 
 def simulate_batch(scenario: Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
@@ -110,7 +113,10 @@ def simulate_batch(scenario: Scenario, seeds: list[int]) -> dict[str, np.ndarray
     """
     from sim.model import DivestmentModel
 
-    return DivestmentModel(scenario, seeds=seeds, record_councils=False).run().national_columns()
+    model = DivestmentModel(scenario, seeds=seeds, record_councils=False).run()
+    columns = model.national_columns()
+    model.release()  # at once: a sweep makes thousands
+    return columns
 
 
 def _ids_table(

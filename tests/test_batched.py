@@ -207,3 +207,23 @@ def test_a_sweep_gives_each_run_the_rows_of_its_seed_run_alone(tmp_path):
         scenario = sweep.base.with_changes(cases[case].changes)
         alone = pd.DataFrame(simulate(scenario, sweep.seed + replication))
         pd.testing.assert_frame_equal(got[alone.columns].reset_index(drop=True), alone, check_exact=True)
+
+
+def test_a_released_model_is_freed_at_once(baseline):
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.disable()  # freed by reference counting, without waiting for a full garbage collection
+    try:
+        m = DivestmentModel(
+            baseline.with_changes({}, end_year=2016), seeds=[1, 2], record_councils=False
+        ).run()
+        columns, ref = m.national_columns(), weakref.ref(m)
+        m.release()
+        del m
+        assert ref() is None
+        assert columns["n_mutuals"].shape == (2, 3)
+    finally:
+        if enabled:
+            gc.enable()
