@@ -784,8 +784,7 @@ class DivestmentModel(mesa.Model):
         A Mesa model and its agents refer to each other, so a model no longer used waits for Python's full
         garbage collection, which can be dozens of models later; a batched model holds megabytes of state.
         """
-        self.remove_all_agents()
-        self.__dict__.clear()
+        self.__dict__.clear()  # agents, Mesa's bookkeeping, state: then nothing refers back to the model
 
     def national_columns(self) -> dict[str, np.ndarray]:
         """National totals as columns, each an (R, n_years) array (the fastest access, for sweeps)."""
