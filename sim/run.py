@@ -40,13 +40,6 @@ class ScenarioResults:
     warnings: list[str]
 
 
-def run_replication(
-    scenario: Scenario, seed: int, replication: int = 0, record_councils: bool = True
-) -> DivestmentModel:
-    """Run one replication to the scenario's end year and return the finished model."""
-    return DivestmentModel(scenario, seed=seed, record_councils=record_councils).run()
-
-
 def run_batch(scenario: Scenario, seeds: list[int], record_councils: bool = True) -> DivestmentModel:
     """Run replications with ``seeds`` together in one model (results identical to runs one by one)."""
     return DivestmentModel(scenario, seeds=seeds, record_councils=record_councils).run()
