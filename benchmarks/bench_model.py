@@ -9,8 +9,8 @@ Usage: uv run python benchmarks/bench_model.py [--runs 200] [--batch 50]
 import argparse
 import time
 
+from sim.inputs.scenario import Scenario
 from sim.model import DivestmentModel
-from sim.scenario import Scenario
 
 
 def main() -> None:

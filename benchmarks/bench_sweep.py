@@ -2,9 +2,9 @@
 
 The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go through:
 
-- this runner (``sim.sweep.run_sweep``) in this process, with a fresh pool of worker processes (start-up
-  included), and with a warm pool passed in (the steady rate); the runner runs each arm's replications
-  together as batched models (``DivestmentModel(seeds=[...])``, at most ``sim.model.MAX_BATCH`` each);
+- this runner (``sim.experiments.sweep.run_sweep``) in this process, with a fresh pool of worker
+  processes (start-up included), and with a warm pool passed in (the steady rate); the runner runs
+  each arm's replications together as batched models (``DivestmentModel(seeds=[...])``, at most ``sim.model.MAX_BATCH`` each);
 - ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores.
 
 Then the runner's peak memory (maximum resident set of the parent and of any worker) for a 1,000-run
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import mesa
 
+from sim.inputs.scenario import load_scenario
 from sim.model import DivestmentModel
-from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -116,8 +116,8 @@ def time_batch_run(replications: int, processes: int | None) -> float:
 # ------------------------------------------------------------------ this runner
 def time_runner(path: Path, out: Path, workers: int, warm: bool = False) -> float:
     """Seconds for run_sweep; with ``warm`` a process pool started (and warmed up) beforehand."""
-    from sim.sweep import run_sweep
-    from sim.sweep_spec import load_sweep
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.sweep_spec import load_sweep
 
     sweep = load_sweep(path)
     if not warm:

@@ -2,19 +2,46 @@
 
 The public API for notebooks and scripts::
 
-    from sim import load_scenario, run_scenario, DivestmentModel
+    from sim import load_scenario, run_scenario, summarise, DivestmentModel
+
+The package is laid out by job, imports running one way (each layer imports only those below it)::
+
+    sim.cli          the command line, one module per command
+    sim.experiments  runs, sweeps, designs, results stores, comparison
+    sim.evidence     observed series and calibration
+    sim.pictures     charts and maps, in one style
+    sim.model        the Mesa model: the yearly loop, its stages, the pure rules, random streams, slots
+    sim.inputs       council data, the parameter registry, scenario files
+
+Names are imported lazily, so ``import sim`` costs almost nothing (neither Mesa nor pandas).
 """
 
-from sim.model import DivestmentModel
-from sim.run import ScenarioResults, run_scenario, summarise
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from __future__ import annotations
 
-__all__ = [
-    "DivestmentModel",
-    "Scenario",
-    "ScenarioError",
-    "ScenarioResults",
-    "load_scenario",
-    "run_scenario",
-    "summarise",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DivestmentModel": "sim.model.divestment",
+    "Scenario": "sim.inputs.scenario",
+    "ScenarioError": "sim.inputs.scenario",
+    "load_scenario": "sim.inputs.scenario",
+    "ScenarioResults": "sim.experiments.run",
+    "run_scenario": "sim.experiments.run",
+    "summarise": "sim.experiments.run",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -9,8 +9,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from sim.run import run_scenario  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.experiments.run import run_scenario  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

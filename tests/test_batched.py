@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import rules
-from sim.model import N_DRAW_ROWS, DivestmentModel
-from sim.rng import Streams
+from sim.model import N_DRAW_ROWS, DivestmentModel, rules
+from sim.model.streams import Streams
 
 SEEDS = [3, 20140904, 11, 0, 7, 123456]
 VARIANTS = {
@@ -155,12 +154,12 @@ def test_supported_mask_takes_the_candidates_of_each_entry():
 
 # ------------------------------------------------------------------ runners
 def test_run_scenario_gives_the_same_tables_in_any_batches(baseline, monkeypatch):
-    import sim.run
+    import sim.experiments.run
 
     scenario = baseline.with_changes({}, replications=5, end_year=2018)
-    together = sim.run.run_scenario(scenario)
-    monkeypatch.setattr(sim.run, "MAX_BATCH", 2)
-    in_twos = sim.run.run_scenario(scenario)
+    together = sim.experiments.run.run_scenario(scenario)
+    monkeypatch.setattr(sim.experiments.run, "MAX_BATCH", 2)
+    in_twos = sim.experiments.run.run_scenario(scenario)
     for name in ("national", "councils", "decisions"):
         pd.testing.assert_frame_equal(getattr(together, name), getattr(in_twos, name), check_exact=True)
     alone = DivestmentModel(scenario, seed=scenario.seeds()[3]).run()
@@ -184,7 +183,7 @@ def test_latest_gives_the_last_national_row_of_each_replication(baseline):
 
 def test_calibration_statistics_are_the_same_in_any_batches(baseline, monkeypatch):
     import sim.model
-    from sim.calibrate import simulate
+    from sim.evidence.calibrate import simulate
 
     scenario = baseline.with_changes({}, replications=3, end_year=2017)
     together = simulate(scenario, {"appraisal.high_jump": 1.2})
@@ -195,8 +194,8 @@ def test_calibration_statistics_are_the_same_in_any_batches(baseline, monkeypatc
 def test_a_sweep_gives_each_run_the_rows_of_its_seed_run_alone(tmp_path):
     from pathlib import Path
 
-    from sim.sweep import read_runs, run_sweep, simulate
-    from sim.sweep_spec import load_sweep
+    from sim.experiments.sweep import read_runs, run_sweep, simulate
+    from sim.experiments.sweep_spec import load_sweep
 
     sweep = load_sweep(Path(__file__).parent / "data" / "sweep_arms.toml")
     run_sweep(sweep, tmp_path / "out", workers=1)

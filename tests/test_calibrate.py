@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import calibrate as cal
-from sim import params
-from sim.scenario import ScenarioError, load_scenario
+from sim.cli import calibrate as cal_cli
+from sim.evidence import calibrate as cal
+from sim.inputs import params
+from sim.inputs.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +24,7 @@ def tiny():
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim")
-    cal.add_parser(parser.add_subparsers(dest="command", required=True))
+    cal_cli.add_parser(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
@@ -31,7 +32,7 @@ def _run(out: Path, *extra: str) -> dict:
     args = _parser().parse_args(
         ["calibrate", "--trials", "8", "--replications", "2", "--out", str(out), *extra]
     )
-    assert cal.command(args) == 0
+    assert cal_cli.command(args) == 0
     return tomllib.loads(out.read_text())
 
 
@@ -158,7 +159,7 @@ def test_bad_arguments_are_reported_together(tmp_path):
         ["calibrate", "--trials", "0", "--seed", "-1", "--out", str(tmp_path / "x.toml")]
     )
     with pytest.raises(ScenarioError) as info:
-        cal.command(args)
+        cal_cli.command(args)
     assert len(info.value.problems) == 2
     assert not (tmp_path / "x.toml").exists()
 

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import compare, params
 from sim.cli import main
-from sim.sweep import read_runs, run_sweep
-from sim.sweep_spec import load_sweep
+from sim.experiments import compare
+from sim.experiments.sweep import read_runs, run_sweep
+from sim.experiments.sweep_spec import load_sweep
+from sim.inputs import params
 
 DATA = Path(__file__).resolve().parent / "data"
 

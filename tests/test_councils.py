@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.councils import REGIONS, data_path, load_england
+from sim.inputs.councils import REGIONS, data_path, load_england
+from sim.inputs.params import defaults
 from sim.model import ASC, LEISURE, LIBRARIES, slots_for
-from sim.params import defaults
 
 
 @pytest.fixture(scope="module")

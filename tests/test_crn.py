@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import rules
-from sim.model import N_DRAW_ROWS, SERVICES, U_NOISE, DivestmentModel
-from sim.rng import Streams
-from sim.scenario import load_scenario
-from sim.sweep import read_runs, run_sweep
-from sim.sweep_spec import load_sweep
+from sim.experiments.sweep import read_runs, run_sweep
+from sim.experiments.sweep_spec import load_sweep
+from sim.inputs.scenario import load_scenario
+from sim.model import N_DRAW_ROWS, SERVICES, U_NOISE, DivestmentModel, rules
+from sim.model.streams import Streams
 
 SEED = 20140904
 OUTSIDE = ["n_mutuals_outside", "mutual_staff_outside", "mutual_spend_outside_gbp_m"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import params
+from sim.inputs import params
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 DOC = DOC_PATH.read_text()
@@ -24,7 +24,13 @@ def parameter_keys(tokens: list[str]) -> list[str]:
 
 
 def test_the_pattern_finds_parameter_keys_and_skips_files_and_code():
-    tokens = ["support.budget_gbp_m_per_year", "councils_2014.csv", "sim.rules.appraise", "in_house", "a b.c"]
+    tokens = [
+        "support.budget_gbp_m_per_year",
+        "councils_2014.csv",
+        "sim.model.rules.appraise",
+        "in_house",
+        "a b.c",
+    ]
     assert parameter_keys(tokens) == ["support.budget_gbp_m_per_year"]
 
 
@@ -32,7 +38,7 @@ def test_every_parameter_named_exists():
     keys = parameter_keys(BACKTICKED)
     assert len(set(keys)) > 40, "the ODD names too few parameters: has the key pattern changed?"
     unknown = sorted(set(keys) - set(params.registry()))
-    assert not unknown, f"docs/ODD.md names parameters not in sim/parameters.toml: {unknown}"
+    assert not unknown, f"docs/ODD.md names parameters not in sim/inputs/parameters.toml: {unknown}"
 
 
 def test_a_misspelt_key_would_be_caught():

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from sim.model import DivestmentModel
-from sim.rules import MODES
+from sim.model.rules import MODES
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "outputs.md").read_text()
 

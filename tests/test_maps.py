@@ -12,7 +12,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim import maps  # noqa: E402
+from sim.pictures import maps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 UPPER_TYPES = {"CTY", "UA", "MD", "LBO", "CC"}

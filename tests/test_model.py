@@ -4,10 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import rules
-from sim.model import ASC, LIBRARIES, NAMED_CASES, DivestmentModel
-from sim.rules import MODES
-from sim.run import run_scenario
+from sim.experiments.run import run_scenario
+from sim.model import ASC, LIBRARIES, NAMED_CASES, DivestmentModel, rules
+from sim.model.rules import MODES
 
 SEEDS = range(10)
 

@@ -11,10 +11,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-from sim import observed as obs  # noqa: E402
+from sim.evidence import observed as obs  # noqa: E402
+from sim.experiments.run import run_scenario  # noqa: E402
+from sim.inputs.scenario import ScenarioError, load_scenario  # noqa: E402
 from sim.model import DivestmentModel  # noqa: E402
-from sim.run import run_scenario  # noqa: E402
-from sim.scenario import ScenarioError, load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +172,7 @@ def test_baseline_matches_the_shipped_2014_stock_with_zero_error(baseline_run):
 
 # ---------------------------------------------------------------- plots and files
 def test_plots_and_outputs(baseline_run, tmp_path):
-    from sim import plots
+    from sim.pictures import charts as plots
 
     observed = obs.load_observed(obs.SHIPPED)
     fig = plots.workforce_figure(baseline_run.national)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from sim.params import TAGS, registry
+from sim.inputs.params import TAGS, registry
 
 SPECS = list(registry().values())
 
@@ -59,7 +59,7 @@ def test_value_checks(key, value, ok):
 def test_calibrated_defaults_agree_with_the_calibration_file():
     import tomllib
 
-    from sim.councils import data_path
+    from sim.inputs.councils import data_path
 
     fitted = tomllib.loads(data_path("calibrated.toml").read_text())["parameters"]
     reg = registry()

@@ -29,7 +29,7 @@ def test_baseline_matches_stored_output():
 def test_negative_control_a_small_change_is_caught(monkeypatch):
     import refresh
 
-    from sim.scenario import Scenario
+    from sim.inputs.scenario import Scenario
 
     original = Scenario.with_changes
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.rng import Streams, stable_hash
+from sim.model.streams import Streams, stable_hash
 
 SEEDS = [0, 1, 7, 20140904, 2**32 - 1, 2**32, 2**40 + 7, 2**64 - 1, 2**64, 2**70 + 3]
 YEARS = [0, 1, 2014, 2020, 2**32 - 1, 2**32 + 5]
@@ -43,9 +43,11 @@ def test_negative_seeds_and_years_are_refused():
 
 
 def test_a_name_with_a_short_hash_takes_the_full_seed_sequence(monkeypatch):
-    import sim.rng
+    import sim.model.streams
 
-    monkeypatch.setattr(sim.rng, "stable_hash", lambda name: 12345)  # one word: the year is mixed in the pool
+    monkeypatch.setattr(
+        sim.model.streams, "stable_hash", lambda name: 12345
+    )  # one word: the year is mixed in the pool
     got = Streams(9).generator("short", 2016)
     expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence([9, 0, 12345, 2016])))
     assert got.bit_generator.state == expected.bit_generator.state

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.rules import KEEP, OPT_JOINT, OPT_LATC, OPT_MUTUAL, OPT_REBOOT
+from sim.model import rules
+from sim.model.rules import KEEP, OPT_JOINT, OPT_LATC, OPT_MUTUAL, OPT_REBOOT
 
 
 def weights(**over):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.inputs.scenario import ScenarioError, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import params
-from sim import sweep as sweep_mod
 from sim.cli import main
-from sim.scenario import ScenarioError
-from sim.sweep import completed_run_ids, read_failures, read_manifest, read_runs, run_sweep
-from sim.sweep_spec import RUN_ID_STRIDE, load_sweep
-from sim.sweep_store import ID_COLUMNS, SweepError, chunk_files, locked
+from sim.experiments import sweep as sweep_mod
+from sim.experiments.store import ID_COLUMNS, SweepError, chunk_files, locked
+from sim.experiments.sweep import completed_run_ids, read_failures, read_manifest, read_runs, run_sweep
+from sim.experiments.sweep_spec import RUN_ID_STRIDE, load_sweep
+from sim.inputs import params
+from sim.inputs.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

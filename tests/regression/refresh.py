@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.run import run_scenario
-from sim.scenario import load_scenario
+from sim.experiments.run import run_scenario
+from sim.inputs.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-COLUMNS = ["n_mutuals", "mutual_staff", "mutual_spend_gbp_m", "n_mutuals_lg", "mutual_staff_lg", "n_latcs",
-           "n_leisure_legacy_trust", "new_divestments", "cum_savings_gbp_m"]
+COLUMNS = [
+    "n_mutuals",
+    "mutual_staff",
+    "mutual_spend_gbp_m",
+    "n_mutuals_lg",
+    "mutual_staff_lg",
+    "n_latcs",
+    "n_leisure_legacy_trust",
+    "new_divestments",
+    "cum_savings_gbp_m",
+]
 REPLICATIONS = 4
 
 

@@ -3,7 +3,7 @@
 Effects are paired by seed: each arm's run minus the baseline arm's run with the same replication (same
 seed) at the same design point, so common random numbers cancel the noise both share. Notebook use::
 
-    from sim import compare
+    from sim.experiments import compare
     res = compare.load("results/sweep-levers")
     compare.paired_effects(res)            # median and 90% interval of each arm's effect in the end year
     compare.fan_figure(res)                # a matplotlib Figure
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.design import show
-from sim.sweep_store import read_design, read_failures, read_manifest, read_runs
+from sim.experiments.design import show
+from sim.experiments.store import read_design, read_failures, read_manifest, read_runs
 
 METRICS = {
     "mutual_staff": "mutual staff",
@@ -312,8 +312,8 @@ def write_comparison(
     ``sobol.csv`` and ``sobol.png`` (Sobol designs), ``report.md``. The folder (default
     ``RESULTS/compare``) is replaced as a whole.
     """
-    from sim import compare_plots
-    from sim.output import staged_dir
+    from sim.experiments.output import staged_dir
+    from sim.pictures import sweep_charts as compare_plots
 
     res = load(results)
     _, year = _final(res, year)

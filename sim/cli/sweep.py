@@ -1,7 +1,4 @@
-"""Command-line entries for batch sweeps: ``python -m sim sweep SWEEP`` and ``python -m sim compare DIR``.
-
-Heavy modules are imported inside the handlers, so ``python -m sim --help`` stays fast.
-"""
+"""``python -m sim sweep SWEEP``: run a sweep file, resuming where it stopped."""
 
 from __future__ import annotations
 
@@ -9,16 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.cli.errors import InputError, positive_int
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+NAME = "sweep"
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Add the sweep commands' parsers to the main parser's subparsers."""
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` command to the main parser's subparsers."""
     sweep = sub.add_parser(
         "sweep",
         help="run a sweep file (arms x design x replications), resuming where it stopped",
@@ -38,7 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         help="local worker processes (default: all cores, or this process when fewer than 3,000 runs are "
         "left; 1 runs in this process)",
     )
@@ -49,29 +43,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "(workers need this package installed); results are identical to a local run",
     )
     sweep.add_argument(
-        "--chunk-size", type=_positive, help="runs per task (default: about 4 tasks per worker)"
+        "--chunk-size", type=positive_int, help="runs per task (default: about 4 tasks per worker)"
     )
     sweep.add_argument(
-        "--replications", type=_positive, help="replications (overrides the file; more reuse those done)"
+        "--replications", type=positive_int, help="replications (overrides the file; more reuse those done)"
     )
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     sweep.add_argument("--quiet", action="store_true", help="no progress line or summary")
 
-    compare = sub.add_parser(
-        "compare",
-        help="compare a sweep's arms with its baseline arm: effects, fan charts, ranking, Sobol indices",
-        description="Write effects.csv, outcomes.csv, fan.png, ranking.png, sobol.csv/sobol.png (Sobol "
-        "designs) and report.md for a sweep's results folder.",
-    )
-    compare.add_argument("results", type=Path, help="a sweep's results folder")
-    compare.add_argument("--out", type=Path, help="folder for the comparison (default: RESULTS/compare)")
-    compare.add_argument("--year", type=int, help="year compared (default: the sweep's end year)")
 
-
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.cli import InputError
-    from sim.sweep import SweepError, read_failures, run_sweep
-    from sim.sweep_spec import load_sweep
+def command(args: argparse.Namespace) -> int:
+    """Run ``python -m sim sweep``; returns the exit code."""
+    from sim.experiments.sweep import SweepError, read_failures, run_sweep
+    from sim.experiments.sweep_spec import load_sweep
 
     sweep = load_sweep(args.sweep)
     if args.replications is not None:
@@ -118,19 +102,3 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             )
         print(f"compare the arms: python -m sim compare {out}")
     return 0
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.cli import InputError
-    from sim.compare import write_comparison
-    from sim.sweep_store import SweepError
-
-    try:
-        files = write_comparison(args.results, out=args.out, year=args.year)
-    except (SweepError, ValueError) as exc:
-        raise InputError(str(exc)) from None
-    print(f"comparison: {files['report'].parent}")
-    return 0
-
-
-COMMANDS: dict = {"sweep": _cmd_sweep, "compare": _cmd_compare}

@@ -1,6 +1,6 @@
 """The parameter registry: every model parameter with its default, unit, range, tag and source.
 
-The registry is data (`sim/parameters.toml`); this module reads it and checks values against it.
+The registry is data (`sim/inputs/parameters.toml`); this module reads it and checks values against it.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, ParamSpec]:
-    """All parameters by dotted key, read once from ``sim/parameters.toml``."""
-    text = (resources.files("sim") / "parameters.toml").read_text()
+    """All parameters by dotted key, read once from ``sim/inputs/parameters.toml``."""
+    text = (resources.files("sim.inputs") / "parameters.toml").read_text()
     specs: dict[str, ParamSpec] = {}
     for key, item in _flatten(tomllib.loads(text)).items():
         extra = set(item) - _SPEC_KEYS

@@ -11,8 +11,6 @@ and what is left as assumption, is in ``docs/calibration.md``.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -22,14 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import params
-from sim.scenario import START_YEAR, Scenario, ScenarioError, load_scenario
+from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS, ROOT  # noqa: F401
+from sim.inputs import params
+from sim.inputs.scenario import START_YEAR, Scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCENARIO = ROOT / "scenarios" / "calibration" / "calibration.toml"
-DEFAULT_OUT = Path(__file__).resolve().parent / "data" / "calibrated.toml"
-DEFAULT_TRIALS = 400
-DEFAULT_SEED = 2014
 TOP_SHARE = 0.1
 """Share of trials, best first, whose 5-95% range is reported as the spread of each fitted value."""
 
@@ -234,7 +228,7 @@ def calibrate(scenario: Scenario, trials: int, seed: int) -> dict[str, Any]:
     return {
         "calibration": {
             "command": f"python -m sim calibrate --trials {trials} --seed {seed}",
-            "method": "Optuna TPE sampler (independent), seeded; loss in sim.calibrate.loss",
+            "method": "Optuna TPE sampler (independent), seeded; loss in sim.evidence.calibrate.loss",
             "optuna_version": optuna.__version__,
             "trials": trials,
             "seed": seed,
@@ -322,52 +316,3 @@ def format_table(result: dict[str, Any]) -> str:
     for k, v in result["checks_2014_stock"].items():
         out.append(f"2014 check {k}: simulated {v['simulated']:,.0f}, target {v['target']:,.0f}")
     return "\n".join(out)
-
-
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``calibrate`` command to the main parser's subparsers."""
-    p = sub.add_parser("calibrate", help="fit behavioural parameters to what was known by 2014 (Optuna)")
-    p.add_argument(
-        "--trials", type=int, default=DEFAULT_TRIALS, help=f"Optuna trials (default {DEFAULT_TRIALS})"
-    )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sampler seed (default {DEFAULT_SEED})")
-    p.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="TOML file to write (default sim/data/calibrated.toml)"
-    )
-    p.add_argument(
-        "--scenario",
-        type=Path,
-        default=DEFAULT_SCENARIO,
-        help="scenario each trial runs (scenarios/calibration/calibration.toml)",
-    )
-    p.add_argument("--replications", type=int, help="model seeds per trial (overrides the scenario file)")
-    p.add_argument("--quiet", action="store_true", help="do not print the table")
-    return p
-
-
-def command(args: argparse.Namespace) -> int:
-    """Run ``python -m sim calibrate``; returns the exit code (bad input raises ScenarioError)."""
-    problems = []
-    if args.trials < 1:
-        problems.append(f"--trials: must be at least 1, got {args.trials}")
-    if args.seed < 0:
-        problems.append(f"--seed: must be non-negative, got {args.seed}")
-    if args.replications is not None and args.replications < 1:
-        problems.append(f"--replications: must be at least 1, got {args.replications}")
-    if problems:
-        raise ScenarioError(problems)
-    scenario = load_scenario(args.scenario)
-    if args.replications is not None:
-        scenario = scenario.with_changes({}, replications=args.replications)
-    result = calibrate(scenario, args.trials, args.seed)
-    if args.scenario.resolve() != DEFAULT_SCENARIO:
-        result["calibration"]["command"] += f" --scenario {args.scenario}"
-    if args.replications is not None:
-        result["calibration"]["command"] += f" --replications {args.replications}"
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(to_toml(result, created_utc=created))
-    if not args.quiet:
-        print(format_table(result))
-        print(f"written: {args.out}")
-    return 0

@@ -1,7 +1,7 @@
 """Figures comparing a sweep's arms: fan charts, lever ranking, Sobol indices.
 
 Each function returns a matplotlib :class:`~matplotlib.figure.Figure` (no pyplot, no GUI), drawn from
-the tables of :mod:`sim.compare`.
+the tables of :mod:`sim.experiments.compare`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 if TYPE_CHECKING:
-    from sim.compare import SweepResults
+    from sim.experiments.compare import SweepResults
 
 MAX_PANELS = 12
 BAND = "#0072B2"
@@ -27,7 +27,7 @@ def fan_figure(res: SweepResults, column: str = "mutual_staff", year: int | None
 
     The baseline arm's median is drawn dashed in every panel. At most 12 panels (the first arms).
     """
-    from sim.compare import METRICS
+    from sim.experiments.compare import METRICS
 
     grouping = res.grouping()
     runs = res.runs if year is None else res.runs[res.runs["year"] <= year]
@@ -73,7 +73,7 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
 
     Arms are sorted by their median effect on the first metric.
     """
-    from sim.compare import METRICS
+    from sim.experiments.compare import METRICS
 
     metrics = list(dict.fromkeys(effects["metric"]))
     first = effects[effects["metric"] == metrics[0]].sort_values("median")
@@ -102,7 +102,7 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
 
     Drawn for the first arm in the table.
     """
-    from sim.compare import METRICS
+    from sim.experiments.compare import METRICS
 
     arm = indices["arm"].iloc[0]
     part = indices[indices["arm"] == arm]

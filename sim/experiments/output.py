@@ -38,7 +38,7 @@ PACKAGES = (
 
 def git_commit() -> dict[str, Any]:
     """The git commit of the package's source tree, and whether it has uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
@@ -133,14 +133,14 @@ def write_run(results, out: Path, observed=None) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
     Args:
-        results: a :class:`sim.run.ScenarioResults`.
+        results: a :class:`sim.experiments.run.ScenarioResults`.
         out: the destination folder (replaced atomically).
-        observed: optional observed series (a DataFrame from :func:`sim.observed.load_observed`).
+        observed: optional observed series (a DataFrame from :func:`sim.evidence.observed.load_observed`).
     """
-    from sim import plots
+    from sim.experiments.run import summarise
     from sim.model import SERVICES
-    from sim.rules import MODES
-    from sim.run import summarise
+    from sim.model.rules import MODES
+    from sim.pictures import charts as plots
 
     sc = results.scenario
     with staged_dir(out) as stage:
@@ -165,7 +165,7 @@ def write_run(results, out: Path, observed=None) -> dict[str, Path]:
         target = sc.params["report.target_staff"]
         fig = plots.workforce_figure(results.national, target, title=f"Scenario: {sc.name}")
         if observed is not None:
-            from sim.observed import add_observed_to_workforce, write_observed_outputs
+            from sim.evidence.observed import add_observed_to_workforce, write_observed_outputs
 
             add_observed_to_workforce(fig, observed)
             files.update(write_observed_outputs(stage, results.national, observed))

@@ -24,12 +24,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim import plots
-from sim.scenario import ScenarioError
+from sim.inputs.scenario import ScenarioError
+from sim.pictures import charts as plots
 
 REQUIRED_COLUMNS = ("year", "measure", "value", "source")
 OPTIONAL_COLUMNS = ("note",)
-SHIPPED = Path(__file__).resolve().parent / "data" / "observed_2014.csv"
+SHIPPED = Path(__file__).resolve().parents[1] / "data" / "observed_2014.csv"
 """Observations known by 2014, shipped with the model (sources from CALIBRATION.md)."""
 NOT_MEASURES = frozenset({"year", "replication", "seed"})
 WORKFORCE_MEASURES = {
@@ -37,7 +37,7 @@ WORKFORCE_MEASURES = {
     "mutual_staff_lg": "local government",
     "mutual_staff_outside": "NHS and central government",
 }
-"""Observed measures drawn on the workforce figure, by sector (keys of `sim.plots.SECTOR_COLOURS`)."""
+"""Observed measures drawn on the workforce figure, by sector (keys of `charts.SECTOR_COLOURS`)."""
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 FIT_COLUMNS = [
     "measure",
@@ -302,7 +302,7 @@ def observed_figure(national: pd.DataFrame, observed: pd.DataFrame) -> Figure:
 
 
 def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame) -> Figure:
-    """Put observed workforce points on both panels of :func:`sim.plots.workforce_figure`.
+    """Put observed workforce points on both panels of :func:`sim.pictures.charts.workforce_figure`.
 
     Observed ``mutual_staff``, ``mutual_staff_lg`` and ``mutual_staff_outside`` are drawn in their
     sector's colour on ``fig.axes[0]`` (linear) and ``fig.axes[1]`` (log); other measures are ignored.

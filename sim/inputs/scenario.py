@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim import params
+from sim.inputs import params
 
 START_YEAR = 2014
 """The starting state is England on 1 April 2014; the first simulated year is 2014-15."""
@@ -216,7 +216,7 @@ def check_funding_file(path: str | Path) -> list[str]:
     """Problems with a funding path CSV (columns ons_code, year, cash_change; known councils; numbers)."""
     import pandas as pd
 
-    from sim.councils import load_england
+    from sim.inputs.councils import load_england
 
     try:
         df = pd.read_csv(path)

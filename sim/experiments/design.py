@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim import params
+from sim.inputs import params
 
 DESIGNS = ("factorial", "lhs", "sobol")
 

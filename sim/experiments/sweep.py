@@ -2,14 +2,14 @@
 
 Every run is identified by ``run_id = case * 100,000 + replication`` (case = arm index x design points +
 point) and seeded with ``seed + replication``, whatever the arm. The runs done are read back from the
-chunk files (:mod:`sim.sweep_store`): a killed sweep run again (the same command) does only the runs that
-are missing, and a sweep given more replications reuses those done. Results depend only on each run's
-parameters and seed, never on chunking, workers or cluster.
+chunk files (:mod:`sim.experiments.store`): a killed sweep run again (the same command) does only
+the runs that are missing, and a sweep given more replications reuses those done. Results depend
+only on each run's parameters and seed, never on chunking, workers or cluster.
 
 Notebook use::
 
-    from sim.sweep_spec import load_sweep
-    from sim.sweep import run_sweep, read_runs
+    from sim.experiments.sweep_spec import load_sweep
+    from sim.experiments.sweep import run_sweep, read_runs
     run_sweep(load_sweep("scenarios/sweeps/levers.toml"), "results/sweep-levers", workers=2)
     runs = read_runs("results/sweep-levers")
 """
@@ -32,11 +32,8 @@ from typing import Any, TextIO
 import numpy as np
 import pyarrow as pa
 
-from sim import params
-from sim.output import provenance
-from sim.scenario import Scenario
-from sim.sweep_spec import RUN_ID_STRIDE, Case, Sweep
-from sim.sweep_store import (  # noqa: F401  (read_* re-exported for notebooks)
+from sim.experiments.output import provenance
+from sim.experiments.store import (  # noqa: F401  (read_* re-exported for notebooks)
     SweepError,
     completed_run_ids,
     locked,
@@ -48,6 +45,9 @@ from sim.sweep_store import (  # noqa: F401  (read_* re-exported for notebooks)
     write_chunk,
     write_manifest,
 )
+from sim.experiments.sweep_spec import RUN_ID_STRIDE, Case, Sweep
+from sim.inputs import params
+from sim.inputs.scenario import Scenario
 
 SMALL_SWEEP = 3000
 """Below this many runs left, the default is to run in this process (about 3 s of work, batched), as
@@ -304,7 +304,7 @@ def run_sweep(
     """Run the sweep's missing runs into ``out``, writing each chunk as it finishes.
 
     Args:
-        sweep: the resolved sweep (:func:`sim.sweep_spec.load_sweep`).
+        sweep: the resolved sweep (:func:`sim.experiments.sweep_spec.load_sweep`).
         out: results folder; a folder holding part of the same sweep is resumed.
         workers: local processes (1: this process; None: all cores, or this process if fewer than
             ``SMALL_SWEEP`` runs are left, as starting workers takes seconds).
@@ -318,7 +318,7 @@ def run_sweep(
     Raises:
         SweepError: ``out`` holds another sweep's results, or another sweep is writing to it.
     """
-    from sim.progress import Progress
+    from sim.experiments.progress import Progress
 
     t0 = time.perf_counter()
     out = Path(out)

@@ -2,7 +2,8 @@
 
 Notebook use::
 
-    from sim import load_scenario, run_scenario
+    from sim import load_scenario
+    from sim import run_scenario
     res = run_scenario(load_scenario("scenarios/baseline.toml"))
     res.national.groupby("year").mutual_staff.median()
 """
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.inputs.scenario import Scenario
 from sim.model import MAX_BATCH, DivestmentModel, batch_slices
-from sim.scenario import Scenario
 
 
 @dataclass

@@ -94,7 +94,7 @@ def gumbel(u: np.ndarray) -> np.ndarray:
 class AppraisalWeights:
     """The appraisal's parameters for one year (policy levers already applied).
 
-    Every field is in appraisal points, a fraction or a multiplier as in `sim/parameters.toml`.
+    Every field is in appraisal points, a fraction or a multiplier as in `sim/inputs/parameters.toml`.
     """
 
     weight_savings: float

@@ -27,8 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import provenance, write_json
-from sim.sweep_spec import Sweep
+from sim.experiments.output import provenance, write_json
+from sim.experiments.sweep_spec import Sweep
 
 FORMAT = 1
 ID_COLUMNS = ("run_id", "case", "arm_index", "arm", "point", "replication", "seed")

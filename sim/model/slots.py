@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sim.councils import FUNDING_YEARS, LEISURE_TYPES, REGIONS, UPPER_TIER_TYPES, England, load_england
-from sim.scenario import START_YEAR
+from sim.inputs.councils import FUNDING_YEARS, LEISURE_TYPES, REGIONS, UPPER_TIER_TYPES, England, load_england
+from sim.inputs.scenario import START_YEAR
 
 SERVICES = ("adult_social_care", "libraries", "leisure")
 ASC, LIBRARIES, LEISURE = range(3)
@@ -26,7 +26,7 @@ class Slots:
     Attributes:
         council: council index of each slot.
         service: service index (ASC, LIBRARIES, LEISURE).
-        region: region index of the council (into `sim.councils.REGIONS`).
+        region: region index of the council (into `sim.inputs.councils.REGIONS`).
         staff: staff in 2014 (headcount).
         spend: spend in 2014-15, GBP million.
         cost_per_post: GBP million per post, so staff = spend / cost_per_post.

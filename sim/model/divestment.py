@@ -2,7 +2,7 @@
 
 Councils are Mesa agents. Their services' state lives in the model as columns (one entry per service
 slot: a council's adult social care, libraries or leisure), so that one yearly step does its arithmetic in
-numpy across all councils; the rules themselves are the pure functions of :mod:`sim.rules`.
+numpy across all councils; the rules themselves are the pure functions of :mod:`sim.model.rules`.
 
 One model can also run several replications of the same scenario at once (``seeds=[...]``): every state
 column then has one row per replication (shape ``(R, n_slots)``), so the numpy calls and the 353 Mesa
@@ -18,10 +18,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import rules
-from sim.councils import FUNDING_YEARS, REGIONS, load_england
-from sim.rng import Streams
-from sim.rules import (
+from sim.inputs.councils import FUNDING_YEARS, REGIONS, load_england
+from sim.inputs.scenario import START_YEAR, Scenario
+from sim.model import rules
+from sim.model.rules import (
     IN_HOUSE,
     IS_DIVESTED,
     IS_MUTUAL,
@@ -32,8 +32,7 @@ from sim.rules import (
     MUTUAL,
     REBOOTED,
 )
-from sim.scenario import START_YEAR, Scenario
-from sim.slots import (  # noqa: F401  (Slots, build_slots and the service indices re-exported)
+from sim.model.slots import (  # noqa: F401  (Slots, build_slots and the service indices re-exported)
     ASC,
     LEISURE,
     LIBRARIES,
@@ -43,6 +42,7 @@ from sim.slots import (  # noqa: F401  (Slots, build_slots and the service indic
     funding_path,
     slots_for,
 )
+from sim.model.streams import Streams
 
 NAMED_CASES = (
     # (ONS code, service, mode, body): the 2014 starting state, CALIBRATION.md "Named cases by 2014".
@@ -399,7 +399,7 @@ class DivestmentModel(mesa.Model):
 
         1. Assess pressure: each council's budget pressure this year from its funding path.
         2. Review: services under pressure are reviewed; staff may propose a mutual (bottom-up).
-        3. Appraise: each reviewed service's options are scored (:func:`sim.rules.appraise`).
+        3. Appraise: each reviewed service's options are scored (:func:`sim.model.rules.appraise`).
         4. Decide: a change of mode becomes a pending transition, live after a lag.
         5. Transfer: pending transitions may be abandoned (a chance each year of the lag); those due go
            live at the start of next year; staff and spend move with the service.

@@ -6,7 +6,8 @@ replications: replication r of every arm and point uses seed ``run.seed + r`` (c
 The file format and the output columns are documented in ``docs/sweeps.md``.
 
 Every problem in a file (unknown keys, wrong types, out-of-range values, a missing base file) is
-collected and reported together in one :class:`~sim.scenario.ScenarioError` naming the file and the key.
+collected and reported together in one :class:`~sim.inputs.scenario.ScenarioError` naming the file
+and the key.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim import params
-from sim.design import DESIGNS, Design, check_int, flatten, make_design, read_factors, suggest
-from sim.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
+from sim.experiments.design import DESIGNS, Design, check_int, flatten, make_design, read_factors, suggest
+from sim.inputs import params
+from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}

@@ -1,0 +1,5 @@
+"""The command line: ``python -m sim run|params|map|sweep|compare|calibrate``; one module per command."""
+
+from sim.cli.main import main
+
+__all__ = ["main"]

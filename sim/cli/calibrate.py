@@ -1,0 +1,64 @@
+"""``python -m sim calibrate``: fit behavioural parameters to what was known by 2014."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS
+
+NAME = "calibrate"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``calibrate`` command to the main parser's subparsers."""
+    p = sub.add_parser("calibrate", help="fit behavioural parameters to what was known by 2014 (Optuna)")
+    p.add_argument(
+        "--trials", type=int, default=DEFAULT_TRIALS, help=f"Optuna trials (default {DEFAULT_TRIALS})"
+    )
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sampler seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="TOML file to write (default sim/data/calibrated.toml)"
+    )
+    p.add_argument(
+        "--scenario",
+        type=Path,
+        default=DEFAULT_SCENARIO,
+        help="scenario each trial runs (scenarios/calibration/calibration.toml)",
+    )
+    p.add_argument("--replications", type=int, help="model seeds per trial (overrides the scenario file)")
+    p.add_argument("--quiet", action="store_true", help="do not print the table")
+    return p
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``python -m sim calibrate``; returns the exit code (bad input raises ScenarioError)."""
+    import datetime as dt
+
+    from sim.evidence.calibrate import calibrate, format_table, to_toml
+    from sim.inputs.scenario import ScenarioError, load_scenario
+
+    problems = []
+    if args.trials < 1:
+        problems.append(f"--trials: must be at least 1, got {args.trials}")
+    if args.seed < 0:
+        problems.append(f"--seed: must be non-negative, got {args.seed}")
+    if args.replications is not None and args.replications < 1:
+        problems.append(f"--replications: must be at least 1, got {args.replications}")
+    if problems:
+        raise ScenarioError(problems)
+    scenario = load_scenario(args.scenario)
+    if args.replications is not None:
+        scenario = scenario.with_changes({}, replications=args.replications)
+    result = calibrate(scenario, args.trials, args.seed)
+    if args.scenario.resolve() != DEFAULT_SCENARIO:
+        result["calibration"]["command"] += f" --scenario {args.scenario}"
+    if args.replications is not None:
+        result["calibration"]["command"] += f" --replications {args.replications}"
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(to_toml(result, created_utc=created))
+    if not args.quiet:
+        print(format_table(result))
+        print(f"written: {args.out}")
+    return 0

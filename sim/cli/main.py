@@ -1,0 +1,51 @@
+"""The command line's entry: the parser of every command, and the handling of errors and exit codes.
+
+Each command is a module of :mod:`sim.cli` with ``NAME``, ``add_parser(sub)`` and ``command(args)``;
+heavy modules are imported inside the commands, so ``python -m sim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim.cli.errors import EXIT_BAD_INPUT, InputError
+
+COMMAND_MODULES = ("run", "sweep", "compare", "params", "map", "calibrate")
+"""The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
+
+
+def _command(name: str):
+    return importlib.import_module(f"sim.cli.{name}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sim",
+        description="English councils divesting services to public service mutuals, 2014 onwards.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        _command(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    from sim.inputs.scenario import ScenarioError
+
+    args = _parser().parse_args(argv)
+    try:
+        return _command(args.command).command(args)
+    except ScenarioError as exc:
+        print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; no partial results were kept", file=sys.stderr)
+        return 130

@@ -1,0 +1,32 @@
+"""``python -m sim map RESULTS``: draw a map of England coloured by delivery mode."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.errors import InputError
+
+NAME = "map"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``map`` command to the main parser's subparsers."""
+    mp = sub.add_parser("map", help="draw a map of England coloured by delivery mode")
+    mp.add_argument("results", type=Path, help="a results folder from `run`")
+    mp.add_argument("--service", required=True, choices=["adult_social_care", "libraries", "leisure"])
+    mp.add_argument("--year", type=int, required=True)
+    mp.add_argument("--replication", type=int, default=0)
+    mp.add_argument("--out", type=Path, required=True, help="PNG file to write")
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``python -m sim map``; returns the exit code."""
+    from sim.pictures.maps import plot_mode_map_file
+
+    try:
+        path = plot_mode_map_file(args.results, args.service, args.year, args.out, args.replication)
+    except (ValueError, FileNotFoundError) as exc:
+        raise InputError(str(exc)) from None
+    print(f"map: {path}")
+    return 0

@@ -1,0 +1,1 @@
+"""Experiments: runs of a scenario, batch sweeps and their designs, results stores and comparison."""

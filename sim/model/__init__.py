@@ -1,0 +1,41 @@
+"""The model: the Mesa model of councils, its yearly loop of stages, the pure rules, random streams, slots.
+
+``from sim.model import DivestmentModel`` and the names below load lazily, so importing a submodule such
+as :mod:`sim.model.rules` does not import Mesa.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DivestmentModel": "sim.model.divestment",
+    "CouncilAgent": "sim.model.divestment",
+    "MAX_BATCH": "sim.model.divestment",
+    "batch_slices": "sim.model.divestment",
+    "NAMED_CASES": "sim.model.divestment",
+    "PIPELINE_CASES": "sim.model.divestment",
+    "N_DRAW_ROWS": "sim.model.divestment",
+    "U_NOISE": "sim.model.divestment",
+    "REASONS": "sim.model.divestment",
+    "SERVICES": "sim.model.slots",
+    "ASC": "sim.model.slots",
+    "LIBRARIES": "sim.model.slots",
+    "LEISURE": "sim.model.slots",
+    "Slots": "sim.model.slots",
+    "build_slots": "sim.model.slots",
+    "slots_for": "sim.model.slots",
+    "funding_path": "sim.model.slots",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim.model' has no attribute {name!r}")

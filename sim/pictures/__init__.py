@@ -1,0 +1,1 @@
+"""Pictures: charts and maps of results, in one style; functions return Figures."""
