@@ -4,7 +4,8 @@ The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go th
 
 - this runner (``sim.experiments.sweep.run_sweep``) in this process, with a fresh pool of worker
   processes (start-up included), and with a warm pool passed in (the steady rate); the runner runs
-  each arm's replications together as batched models (``DivestmentModel(seeds=[...])``, at most ``sim.model.MAX_BATCH`` each);
+  each arm's replications together as batched models (``DivestmentModel(seeds=[...])``, at most
+  ``sim.model.MAX_BATCH`` each);
 - ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores.
 
 Then the runner's peak memory (maximum resident set of the parent and of any worker) for a 1,000-run

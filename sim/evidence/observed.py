@@ -14,7 +14,6 @@ figures known by 2014 (``sim/data/observed_2014.csv``); users add later observat
 from __future__ import annotations
 
 import csv
-import difflib
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.inputs.keys import suggest
 from sim.inputs.scenario import ScenarioError
 from sim.pictures import charts as plots
 
@@ -71,11 +71,6 @@ def measures() -> tuple[str, ...]:
     return tuple(c for c in columns if c not in NOT_MEASURES)
 
 
-def _suggest(name: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, allowed, n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
 def _check_header(path: Path, header: list[str]) -> list[str]:
     problems = []
     names = [h.strip() for h in header]
@@ -88,7 +83,7 @@ def _check_header(path: Path, header: list[str]) -> list[str]:
     for col in names:
         if col not in allowed:
             problems.append(
-                f"{path}: line 1: column {col!r}: unknown column{_suggest(col, allowed)}; "
+                f"{path}: line 1: column {col!r}: unknown column{suggest(col, allowed)}; "
                 f"allowed: {list(allowed)}"
             )
     for col in sorted({c for c in names if names.count(c) > 1}):
@@ -112,7 +107,7 @@ def _parse_row(
     measure = row["measure"]
     if measure not in allowed:
         problems.append(
-            f"{where}: column measure: unknown measure {measure!r}{_suggest(measure, allowed)}; "
+            f"{where}: column measure: unknown measure {measure!r}{suggest(measure, allowed)}; "
             "the allowed measures are the columns of national.csv (docs/observed.md)"
         )
         ok = False

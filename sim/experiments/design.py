@@ -7,7 +7,6 @@ from :mod:`SALib.sample.sobol`; both are seeded by ``design.seed``, so a design 
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import json
 from dataclasses import dataclass
@@ -15,26 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
+from sim.inputs.keys import flatten, suggest
 
 DESIGNS = ("factorial", "lhs", "sobol")
-
-
-def suggest(key: str, allowed) -> str:
-    """' (did you mean ...?)' for a mistyped key, or ''."""
-    close = difflib.get_close_matches(key, list(allowed), n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
-def flatten(table: dict, prefix: str = "", leaf=lambda v: False) -> dict[str, Any]:
-    """Nested TOML tables as dotted keys; ``leaf(value)`` marks tables that are values."""
-    out: dict[str, Any] = {}
-    for name, value in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict) and not leaf(value):
-            out.update(flatten(value, key + ".", leaf))
-        else:
-            out[key] = value
-    return out
 
 
 def show(v: Any) -> str:

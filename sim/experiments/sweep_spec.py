@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.design import DESIGNS, Design, check_int, flatten, make_design, read_factors, suggest
+from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
 from sim.inputs import params
+from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}

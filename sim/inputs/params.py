@@ -11,6 +11,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from sim.inputs.keys import flatten
+
 TAGS = ("lever", "uncertainty", "constant", "calibrated")
 _SPEC_KEYS = {"value", "min", "max", "choices", "unit", "tag", "source", "description"}
 
@@ -68,25 +70,14 @@ class ParamSpec:
         return None
 
 
-def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for name, item in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(item, dict) and "value" in item:
-            out[key] = item
-        elif isinstance(item, dict):
-            out.update(_flatten(item, key + "."))
-        else:
-            raise ValueError(f"parameters.toml: {key}: a parameter needs a table with 'value'")
-    return out
-
-
 @lru_cache(maxsize=1)
 def registry() -> dict[str, ParamSpec]:
     """All parameters by dotted key, read once from ``sim/inputs/parameters.toml``."""
     text = (resources.files("sim.inputs") / "parameters.toml").read_text()
     specs: dict[str, ParamSpec] = {}
-    for key, item in _flatten(tomllib.loads(text)).items():
+    for key, item in flatten(tomllib.loads(text), leaf=lambda v: "value" in v).items():
+        if not isinstance(item, dict):
+            raise ValueError(f"parameters.toml: {key}: a parameter needs a table with 'value'")
         extra = set(item) - _SPEC_KEYS
         missing = {"unit", "tag", "source", "description"} - set(item)
         if extra or missing:

@@ -21,13 +21,13 @@ reported together in one :class:`ScenarioError` naming the file and the key.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
+from sim.inputs.keys import flatten, suggest
 
 START_YEAR = 2014
 """The starting state is England on 1 April 2014; the first simulated year is 2014-15."""
@@ -114,22 +114,6 @@ class Scenario:
         }
 
 
-def _suggest(key: str, allowed: set[str] | list[str]) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
-def _flatten_parameters(table: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            out.update(_flatten_parameters(value, key + "."))
-        else:
-            out[key] = value
-    return out
-
-
 def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
     """Problems with a set of parameter changes (unknown keys, wrong types, out of range)."""
     reg = params.registry()
@@ -137,7 +121,7 @@ def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
     for key, value in changes.items():
         if key not in reg:
             problems.append(
-                f"{where}: parameters.{key}: unknown parameter{_suggest(key, reg)}; "
+                f"{where}: parameters.{key}: unknown parameter{suggest(key, reg)}; "
                 "see `python -m sim params` for the allowed keys"
             )
             continue
@@ -149,7 +133,7 @@ def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
 
 def _check_run_value(key: str, value: Any, where: str) -> list[str]:
     if key not in RUN_KEYS:
-        return [f"{where}: run.{key}: unknown key{_suggest(key, RUN_KEYS)}; allowed: {sorted(RUN_KEYS)}"]
+        return [f"{where}: run.{key}: unknown key{suggest(key, RUN_KEYS)}; allowed: {sorted(RUN_KEYS)}"]
     kind, lo, hi, _ = RUN_KEYS[key]
     if not isinstance(value, kind) or isinstance(value, bool):
         return [f"{where}: run.{key}: expected {kind.__name__}, got {type(value).__name__} {value!r}"]
@@ -181,7 +165,7 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     if data is None:
         return merged
     for key in sorted(set(data) - TOP_KEYS):
-        problems.append(f"{path}: {key}: unknown table{_suggest(key, TOP_KEYS)}; allowed: {sorted(TOP_KEYS)}")
+        problems.append(f"{path}: {key}: unknown table{suggest(key, TOP_KEYS)}; allowed: {sorted(TOP_KEYS)}")
     meta = data.get("scenario", {})
     run = data.get("run", {})
     raw_params = data.get("parameters", {})
@@ -191,7 +175,7 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     if not all(isinstance(t, dict) for t in (meta, run, raw_params)):
         return merged
     for key in sorted(set(meta) - SCENARIO_KEYS):
-        problems.append(f"{path}: scenario.{key}: unknown key{_suggest(key, SCENARIO_KEYS)}")
+        problems.append(f"{path}: scenario.{key}: unknown key{suggest(key, SCENARIO_KEYS)}")
     for key in ("name", "description", "extends"):
         if key in meta and not isinstance(meta[key], str):
             problems.append(f"{path}: scenario.{key}: expected str, got {type(meta[key]).__name__}")
@@ -199,7 +183,7 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
         merged = _load_layer(path.parent / meta["extends"], problems, (*seen, path))
     for key, value in run.items():
         problems.extend(_check_run_value(key, value, str(path)))
-    changes = _flatten_parameters(raw_params)
+    changes = flatten(raw_params)
     problems.extend(check_parameters(changes, str(path)))
     if changes.get("funding.path_file"):
         target = (path.parent / changes["funding.path_file"]).resolve()
