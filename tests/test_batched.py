@@ -109,7 +109,7 @@ def test_each_replication_draws_its_own_yearly_block(baseline, seeds):
     m.step()
     for r, seed in enumerate(seeds):
         expected = Streams(seed).uniform("year", 2014, (N_DRAW_ROWS, m.slots.n))
-        np.testing.assert_array_equal(m._u[r], expected)
+        np.testing.assert_array_equal(m.u[r], expected)
 
 
 def test_agents_are_shared_and_report_each_replication(baseline):
