@@ -1,18 +1,14 @@
 import re
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim.pictures import maps  # noqa: E402
+from sim.pictures import hexes, maps, style
 
 ROOT = Path(__file__).resolve().parents[1]
 UPPER_TYPES = {"CTY", "UA", "MD", "LBO", "CC"}
@@ -102,8 +98,12 @@ def test_unknown_tier_raises():
 
 
 def test_mode_colours_cover_all_modes_and_are_distinct():
-    modes = {"in_house", "rebooted", "latc", "mutual", "joint_mutual", "legacy_trust"}
+    from sim.model.rules import MODES
+
+    modes = set(MODES)
     assert modes < set(maps.MODE_COLOURS)
+    assert set(style.STACK_ORDER) == modes
+    assert all("_" not in style.mode_label(m) for m in maps.MODE_COLOURS)
     assert maps.NO_DATA in maps.MODE_COLOURS
     rgba = [to_rgba(c) for c in maps.MODE_COLOURS.values()]
     assert len(set(rgba)) == len(rgba)
@@ -153,14 +153,18 @@ def test_plot_mode_map_colours_each_hex_by_mode():
     grey = to_rgba(maps.MODE_COLOURS[maps.NO_DATA])
     n_grey = sum(f == pytest.approx(grey) for f in faces.values())
     assert n_grey == 152 - 5
-    assert ax.get_title() == "Libraries delivery mode, 2016-17"
+    assert ax.get_title() == "Libraries, 2016-17\ndelivery mode in replication 0 (one of 2, not a summary)"
     assert ax.get_xticks().size == 0 and ax.get_yticks().size == 0
     assert ax.get_aspect() == 1.0
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "mutual (1)" in labels
-    assert "joint mutual (1)" in labels
-    assert "rebooted in-house (0)" in labels
-    assert "no service/no data (147)" in labels
+    assert labels == [
+        "mutual (1)",
+        "joint council-staff mutual (1)",
+        "council company (LATC) (1)",
+        "trust before 2014 (1)",
+        "in-house (1)",
+        "service not run here (147)",
+    ]  # stack order, top first; no entry for a mode no council is in
 
 
 def test_plot_mode_map_picks_replication_and_district_tier_and_given_axes():
@@ -170,7 +174,7 @@ def test_plot_mode_map_picks_replication_and_district_tier_and_given_axes():
     )
     fig = Figure()
     given = fig.add_subplot()
-    ax = maps.plot_mode_map(_synthetic(), "leisure", 2016, ax=given, title="Leisure")
+    ax = maps.plot_mode_map(_synthetic(), "leisure", 2016, ax=given, title="Leisure", scenario="x")
     assert ax is given
     assert ax.get_title() == "Leisure"
     faces = _facecolours_by_code(ax, "district")
@@ -183,7 +187,7 @@ def test_default_title_for_adult_social_care_and_year_2099():
     df = _synthetic().query("year == 2016 and service == 'libraries'")
     df = df.assign(service="adult_social_care", year=2099)
     ax = maps.plot_mode_map(df, "adult_social_care", 2099)
-    assert ax.get_title() == "Adult social care delivery mode, 2099-00"
+    assert ax.get_title().startswith("Adult social care, 2099-00\n")
 
 
 def test_councils_off_the_map_are_warned_about():
@@ -232,3 +236,53 @@ def test_plot_mode_map_file_writes_png_from_csv_and_parquet(tmp_path):
 def test_plot_mode_map_file_on_empty_dir_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path))):
         maps.plot_mode_map_file(tmp_path, "libraries", 2016, tmp_path / "m.png")
+
+
+def test_share_map_colours_by_share_of_replications_and_names_scenario():
+    rows = [("E10000009", "libraries", 2016, r, "mutual" if r < 3 else "in_house") for r in range(4)]
+    rows += [("E06000052", "libraries", 2016, r, "in_house") for r in range(4)]
+    rows += [("E08000025", "libraries", 2016, r, "joint_mutual") for r in range(4)]
+    df = pd.DataFrame(rows, columns=["ons_code", "service", "year", "replication", "mode"])
+    share = maps.mode_share(df, "libraries", 2016)
+    assert share.to_dict() == {"E06000052": 0.0, "E08000025": 1.0, "E10000009": 0.75}
+    assert share.attrs["n_replications"] == 4
+    ax = maps.plot_share_map(df, "libraries", 2016, scenario="baseline")
+    faces = _facecolours_by_code(ax, "upper")
+    assert faces["E06000052"] == pytest.approx(to_rgba("#FFFFFF"))
+    assert faces["E08000025"] == pytest.approx(to_rgba(maps.MODE_COLOURS["mutual"]))
+    partial = faces["E10000009"]
+    assert partial != pytest.approx(faces["E08000025"]) and partial != pytest.approx(faces["E06000052"])
+    assert faces["E10000020"] == pytest.approx(to_rgba(maps.MODE_COLOURS[maps.NO_DATA]))
+    assert ax.get_title().startswith("baseline: Libraries, 2016-17")
+    assert "4 replications" in ax.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["service not run here (149)"]
+
+
+def test_maps_outline_regions_and_label_named_councils():
+    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016)
+    outlines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(outlines) == 1 and outlines[0].get_gid() == "region-outlines"
+    upper = maps.load_hexmap("upper")
+    coast = hexes.region_edges(upper.x.to_numpy(), upper.y.to_numpy(), np.zeros(len(upper)))
+    n_edges = len(outlines[0].get_segments())
+    assert n_edges > len(coast) + 100  # the coast and the borders between the nine regions
+    texts = {t.get_text() for t in ax.texts}
+    assert {"Suffolk", "York", "Norfolk"} <= texts
+
+
+def test_region_edges_of_two_neighbours():
+    x, y = np.array([0.0, 1.0]), np.array([0.0, 0.0])
+    assert len(hexes.region_edges(x, y, np.array(["a", "a"]))) == 10  # the shared edge is not drawn
+    assert len(hexes.region_edges(x, y, np.array(["a", "b"]))) == 12
+
+
+def test_map_file_has_a_share_map_and_a_named_replication(tmp_path):
+    df = _synthetic()
+    df.to_csv(tmp_path / "councils.csv", index=False)
+    (tmp_path / "manifest.json").write_text('{"scenario": {"name": "my scenario"}}')
+    out = maps.plot_mode_map_file(tmp_path, "libraries", 2016, tmp_path / "m.png", replication=1)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(out)
+    assert pixels.shape[0] > 1000 and pixels.shape[1] > 1500
+    assert pixels[..., :3].std() > 0.05  # not blank

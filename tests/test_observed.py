@@ -185,7 +185,17 @@ def test_plots_and_outputs(baseline_run, tmp_path):
     assert {(2012.0, 20000.0), (2014.0, 35000.0)} <= {tuple(p) for p in points}
 
     fig = obs.observed_figure(baseline_run.national, observed)
-    assert [ax.get_title() for ax in fig.axes if ax.axison] == list(dict.fromkeys(observed["measure"]))
+    from sim.pictures.style import measure_label
+
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles == [measure_label(m).capitalize() for m in dict.fromkeys(observed["measure"])]
+    assert all("_" not in t for t in titles)
+    markers = {}  # a source keeps its marker in every panel
+    for ax in fig.axes:
+        for c in ax.collections:
+            if c.get_label().startswith("observed: "):
+                markers.setdefault(c.get_label(), set()).add(c.get_paths()[0].vertices.tobytes())
+    assert markers and all(len(v) == 1 for v in markers.values())
 
     files = obs.write_observed_outputs(tmp_path, baseline_run.national, observed)
     assert files["fit"].is_file() and files["observed_plot"].stat().st_size > 1000

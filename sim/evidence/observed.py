@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from sim.inputs.keys import suggest
 from sim.inputs.scenario import ScenarioError
 from sim.pictures import charts as plots
+from sim.pictures import style
 
 REQUIRED_COLUMNS = ("year", "measure", "value", "source")
 OPTIONAL_COLUMNS = ("note",)
@@ -252,13 +253,21 @@ def _short(source: str, width: int = 48) -> str:
     return source if len(source) <= width else source[: width - 1] + "\u2026"
 
 
-def _draw_points(ax: Axes, observed: pd.DataFrame, colour: str, label_prefix: str = "") -> None:
-    """Observed points, one marker per source, labelled by the source."""
-    for k, (source, group) in enumerate(observed.groupby("source", sort=False)):
+def source_markers(observed: pd.DataFrame) -> dict[str, str]:
+    """A marker per source, fixed over the whole table, so a source keeps its marker in every panel."""
+    return {s: MARKERS[k % len(MARKERS)] for k, s in enumerate(dict.fromkeys(observed["source"]))}
+
+
+def _draw_points(
+    ax: Axes, observed: pd.DataFrame, colour: str, label_prefix: str = "", markers: dict | None = None
+) -> None:
+    """Observed points, one marker per source (``markers``, from the whole table), labelled by the source."""
+    markers = markers or source_markers(observed)
+    for source, group in observed.groupby("source", sort=False):
         ax.scatter(
             group["year"],
             group["value"],
-            marker=MARKERS[k % len(MARKERS)],
+            marker=markers[source],
             s=45,
             facecolor="white",
             edgecolor=colour,
@@ -268,58 +277,76 @@ def _draw_points(ax: Axes, observed: pd.DataFrame, colour: str, label_prefix: st
         )
 
 
-def plot_observed(ax: Axes, national: pd.DataFrame, observed: pd.DataFrame, measure: str) -> Axes:
+def plot_observed(
+    ax: Axes, national: pd.DataFrame, observed: pd.DataFrame, measure: str, markers: dict | None = None
+) -> Axes:
     """Simulated median and 5-95% band of one measure with its observed points, labelled by source."""
     plots.fan(ax, national, measure, "simulated (median, 5-95%)", "#000000")
-    _draw_points(ax, observed[observed["measure"] == measure], "#D55E00", "observed: ")
-    ax.set_title(measure)
+    markers = markers or source_markers(observed)
+    _draw_points(ax, observed[observed["measure"] == measure], "#D55E00", "observed: ", markers)
+    ax.set_title(style.measure_label(measure).capitalize(), fontsize=10)
     ax.set_xlabel("financial year (start)")
+    ax.yaxis.set_major_formatter(style.THOUSANDS)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False, fontsize=7)
     return ax
 
 
-def observed_figure(national: pd.DataFrame, observed: pd.DataFrame) -> Figure:
-    """One panel per observed measure that the national table has."""
+def observed_figure(national: pd.DataFrame, observed: pd.DataFrame, scenario: str = "") -> Figure:
+    """One panel per observed measure that the national table has; a source keeps its marker throughout."""
     names = [m for m in dict.fromkeys(observed["measure"]) if m in national.columns]
     n = max(len(names), 1)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(4.6 * cols, 3.8 * rows), constrained_layout=True)
+    fig = Figure(figsize=(4.8 * cols, 3.9 * rows + 0.5), constrained_layout=True)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    markers = source_markers(observed[observed["measure"].isin(names)])
     for ax, measure in zip(axes, names, strict=False):
-        plot_observed(ax, national, observed, measure)
+        plot_observed(ax, national, observed, measure, markers)
     for ax in axes[len(names) :]:
         ax.set_axis_off()
     if not names:
         axes[0].text(0.5, 0.5, "no observed measure in the results", ha="center", va="center")
+    n_rep = national.groupby("year").size().max()
+    named = f"Scenario: {scenario}. " if scenario else ""
+    fig.suptitle(
+        f"{named}Simulated (black: median, band 5-95% across {n_rep} replications) against observed "
+        "(open markers, one per source)",
+        fontsize=11,
+    )
     return fig
 
 
-def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame) -> Figure:
-    """Put observed workforce points on both panels of :func:`sim.pictures.charts.workforce_figure`.
+def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame, target: float = 1_000_000) -> Figure:
+    """Put observed workforce points on the staff panel of :func:`sim.pictures.charts.workforce_figure`.
 
     Observed ``mutual_staff``, ``mutual_staff_lg`` and ``mutual_staff_outside`` are drawn in their
-    sector's colour on ``fig.axes[0]`` (linear) and ``fig.axes[1]`` (log); other measures are ignored.
+    sector's colour on ``fig.axes[0]`` (staff); observed ``mutual_staff`` also on ``fig.axes[1]`` as a
+    share of ``target`` (the figure's ambition). Other measures are ignored. A source keeps one
+    marker on both panels.
     """
+    left, right = fig.axes[:2]
+    markers = source_markers(observed)
     for measure, sector in WORKFORCE_MEASURES.items():
         points = observed[observed["measure"] == measure]
         if points.empty:
             continue
-        for ax in fig.axes[:2]:
-            _draw_points(ax, points, plots.SECTOR_COLOURS[sector], f"observed, {sector}: ")
-    left, right = fig.axes[:2]
+        _draw_points(left, points, plots.SECTOR_COLOURS[sector], f"observed, {sector}: ", markers)
+        if measure == "mutual_staff":
+            share = points.assign(value=points["value"] / target * 100)
+            _draw_points(right, share, plots.SECTOR_COLOURS[sector], "observed: ", markers)
     left.legend(loc="upper left", frameon=False, fontsize=7)
-    right.legend(loc="lower right", frameon=False, fontsize=7)
+    if right.get_legend_handles_labels()[0]:
+        right.legend(loc="upper left", frameon=False, fontsize=7)
     return fig
 
 
 def write_observed_outputs(
-    out_dir: str | Path, national: pd.DataFrame, observed: pd.DataFrame
+    out_dir: str | Path, national: pd.DataFrame, observed: pd.DataFrame, scenario: str = ""
 ) -> dict[str, Path]:
     """Write ``observed_fit.csv`` and ``observed.png`` into ``out_dir``; returns the files by name."""
     out_dir = Path(out_dir)
     files = {"fit": out_dir / "observed_fit.csv", "observed_plot": out_dir / "observed.png"}
     fit_table(national, observed).to_csv(files["fit"], index=False)
-    plots.save(observed_figure(national, observed), files["observed_plot"])
+    plots.save(observed_figure(national, observed, scenario), files["observed_plot"])
     return files

@@ -163,14 +163,16 @@ def write_run(results, out: Path, observed=None) -> dict[str, Path]:
         table.columns = [f"{a}_{b}" for a, b in table.columns]
         table.to_csv(files["summary"])
         target = sc.params["report.target_staff"]
-        fig = plots.workforce_figure(results.national, target, title=f"Scenario: {sc.name}")
+        fig = plots.workforce_figure(results.national, target, scenario=sc.name)
         if observed is not None:
             from sim.evidence.observed import add_observed_to_workforce, write_observed_outputs
 
-            add_observed_to_workforce(fig, observed)
-            files.update(write_observed_outputs(stage, results.national, observed))
+            add_observed_to_workforce(fig, observed, target)
+            files.update(write_observed_outputs(stage, results.national, observed, sc.name))
         plots.save(fig, files["workforce_plot"])
-        plots.save(plots.modes_figure(results.national, SERVICES, MODES), files["modes_plot"])
+        plots.save(
+            plots.modes_figure(results.national, SERVICES, MODES, scenario=sc.name), files["modes_plot"]
+        )
         manifest = {
             "scenario": sc.to_dict(),
             "seeds": results.seeds,

@@ -1,78 +1,179 @@
-"""Plots of run results. Each function draws on a matplotlib Axes (or makes a Figure) and returns it."""
+"""Charts of one scenario's results: the mutual workforce against one million, services by delivery mode.
+
+Each function returns a matplotlib :class:`~matplotlib.figure.Figure` (no pyplot, no backend chosen), so
+it renders inline in Jupyter and saves anywhere. Colours and labels come from :mod:`sim.pictures.style`.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+from pathlib import Path
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from sim.pictures import style
+from sim.pictures.style import SECTOR_COLOURS  # noqa: F401  (re-exported)
 
 SECTOR_COLUMNS = {
     "all sectors": "mutual_staff",
     "local government": "mutual_staff_lg",
     "NHS and central government": "mutual_staff_outside",
 }
-SECTOR_COLOURS = {
-    "all sectors": "#000000",
-    "local government": "#D55E00",
-    "NHS and central government": "#0072B2",
-}
+BAND_TEXT = "line: median; band: 5th-95th percentile across replications"
 
 
-def fan(ax: Axes, national: pd.DataFrame, column: str, label: str, colour: str) -> Axes:
-    """Median line and 5-95% band across replications of one column of national.csv."""
+def fan(ax: Axes, national: pd.DataFrame, column: str, label: str, colour: str, scale: float = 1.0) -> Axes:
+    """Median line and 5-95% band across replications of one column of national.csv (times ``scale``)."""
     g = national.groupby("year")[column]
     years = np.array(sorted(national["year"].unique()))
-    ax.fill_between(years, g.quantile(0.05), g.quantile(0.95), color=colour, alpha=0.2, lw=0)
-    ax.plot(years, g.median(), color=colour, label=label, lw=2)
+    ax.fill_between(years, g.quantile(0.05) * scale, g.quantile(0.95) * scale, color=colour, alpha=0.2, lw=0)
+    ax.plot(years, g.median() * scale, color=colour, label=label, lw=2)
     return ax
 
 
-def workforce_figure(national: pd.DataFrame, target: float = 1_000_000, title: str = "") -> Figure:
-    """Mutual workforce by sector (left) and against the one-million ambition on a log scale (right)."""
-    fig = Figure(figsize=(11, 4.5), constrained_layout=True)
+def headline(national: pd.DataFrame, target: float = 1_000_000, year: int | None = None) -> dict:
+    """The share of ``target`` reached by all mutual staff in ``year`` (default the last): median, 5%, 95%.
+
+    Returns:
+        ``year``, ``median``, ``p05``, ``p95`` (per cent of the target) and ``staff`` (the median staff).
+    """
+    year = int(national["year"].max()) if year is None else year
+    staff = national.loc[national["year"] == year, "mutual_staff"]
+    pct = staff / target * 100
+    return {
+        "year": year,
+        "median": float(pct.median()),
+        "p05": float(pct.quantile(0.05)),
+        "p95": float(pct.quantile(0.95)),
+        "staff": float(staff.median()),
+    }
+
+
+def headline_text(h: dict, target: float = 1_000_000) -> str:
+    """``2020-21: 6.6% of the one-million ambition (5-95%: 6.1-7.2%), 66,000 staff``."""
+    name = "one-million" if target == 1_000_000 else f"{target:,.0f}"
+    return (
+        f"{style.year_label(h['year'])}: {h['median']:.1f}% of the {name} ambition "
+        f"(5-95%: {h['p05']:.1f}-{h['p95']:.1f}%), {h['staff']:,.0f} staff in mutuals"
+    )
+
+
+def workforce_figure(
+    national: pd.DataFrame, target: float = 1_000_000, title: str = "", scenario: str = ""
+) -> Figure:
+    """Mutual workforce by sector (left) and as a share of the one-million ambition (right), headline on top.
+
+    Args:
+        national: national.csv, one row per year and replication.
+        target: the ambition (``report.target_staff``).
+        title: a title; ``"Scenario: <scenario>"`` if empty and a scenario is named.
+        scenario: the scenario's name, written in the title.
+    """
+    n_rep = national.groupby("year").size().max()
+    fig = Figure(figsize=(11, 5), constrained_layout=True)
     left, right = fig.subplots(1, 2)
     for label, column in SECTOR_COLUMNS.items():
         fan(left, national, column, label, SECTOR_COLOURS[label])
-        fan(right, national, column, label, SECTOR_COLOURS[label])
     left.set_ylabel("staff in public service mutuals")
-    left.set_title("Mutual workforce (median, 5-95% across replications)")
-    left.legend(loc="upper left", frameon=False)
-    left.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    right.axhline(target, color="#CC79A7", ls="--", lw=1.5, label=f"ambition: {target:,.0f}")
-    right.set_yscale("log")
-    right.set_ylim(1_000, target * 2)
-    right.set_title("Against the one-million ambition (log scale)")
-    right.legend(loc="lower right", frameon=False, fontsize=8)
-    right.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    left.set_title("Mutual workforce by sector", fontsize=10)
+    left.set_ylim(bottom=0)
+    left.yaxis.set_major_formatter(style.THOUSANDS)
+    left.legend(loc="upper left", frameon=False, fontsize=8)
+    fan(right, national, "mutual_staff", "all sectors", SECTOR_COLOURS["all sectors"], scale=100 / target)
+    h = headline(national, target)
+    top = max(h["p95"] * 1.35, 1.0)
+    right.set_ylim(0, top)
+    right.yaxis.set_major_formatter(style.PERCENT)
+    right.set_ylabel(f"% of the ambition of {target:,.0f} staff")
+    right.set_title(f"Share of the ambition ({target:,.0f} = 100%, far above this scale)", fontsize=10)
+    right.annotate(
+        f"{h['median']:.1f}%",
+        (h["year"], h["median"]),
+        xytext=(-6, 8),
+        textcoords="offset points",
+        ha="right",
+        fontsize=11,
+        fontweight="bold",
+    )
     for ax in (left, right):
         ax.set_xlabel("financial year (start)")
         ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
+    scenario_title = title or (f"Scenario: {scenario}" if scenario else "")
+    lines = [headline_text(h, target)]
+    if scenario_title:
+        lines.insert(0, scenario_title)
+    fig.suptitle("\n".join(lines), fontsize=12)
+    fig.supxlabel(f"{BAND_TEXT} ({n_rep} replications)", fontsize=8, color="#444444")
     return fig
 
 
-def modes_figure(national: pd.DataFrame, services: tuple[str, ...], modes: tuple[str, ...]) -> Figure:
-    """Median number of services in each delivery mode, one panel per service."""
-    fig = Figure(figsize=(4 * len(services), 3.8), constrained_layout=True)
-    axes = fig.subplots(1, len(services), squeeze=False)[0]
+def mode_shares(national: pd.DataFrame, service: str, modes: tuple[str, ...]) -> pd.DataFrame:
+    """Per cent of a service's councils in each mode, per replication and year (rows add up to 100).
+
+    Returns:
+        Columns ``year``, ``replication`` (if present) and one per mode.
+    """
+    counts = national[[f"n_{service}_{m}" for m in modes]].to_numpy(dtype=float)
+    total = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts * 100, total, out=np.zeros_like(counts), where=total > 0)
+    keys = [c for c in ("year", "replication") if c in national]
+    return pd.concat(
+        [national[keys].reset_index(drop=True), pd.DataFrame(shares, columns=list(modes))], axis=1
+    )
+
+
+def modes_figure(
+    national: pd.DataFrame, services: tuple[str, ...], modes: tuple[str, ...], scenario: str = ""
+) -> Figure:
+    """Share of each service's councils in each delivery mode: the mean across replications, stacked to 100%.
+
+    Means of shares add up to 100% (medians need not). Each panel writes the final year's mutual share
+    (mutual and joint mutual) with its 5-95% range across replications.
+    """
+    order = [m for m in style.STACK_ORDER if m in modes] + [m for m in modes if m not in style.STACK_ORDER]
+    fig = Figure(figsize=(4 * len(services) + 2.4, 4.2), constrained_layout=True)
+    axes = fig.subplots(1, len(services), squeeze=False, sharey=True)[0]
+    n_rep = national.groupby("year").size().max()
     for ax, service in zip(axes, services, strict=True):
-        med = national.groupby("year")[[f"n_{service}_{m}" for m in modes]].median()
-        med.columns = list(modes)
-        ax.stackplot(med.index, med.T.to_numpy(), labels=modes, alpha=0.85)
-        ax.set_title(service.replace("_", " "))
+        shares = mode_shares(national, service, tuple(order))
+        mean = shares.groupby("year")[order].mean()
+        ax.stackplot(
+            mean.index,
+            mean.T.to_numpy(),
+            colors=[style.MODE_COLOURS[m] for m in order],
+            edgecolor="white",
+            lw=0.3,
+        )
+        last = shares[shares["year"] == shares["year"].max()]
+        mutual = last[[m for m in ("mutual", "joint_mutual") if m in order]].sum(axis=1)
+        ax.text(
+            0.03,
+            0.04,
+            f"{style.year_label(int(last['year'].max()))}: run by a mutual (incl. joint)\n"
+            f"{mutual.median():.1f}% (5-95%: {mutual.quantile(0.05):.1f}-{mutual.quantile(0.95):.1f}%)",
+            transform=ax.transAxes,
+            fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+        )
+        ax.set_title(style.service_label(service).capitalize(), fontsize=10)
         ax.set_xlabel("financial year (start)")
-        ax.set_ylabel("services (median across replications)")
-    axes[-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+        ax.set_ylim(0, 100)
+        ax.set_xlim(mean.index.min(), mean.index.max())
+        ax.yaxis.set_major_formatter(style.PERCENT)
+    axes[0].set_ylabel("% of councils running the service")
+    handles = [Patch(facecolor=style.MODE_COLOURS[m], label=style.mode_label(m)) for m in reversed(order)]
+    fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8, title="delivery mode")
+    named = f"Scenario: {scenario}. " if scenario else ""
+    fig.suptitle(
+        f"{named}Services by delivery mode: mean share across {n_rep} replications (stacks add up to 100%)",
+        fontsize=11,
+    )
     return fig
 
 
-def save(fig: Figure, path) -> None:
-    """Write a figure as PNG at 150 dpi."""
+def save(fig: Figure, path: str | Path) -> None:
+    """Write a figure as PNG at 150 dpi (no pyplot: the figure is freed when no longer referenced)."""
     fig.savefig(path, dpi=150)
-    plt.close("all")

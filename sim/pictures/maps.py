@@ -1,130 +1,52 @@
-"""Hex maps of England's 2014 councils coloured by a service's delivery mode.
+"""Hex maps of England's 2014 councils: how often each council's service is in a mode, or one replication.
 
-The hex cartograms (HexJSON, ``odd-r`` layout) live in ``sim/data/maps``; see the
-``PROVENANCE.md`` there for sources and licences. Upper-tier services (adult social care,
-libraries) are drawn on the 152-hex upper-tier map, leisure on the 326-hex district map.
+:func:`plot_share_map` colours each council by the share of replications in which its service is in the
+chosen modes (the honest summary of many runs); :func:`plot_mode_map` draws the modes of one replication,
+named in the title. Both draw region outlines and label named councils. Colours and names come from
+:mod:`sim.pictures.style`; the hex maps and their geometry from :mod:`sim.pictures.hexes`.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
 import json
-import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-HEXJSON_FILES: dict[str, str] = {
-    "upper": "uk-upper-tier-local-authorities-2014-adapted.hexjson",
-    "district": "uk-local-authority-districts.hexjson",
-}
-
-SERVICE_TIER: dict[str, str] = {
-    "adult_social_care": "upper",
-    "libraries": "upper",
-    "leisure": "district",
-}
-
-NO_DATA = "no_data"
-
-# Okabe–Ito palette: cool colours for council-run/trust modes, the warm vermillion/orange pair
-# for the mutual modes so they stand out; light grey for hexes with no row.
-MODE_COLOURS: dict[str, str] = {
-    "in_house": "#56B4E9",  # sky blue
-    "rebooted": "#0072B2",  # blue
-    "latc": "#009E73",  # bluish green
-    "legacy_trust": "#CC79A7",  # reddish purple
-    "mutual": "#D55E00",  # vermillion
-    "joint_mutual": "#E69F00",  # orange
-    NO_DATA: "#C8C8C8",  # grey: no service / no data
-}
-
-MODE_LABELS: dict[str, str] = {
-    "in_house": "in-house",
-    "rebooted": "rebooted in-house",
-    "latc": "LATC",
-    "legacy_trust": "legacy trust",
-    "mutual": "mutual",
-    "joint_mutual": "joint mutual",
-    NO_DATA: "no service/no data",
-}
+from sim.pictures import style
+from sim.pictures.hexes import (  # noqa: F401  (re-exported)
+    HEXJSON_FILES,
+    SERVICE_TIER,
+    _read_hexmap,
+    hex_polygons,
+    load_hexmap,
+    map_coverage,
+    region_edges,
+)
+from sim.pictures.style import MODE_COLOURS, MODE_LABELS, NO_DATA  # noqa: F401  (re-exported)
 
 _REQUIRED_COLUMNS = ("ons_code", "service", "year", "replication", "mode")
-_SQRT3 = math.sqrt(3.0)
+MUTUAL_MODES = ("mutual", "joint_mutual")
 
 
-def _check_tier(tier: str) -> None:
-    if tier not in HEXJSON_FILES:
-        raise ValueError(f"tier must be one of {sorted(HEXJSON_FILES)}, got {tier!r}")
+def named_councils() -> dict[str, str]:
+    """Councils labelled on every map: the 2014 named cases of ``CALIBRATION.md`` (code: short name)."""
+    from sim.model.setup import NAMED_CASES, PIPELINE_CASES
+
+    names = load_hexmap("upper").set_index("ons_code")["name"]
+    codes = [c[0] for c in NAMED_CASES] + [c[0] for c in PIPELINE_CASES]
+    return {c: str(names.get(c, c)).replace(" and ", " & ") for c in dict.fromkeys(codes)}
 
 
-@functools.cache
-def _read_hexmap(tier: str) -> pd.DataFrame:
-    resource = importlib.resources.files("sim") / "data" / "maps" / HEXJSON_FILES[tier]
-    doc = json.loads(resource.read_text(encoding="utf-8"))
-    if doc.get("layout") != "odd-r":
-        raise ValueError(f"{HEXJSON_FILES[tier]}: layout {doc.get('layout')!r} is not 'odd-r'")
-    rows = [
-        {"ons_code": code, "name": h.get("name", code), "q": int(h["q"]), "r": int(h["r"])}
-        for code, h in doc["hexes"].items()
-        if code.startswith("E")
-    ]
-    df = pd.DataFrame(rows).sort_values("ons_code", ignore_index=True)
-    # Pointy-top hexes one unit wide; odd rows sit half a hex east. In these files r increases
-    # northwards, so y = r * sqrt(3)/2 already has north at the top.
-    df["x"] = df["q"] + 0.5 * (df["r"] % 2)
-    df["y"] = df["r"] * _SQRT3 / 2.0
-    return df
-
-
-def load_hexmap(tier: str) -> pd.DataFrame:
-    """Read one of the English hex cartograms.
-
-    Args:
-        tier: ``"upper"`` (152 upper-tier councils of 2014) or ``"district"`` (326 lower-tier
-            and unitary councils).
-
-    Returns:
-        One row per English hex with columns ``ons_code, name, q, r, x, y``; ``x, y`` are the hex
-        centres (pointy-top, odd-r, hexes one unit wide, y increasing northwards).
-
-    Raises:
-        ValueError: If ``tier`` is unknown or the file is not an ``odd-r`` HexJSON.
-    """
-    _check_tier(tier)
-    return _read_hexmap(tier).copy()
-
-
-def map_coverage(tier: str) -> set[str]:
-    """Return the set of ONS codes drawn on a tier's hex map.
-
-    Args:
-        tier: ``"upper"`` or ``"district"``.
-
-    Returns:
-        The ONS (GSS) codes of the tier's English hexes.
-    """
-    _check_tier(tier)
-    return set(_read_hexmap(tier)["ons_code"])
-
-
-def _hex_polygons(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Return an (n, 6, 2) array of pointy-top hexagon vertices around the given centres."""
-    radius = 1.0 / _SQRT3  # circumradius of a hex one unit wide
-    angles = np.deg2rad(30.0 + 60.0 * np.arange(6))
-    dx, dy = radius * np.cos(angles), radius * np.sin(angles)
-    return np.stack([x[:, None] + dx, y[:, None] + dy], axis=-1)
-
-
-def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -> pd.DataFrame:
-    """Filter the council table to one service, year and replication, validating each."""
+def _check(councils: pd.DataFrame, service: str) -> pd.DataFrame:
     missing = [c for c in _REQUIRED_COLUMNS if c not in councils.columns]
     if missing:
         raise ValueError(f"councils table lacks columns {missing}; needs {list(_REQUIRED_COLUMNS)}")
@@ -133,21 +55,157 @@ def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -
     services = sorted(councils["service"].dropna().unique())
     if service not in services:
         raise ValueError(f"service {service!r} not in the data; services present: {services}")
-    sub = councils[councils["service"] == service]
+    return councils[councils["service"] == service]
+
+
+def _year(sub: pd.DataFrame, service: str, year: int) -> pd.DataFrame:
+    years = sorted(int(v) for v in sub["year"].unique())
+    if year not in years:
+        raise ValueError(f"year {year!r} not in the data for {service}; years present: {years}")
+    return sub[sub["year"] == year]
+
+
+def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -> pd.DataFrame:
+    """Filter the council table to one service, year and replication, validating each."""
+    sub = _check(councils, service)
     replications = sorted(int(v) for v in sub["replication"].unique())
     if replication not in replications:
         raise ValueError(
             f"replication {replication!r} not in the data for {service}; present: {replications}"
         )
-    sub = sub[sub["replication"] == replication]
-    years = sorted(int(v) for v in sub["year"].unique())
-    if year not in years:
-        raise ValueError(f"year {year!r} not in the data for {service}; years present: {years}")
-    sub = sub[sub["year"] == year]
+    sub = _year(sub[sub["replication"] == replication], service, year)
     dupes = sorted(sub.loc[sub["ons_code"].duplicated(), "ons_code"].unique())
     if dupes:
         raise ValueError(f"several rows per council for {service} {year}: {dupes[:10]}")
     return sub
+
+
+def _warn_off_map(codes, hexes: pd.DataFrame, service: str) -> None:
+    off_map = sorted(set(codes) - set(hexes["ons_code"]))
+    if off_map:
+        warnings.warn(
+            f"{len(off_map)} {service} councils are not on the {SERVICE_TIER[service]} map "
+            f"and are not drawn: {off_map[:5]}",
+            stacklevel=3,
+        )
+
+
+def _regions(codes: pd.Series) -> np.ndarray:
+    from sim.inputs.councils import load_england
+
+    region = load_england().councils.set_index("ons_code")["region"]
+    return codes.map(region).fillna("").to_numpy()
+
+
+def _draw_hexes(ax: Axes, hexes: pd.DataFrame, facecolors, gid: str, labels: dict[str, str] | None) -> None:
+    """Hexes, region outlines and labels on ``ax``, with the axes made a clean map frame."""
+    x, y = hexes["x"].to_numpy(), hexes["y"].to_numpy()
+    polys = hex_polygons(x, y)
+    collection = PolyCollection(polys, facecolors=facecolors, edgecolors="white", linewidths=0.5)
+    collection.set_gid(gid)
+    ax.add_collection(collection)
+    outline = LineCollection(
+        region_edges(x, y, _regions(hexes["ons_code"])), colors="#222222", linewidths=1.4
+    )
+    outline.set_gid("region-outlines")
+    ax.add_collection(outline)
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    where = hexes.set_index("ons_code")
+    for code, name in (named_councils() if labels is None else labels).items():
+        if code in where.index:
+            ax.annotate(
+                name,
+                (where.at[code, "x"], where.at[code, "y"]),
+                xytext=(7, 5),
+                textcoords="offset points",
+                fontsize=6.5,
+                path_effects=halo,
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#333333"},
+            )
+    ax.set_xlim(polys[..., 0].min() - 0.5, polys[..., 0].max() + 0.5)
+    ax.set_ylim(polys[..., 1].min() - 0.5, polys[..., 1].max() + 0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _title(service: str, year: int, what: str, scenario: str) -> str:
+    named = f"{scenario}: " if scenario else ""
+    return f"{named}{style.service_label(service).capitalize()}, {style.year_label(year)}\n{what}"
+
+
+def mode_share(councils: pd.DataFrame, service: str, year: int, modes=MUTUAL_MODES) -> pd.Series:
+    """Share (0-1) of replications in which each council's ``service`` is in one of ``modes`` in ``year``.
+
+    Returns:
+        A Series by ONS code, named ``share_of_replications``, with ``attrs["n_replications"]``.
+    """
+    sub = _year(_check(councils, service), service, year)
+    unknown = sorted({str(m) for m in sub["mode"].dropna()} - set(MODE_COLOURS))
+    if unknown:
+        raise ValueError(f"unknown modes {unknown}; known modes: {list(MODE_COLOURS)}")
+    share = sub["mode"].isin(modes).groupby(sub["ons_code"].astype(str)).mean()
+    share = share.rename("share_of_replications")
+    share.attrs["n_replications"] = int(sub["replication"].nunique())
+    return share
+
+
+def plot_share_map(
+    councils: pd.DataFrame,
+    service: str,
+    year: int,
+    modes: tuple[str, ...] = MUTUAL_MODES,
+    ax: Axes | None = None,
+    scenario: str = "",
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Axes:
+    """Hex map of the share of replications in which each council's service is in ``modes``.
+
+    Args:
+        councils: tidy council table (``ons_code, service, year, replication, mode``), all replications.
+        service: one of ``SERVICE_TIER``; picks the map (upper tier or district).
+        year: financial year start.
+        modes: the modes counted (default a mutual or a joint mutual); coloured in the first one's colour.
+        ax: axes to draw on; a new ``Figure`` is made if omitted.
+        scenario: the scenario's name, for the title.
+        title: replaces the default title.
+        labels: ONS code -> label of councils to name (default :func:`named_councils`).
+
+    Returns:
+        The Axes: one ``PolyCollection`` of hexes (white = never, full colour = every replication, grey =
+        the council does not run the service), region outlines and a colour bar.
+    """
+    share = mode_share(councils, service, year, modes)
+    n_rep = share.attrs["n_replications"]
+    hexes = _read_hexmap(SERVICE_TIER[service])
+    _warn_off_map(share.index, hexes, service)
+    cmap = LinearSegmentedColormap.from_list("share", ["#FFFFFF", MODE_COLOURS[modes[0]]])
+    values = hexes["ons_code"].map(share)
+    faces = [MODE_COLOURS[NO_DATA] if pd.isna(v) else cmap(v) for v in values]
+    if ax is None:
+        ax = Figure(figsize=(7, 8), layout="constrained").add_subplot()
+    _draw_hexes(ax, hexes, faces, f"sharemap-{service}", labels)
+    bar = ax.figure.colorbar(
+        _scalar(cmap), ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, format=style.PERCENT
+    )
+    names = " or ".join(style.mode_label(m) for m in modes)
+    bar.set_label(f"% of {n_rep} replications in which the service is run by a {names}", fontsize=8)
+    if values.isna().any():
+        grey = Patch(facecolor=MODE_COLOURS[NO_DATA], label=f"{MODE_LABELS[NO_DATA]} ({values.isna().sum()})")
+        ax.legend(handles=[grey], loc="upper left", frameon=False, fontsize="small")
+    mean = share.mean() * 100 if len(share) else 0.0
+    what = f"run by a {names}: {mean:.0f}% of councils, mean over {n_rep} replications"
+    ax.set_title(title or _title(service, year, what, scenario), fontsize=10)
+    return ax
+
+
+def _scalar(cmap):
+    from matplotlib.cm import ScalarMappable
+
+    return ScalarMappable(norm=Normalize(0, 100), cmap=cmap)
 
 
 def plot_mode_map(
@@ -157,20 +215,24 @@ def plot_mode_map(
     replication: int = 0,
     ax: Axes | None = None,
     title: str | None = None,
+    scenario: str = "",
+    labels: dict[str, str] | None = None,
 ) -> Axes:
-    """Draw a hex map of councils coloured by the delivery mode of one service in one year.
+    """Hex map of councils coloured by the delivery mode of one service in one year of ONE replication.
 
     Args:
-        councils: Tidy council table with at least ``ons_code, service, year, replication, mode``.
-        service: One of ``SERVICE_TIER``; picks the hex map (upper tier or district).
-        year: Financial year start (2014 means 2014-15).
-        replication: Which model replication to draw.
-        ax: Axes to draw on; a new headless ``Figure`` is made if omitted.
-        title: Plot title; defaults to ``"<Service> delivery mode, <year>-<yy+1>"``.
+        councils: tidy council table with at least ``ons_code, service, year, replication, mode``.
+        service: one of ``SERVICE_TIER``; picks the hex map (upper tier or district).
+        year: financial year start (2014 means 2014-15).
+        replication: which model replication to draw (named in the title).
+        ax: axes to draw on; a new headless ``Figure`` is made if omitted.
+        title: replaces the default title (scenario, service, year and the replication drawn).
+        scenario: the scenario's name, for the title.
+        labels: ONS code -> label of councils to name (default :func:`named_councils`).
 
     Returns:
-        The Axes, holding one ``PolyCollection`` with a hex per council of the tier. Councils
-        with no row (or a missing mode) are grey.
+        The Axes, holding one ``PolyCollection`` with a hex per council of the tier (grey: no row or no
+        mode), region outlines, and a legend of the modes present with their counts.
 
     Raises:
         ValueError: If a column is missing, service/year/replication is not in the data, a
@@ -182,45 +244,23 @@ def plot_mode_map(
     unknown = sorted({str(m) for m in modes_by_code.values() if pd.notna(m)} - set(MODE_COLOURS))
     if unknown:
         raise ValueError(f"unknown modes {unknown}; known modes: {list(MODE_COLOURS)}")
-    off_map = sorted(set(modes_by_code) - set(hexes["ons_code"]))
-    if off_map:
-        warnings.warn(
-            f"{len(off_map)} {service} councils are not on the {SERVICE_TIER[service]} map "
-            f"and are not drawn: {off_map[:5]}",
-            stacklevel=2,
-        )
+    _warn_off_map(modes_by_code, hexes, service)
     modes = [modes_by_code.get(code, NO_DATA) for code in hexes["ons_code"]]
     modes = [NO_DATA if pd.isna(m) else m for m in modes]
-
     if ax is None:
         ax = Figure(figsize=(7, 8), layout="constrained").add_subplot()
-    polys = _hex_polygons(hexes["x"].to_numpy(), hexes["y"].to_numpy())
-    collection = PolyCollection(
-        polys,
-        facecolors=[MODE_COLOURS[m] for m in modes],
-        edgecolors="white",
-        linewidths=0.6,
-    )
-    collection.set_gid(f"hexmap-{service}")
-    ax.add_collection(collection)
-    ax.set_xlim(polys[..., 0].min() - 0.5, polys[..., 0].max() + 0.5)
-    ax.set_ylim(polys[..., 1].min() - 0.5, polys[..., 1].max() + 0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-
+    _draw_hexes(ax, hexes, [MODE_COLOURS[m] for m in modes], f"hexmap-{service}", labels)
     counts = pd.Series(modes).value_counts()
+    order = [*reversed(style.STACK_ORDER), NO_DATA]
     handles = [
-        Patch(facecolor=colour, edgecolor="none", label=f"{MODE_LABELS[m]} ({counts.get(m, 0)})")
-        for m, colour in MODE_COLOURS.items()
+        Patch(facecolor=MODE_COLOURS[m], edgecolor="none", label=f"{MODE_LABELS[m]} ({counts[m]})")
+        for m in order
+        if counts.get(m, 0)
     ]
     ax.legend(handles=handles, loc="upper left", frameon=False, fontsize="small")
-    if title is None:
-        label = service.replace("_", " ").capitalize()
-        title = f"{label} delivery mode, {year}-{(year + 1) % 100:02d}"
-    ax.set_title(title)
+    n_rep = councils["replication"].nunique()
+    what = f"delivery mode in replication {replication} (one of {n_rep}, not a summary)"
+    ax.set_title(title or _title(service, year, what, scenario), fontsize=10)
     return ax
 
 
@@ -239,6 +279,13 @@ def read_councils(results_dir: str | Path) -> pd.DataFrame:
     raise FileNotFoundError(f"no councils.parquet or councils.csv in {results_dir}")
 
 
+def _scenario_name(results_dir: Path) -> str:
+    try:
+        return json.loads((results_dir / "manifest.json").read_text())["scenario"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def plot_mode_map_file(
     results_dir: str | Path,
     service: str,
@@ -246,14 +293,18 @@ def plot_mode_map_file(
     out: str | Path,
     replication: int = 0,
 ) -> Path:
-    """Draw the delivery-mode map of a finished run and save it as a PNG (headless).
+    """Draw a finished run's maps of one service and year and save them as one PNG (headless).
+
+    Left: the share of replications in which each council's service is run by a mutual (or joint mutual).
+    Right: the delivery modes of replication ``replication``, named as such.
 
     Args:
-        results_dir: A run's output folder holding ``councils.parquet`` or ``councils.csv``.
-        service: One of ``SERVICE_TIER``.
-        year: Financial year start.
-        out: Path of the PNG to write; parent folders are created.
-        replication: Which model replication to draw.
+        results_dir: a run's output folder holding ``councils.parquet`` or ``councils.csv`` (and, for the
+            scenario's name in the titles, ``manifest.json``).
+        service: one of ``SERVICE_TIER``.
+        year: financial year start.
+        out: path of the PNG to write; parent folders are created.
+        replication: which model replication the right-hand map draws.
 
     Returns:
         The path written.
@@ -262,9 +313,13 @@ def plot_mode_map_file(
         FileNotFoundError: If ``results_dir`` has no council table.
         ValueError: As :func:`plot_mode_map`.
     """
+    results_dir = Path(results_dir)
     councils = read_councils(results_dir)
-    fig = Figure(figsize=(7, 8), layout="constrained")
-    plot_mode_map(councils, service, year, replication=replication, ax=fig.add_subplot())
+    scenario = _scenario_name(results_dir)
+    fig = Figure(figsize=(13, 8.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    plot_share_map(councils, service, year, ax=left, scenario=scenario)
+    plot_mode_map(councils, service, year, replication=replication, ax=right, scenario=scenario)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150, format="png")
