@@ -298,7 +298,7 @@ def observed_figure(national: pd.DataFrame, observed: pd.DataFrame, scenario: st
     n = max(len(names), 1)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(4.8 * cols, 3.9 * rows + 0.5), constrained_layout=True)
+    fig = style.ChartFigure(figsize=(4.8 * cols, 3.9 * rows + 0.5), constrained_layout=True)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     markers = source_markers(observed[observed["measure"].isin(names)])
     for ax, measure in zip(axes, names, strict=False):

@@ -73,7 +73,7 @@ def workforce_figure(
         scenario: the scenario's name, written in the title.
     """
     n_rep = national.groupby("year").size().max()
-    fig = Figure(figsize=(11, 5), constrained_layout=True)
+    fig = style.ChartFigure(figsize=(11, 5), constrained_layout=True)
     left, right = fig.subplots(1, 2)
     for label, column in SECTOR_COLUMNS.items():
         fan(left, national, column, label, SECTOR_COLOURS[label])
@@ -134,7 +134,7 @@ def modes_figure(
     (mutual and joint mutual) with its 5-95% range across replications.
     """
     order = [m for m in style.STACK_ORDER if m in modes] + [m for m in modes if m not in style.STACK_ORDER]
-    fig = Figure(figsize=(4 * len(services) + 2.4, 4.2), constrained_layout=True)
+    fig = style.ChartFigure(figsize=(4 * len(services) + 2.4, 4.2), constrained_layout=True)
     axes = fig.subplots(1, len(services), squeeze=False, sharey=True)[0]
     n_rep = national.groupby("year").size().max()
     for ax, service in zip(axes, services, strict=True):

@@ -4,11 +4,15 @@
 chosen modes (the honest summary of many runs); :func:`plot_mode_map` draws the modes of one replication,
 named in the title. Both draw region outlines and label named councils. Colours and names come from
 :mod:`sim.pictures.style`; the hex maps and their geometry from :mod:`sim.pictures.hexes`.
+
+Longer than 300 lines because the two kinds of map share their checks of the council table and their
+drawing of hexes, outlines and labels; split, one picture would be spread over two files.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -186,18 +190,22 @@ def plot_share_map(
     values = hexes["ons_code"].map(share)
     faces = [MODE_COLOURS[NO_DATA] if pd.isna(v) else cmap(v) for v in values]
     if ax is None:
-        ax = Figure(figsize=(7, 8), layout="constrained").add_subplot()
+        ax = style.ChartFigure(figsize=(7, 8), layout="constrained").add_subplot()
     _draw_hexes(ax, hexes, faces, f"sharemap-{service}", labels)
     bar = ax.figure.colorbar(
         _scalar(cmap), ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, format=style.PERCENT
     )
-    names = " or ".join(style.mode_label(m) for m in modes)
+    names = (
+        "mutual (incl. joint)"
+        if set(modes) == set(MUTUAL_MODES)
+        else " or ".join(map(style.mode_label, modes))
+    )
     bar.set_label(f"% of {n_rep} replications in which the service is run by a {names}", fontsize=8)
     if values.isna().any():
         grey = Patch(facecolor=MODE_COLOURS[NO_DATA], label=f"{MODE_LABELS[NO_DATA]} ({values.isna().sum()})")
         ax.legend(handles=[grey], loc="upper left", frameon=False, fontsize="small")
     mean = share.mean() * 100 if len(share) else 0.0
-    what = f"run by a {names}: {mean:.0f}% of councils, mean over {n_rep} replications"
+    what = textwrap.fill(f"run by a {names}: {mean:.0f}% of councils (mean of {n_rep} replications)", 50)
     ax.set_title(title or _title(service, year, what, scenario), fontsize=10)
     return ax
 
@@ -248,7 +256,7 @@ def plot_mode_map(
     modes = [modes_by_code.get(code, NO_DATA) for code in hexes["ons_code"]]
     modes = [NO_DATA if pd.isna(m) else m for m in modes]
     if ax is None:
-        ax = Figure(figsize=(7, 8), layout="constrained").add_subplot()
+        ax = style.ChartFigure(figsize=(7, 8), layout="constrained").add_subplot()
     _draw_hexes(ax, hexes, [MODE_COLOURS[m] for m in modes], f"hexmap-{service}", labels)
     counts = pd.Series(modes).value_counts()
     order = [*reversed(style.STACK_ORDER), NO_DATA]
@@ -316,7 +324,7 @@ def plot_mode_map_file(
     results_dir = Path(results_dir)
     councils = read_councils(results_dir)
     scenario = _scenario_name(results_dir)
-    fig = Figure(figsize=(13, 8.5), layout="constrained")
+    fig = style.ChartFigure(figsize=(13, 8.5), layout="constrained")
     left, right = fig.subplots(1, 2)
     plot_share_map(councils, service, year, ax=left, scenario=scenario)
     plot_mode_map(councils, service, year, replication=replication, ax=right, scenario=scenario)
@@ -324,3 +332,16 @@ def plot_mode_map_file(
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150, format="png")
     return out
+
+
+def share_maps_figure(
+    councils: pd.DataFrame,
+    panels: list[tuple[str, int]],
+    modes: tuple[str, ...] = MUTUAL_MODES,
+    scenario: str = "",
+) -> Figure:
+    """A row of :func:`plot_share_map` panels, one per ``(service, year)``; returns the Figure."""
+    fig = style.ChartFigure(figsize=(5.2 * len(panels), 7.2), layout="constrained")
+    for ax, (service, year) in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels, strict=True):
+        plot_share_map(councils, service, year, modes, ax=ax, scenario=scenario)
+    return fig

@@ -10,11 +10,27 @@ Nothing here draws or imports pyplot.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 NO_DATA = "no_data"
+
+
+class ChartFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter, whatever backend is (or is not) active.
+
+    Charts are built without pyplot, so no backend is chosen at import; Jupyter's inline backend only
+    renders figures it knows of, so this class gives Jupyter the picture itself (``_repr_png_``).
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
 
 MODE_COLOURS: dict[str, str] = {
     "in_house": "#56B4E9",  # sky blue

@@ -53,7 +53,7 @@ def fan_figure(res: SweepResults, column: str = "mutual_staff", year: int | None
     ncols = min(len(shown), 4)
     nrows = -(-len(shown) // ncols)
     width = max(3.6 * ncols, 7.5)
-    fig = Figure(figsize=(width, 3.3 * nrows + 1.0), constrained_layout=True)
+    fig = style.ChartFigure(figsize=(width, 3.3 * nrows + 1.0), constrained_layout=True)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
     ref_median = runs[runs[key] == reference].groupby("year")[column].median() if reference else None
     for ax, name in zip(axes, shown, strict=False):
@@ -118,7 +118,9 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
     order = list(first["arm"])
     labels = [_arm_label(r) for _, r in first.iterrows()]
     reference = str(effects["reference"].iloc[0]).replace("_", " ") if "reference" in effects else "baseline"
-    fig = Figure(figsize=(3.8 * len(metrics) + 3.2, 0.6 * len(order) + 2.0), constrained_layout=True)
+    fig = style.ChartFigure(
+        figsize=(3.8 * len(metrics) + 3.2, 0.6 * len(order) + 2.0), constrained_layout=True
+    )
     axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
     ypos = np.arange(len(order))
     for ax, metric in zip(axes, metrics, strict=True):
@@ -149,7 +151,9 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
     part = indices[indices["arm"] == arm]
     metrics = list(dict.fromkeys(part["metric"]))
     params = list(dict.fromkeys(part["parameter"]))
-    fig = Figure(figsize=(3.8 * len(metrics) + 3.0, 0.5 * len(params) + 2.2), constrained_layout=True)
+    fig = style.ChartFigure(
+        figsize=(3.8 * len(metrics) + 3.0, 0.5 * len(params) + 2.2), constrained_layout=True
+    )
     axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
     ypos = np.arange(len(params))
     for ax, metric in zip(axes, metrics, strict=True):
