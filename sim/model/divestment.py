@@ -20,11 +20,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.inputs.councils import REGIONS, load_england
+from sim.inputs.councils import load_england
 from sim.inputs.scenario import START_YEAR, Scenario
-from sim.model import loop, rules, tables
+from sim.model import loop, rules, state, tables
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
-from sim.model.rules import IN_HOUSE
 from sim.model.setup import NAMED_CASES, PIPELINE_CASES, setup_start  # noqa: F401  (re-exported)
 from sim.model.slots import SERVICES, funding_path, slots_for
 from sim.model.stages import providers, record, transitions
@@ -124,8 +123,8 @@ class DivestmentModel(mesa.Model):
         self.funding = funding_path(eng, p, self.end_year)
         real = rules.real_funding_index(self.funding, p["funding.cost_growth_per_year"])
         self.pressure_path = rules.budget_pressure(real, p["funding.pressure_scale"])
-        self._init_state(R, s.n)
-        self._init_keys(R, s)
+        state.init_state(self, R)
+        state.init_keys(self, R)
         self.log: list[tuple] = []
         self.rows: list[tuple] = []  # per year: totals, staff by mode, counts by service and mode, flows
         years = self.end_year - START_YEAR + 1
@@ -141,61 +140,6 @@ class DivestmentModel(mesa.Model):
             CouncilAgent(self, i, codes[i], names[i], s.by_council[i])
         setup_start(self)
         record.record(self)
-
-    def _init_state(self, R: int, n: int) -> None:
-        """The state columns, and the per-mode rates looked up by mode index."""
-        p, s, shape = self.p, self.slots, (R, n)
-        self.mode = np.full(shape, IN_HOUSE, dtype=np.int64)
-        self.staff = np.tile(s.staff, (R, 1))
-        self.spend = np.tile(s.spend, (R, 1))
-        self.provider = np.full(shape, -1, dtype=np.int64)
-        self.contract_end = np.full(shape, transitions.NO_CONTRACT, dtype=np.int64)
-        self.pending = np.full(shape, -1, dtype=np.int64)
-        self.pending_live = np.zeros(shape, dtype=np.int64)
-        self.pending_supported = np.zeros(shape, dtype=bool)
-        self.pending_decided = np.zeros(shape, dtype=np.int64)
-        self.last_review = np.full(shape, -10_000, dtype=np.int64)
-        self.cum_savings = np.zeros(R)
-        # by mode: in_house, rebooted, latc, mutual, joint_mutual, legacy_trust
-        lag_mutual, abandon_mutual = p["transition.lag_mutual"], p["transition.abandon_mutual"]
-        self.lag_by_mode = np.array(
-            [0, p["transition.lag_reboot"], p["transition.lag_latc"], lag_mutual, lag_mutual, 0]
-        )
-        self.abandon_by_mode = np.array(
-            [0.0, 0.0, p["transition.abandon_latc"], abandon_mutual, abandon_mutual * 2 / 3, 0.0]
-        )
-        growth_mutual, fail_mutual = p["mutual.trading_growth_per_year"], p["mutual.fail_rate_per_year"]
-        self.growth_by_mode = np.array(
-            [0.0, 0.0, p["latc.trading_growth_per_year"], growth_mutual, growth_mutual, 0.0]
-        )
-        self.fail_by_mode = np.array([0.0, 0.0, p["latc.fail_rate_per_year"], fail_mutual, fail_mutual, 0.0])
-        self.saving_by_mode = np.array(
-            [
-                0.0,
-                p["appraisal.saving_reboot"],
-                p["appraisal.saving_latc"],
-                p["appraisal.saving_mutual"],
-                p["appraisal.saving_joint"],
-                0.0,
-            ]
-        )
-
-    def _init_keys(self, R: int, s) -> None:
-        """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
-        self.u = np.zeros((R, N_DRAW_ROWS, s.n))
-        self.gens: list[np.random.Generator] = []
-        self.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
-        self.cell = s.region * 3 + s.service
-        self.n_cells = len(REGIONS) * 3
-        self.n_provider_ids = len(rules.MODES) * s.n
-        self.scratch = np.empty(R * self.n_provider_ids, dtype=np.int64)
-        first = np.arange(R)[:, None]
-        self.provider_base = first * self.n_provider_ids
-        self.cell_key = first * self.n_cells + self.cell
-        self.service_key = first * 3 + s.service
-        self.mode_base = first * len(rules.MODES)
-        self.zeros = np.zeros(R, dtype=np.int64)
-        self.zeros.setflags(write=False)
 
     # ------------------------------------------------------------------ the year
     def step(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,7 @@ from matplotlib.figure import Figure
 
 from sim.pictures import style
 
-if TYPE_CHECKING:
-    from sim.experiments.compare import SweepResults
+from sim.model.outcomes import METRICS
 
 MAX_PANELS = 12
 BAND = style.BAND
@@ -39,7 +38,7 @@ def arm_title(res: SweepResults, name: str, width: int = 34) -> str:
     return title + "\n" + textwrap.fill(style.describe_changes(changes), width)
 
 
-def fan_figure(res: SweepResults, column: str = "mutual_staff", year: int | None = None) -> Figure:
+def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) -> Figure:
     """Fan chart of ``column`` per arm: median, 50% and 90% bands across replications and design points.
 
     Each panel names its arm and lever values; the baseline arm's median is drawn dashed in every other
