@@ -16,8 +16,6 @@ from matplotlib.figure import Figure
 
 from sim.pictures import style
 
-from sim.model.outcomes import METRICS
-
 MAX_PANELS = 12
 BAND = style.BAND
 REFERENCE = style.REFERENCE
@@ -29,7 +27,7 @@ PAIRED = (
 )
 
 
-def arm_title(res: SweepResults, name: str, width: int = 34) -> str:
+def arm_title(res: Any, name: str, width: int = 34) -> str:
     """An arm's name in words and, below it, its lever values (``support funding £10m a year``)."""
     changes = res.sweep["arms"].get(name) if res.grouping() and res.grouping()[0] == "arm" else None
     title = str(name).replace("_", " ")
