@@ -12,7 +12,7 @@ import sys
 
 from sim.cli.errors import EXIT_BAD_INPUT, InputError
 
-COMMAND_MODULES = ("run", "sweep", "compare", "params", "map", "calibrate")
+COMMAND_MODULES = ("run", "sweep", "compare", "params", "map", "calibrate", "explore")
 """The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
 
 

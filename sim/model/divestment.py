@@ -80,6 +80,8 @@ class DivestmentModel(mesa.Model):
         seeds: run R = len(seeds) replications of the scenario at once, one per seed. Replication r gives
             exactly the results of ``DivestmentModel(scenario, seed=seeds[r])``, whatever the other seeds.
         rng: Mesa 3's name for the seed (an int), for tools that construct models as Mesa models.
+            ``scenario`` may also be a Mesa ``Scenario`` (as SolaraViz's Reset passes): its ``spec``
+            attribute, if any, is the scenario run, and it becomes ``self.scenario``.
 
     The yearly order of stages is :data:`sim.model.loop.STAGES`. State columns have one row per
     replication: ``mode``, ``staff``, ``spend``, ``provider``, ``contract_end``, ``pending*`` and
@@ -101,6 +103,9 @@ class DivestmentModel(mesa.Model):
         *,
         rng: int | None = None,
     ):
+        mesa_scenario = None
+        if isinstance(scenario, mesa.experimental.scenarios.Scenario):  # Mesa's own (SolaraViz's Reset)
+            mesa_scenario, scenario = scenario, getattr(scenario, "spec", None)  # ours, if it carries one
         if seeds is None:
             seeds = [int(seed if rng is None else rng)]
         seeds = [int(s) for s in seeds]
@@ -108,6 +113,8 @@ class DivestmentModel(mesa.Model):
             raise ValueError("seeds is empty: give at least one seed")
         self.streams_by_replication = [Streams(s) for s in seeds]  # checks every seed's range first
         super().__init__(rng=seeds[0])
+        if mesa_scenario is not None:
+            self.scenario = mesa_scenario  # so that a Reset rebuilds the same scenario
         self.spec = scenario if scenario is not None else Scenario(name="baseline")
         self.seeds = seeds
         self.seed = seeds[0]

@@ -126,12 +126,17 @@ def mode_shares(national: pd.DataFrame, service: str, modes: tuple[str, ...]) ->
 
 
 def modes_figure(
-    national: pd.DataFrame, services: tuple[str, ...], modes: tuple[str, ...], scenario: str = ""
+    national: pd.DataFrame,
+    services: tuple[str, ...],
+    modes: tuple[str, ...],
+    scenario: str = "",
+    xlim: tuple[int, int] | None = None,
 ) -> Figure:
     """Share of each service's councils in each delivery mode: the mean across replications, stacked to 100%.
 
     Means of shares add up to 100% (medians need not). Each panel writes the final year's mutual share
-    (mutual and joint mutual) with its 5-95% range across replications.
+    (mutual and joint mutual) with its 5-95% range across replications. ``xlim``: the years on the axis
+    (default those in the table).
     """
     order = [m for m in style.STACK_ORDER if m in modes] + [m for m in modes if m not in style.STACK_ORDER]
     fig = style.ChartFigure(figsize=(4 * len(services) + 2.4, 4.2), constrained_layout=True)
@@ -161,7 +166,7 @@ def modes_figure(
         ax.set_title(style.service_label(service).capitalize(), fontsize=10)
         ax.set_xlabel("financial year (start)")
         ax.set_ylim(0, 100)
-        ax.set_xlim(mean.index.min(), mean.index.max())
+        ax.set_xlim(*(xlim or (mean.index.min(), max(mean.index.max(), mean.index.min() + 1))))
         ax.yaxis.set_major_formatter(style.PERCENT)
     axes[0].set_ylabel("% of councils running the service")
     handles = [Patch(facecolor=style.MODE_COLOURS[m], label=style.mode_label(m)) for m in reversed(order)]

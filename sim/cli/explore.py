@@ -1,0 +1,61 @@
+"""``python -m sim explore``: open the explorer, a Mesa SolaraViz page, in the browser.
+
+The page (:mod:`sim.pictures.explorer`) is served by ``solara run`` in a child process on a loopback port by
+default; the scenario and the number of replications reach it through environment variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.cli.errors import InputError
+
+NAME = "explore"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``explore`` command to the main parser's subparsers."""
+    ex = sub.add_parser(
+        "explore", help="open the explorer in the browser: move the levers, step the model, watch the charts"
+    )
+    ex.add_argument("--scenario", type=Path, help="scenario file to open with (default: baseline)")
+    ex.add_argument("--replications", type=int, default=20, help="replications per chart (default 20)")
+    ex.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ex.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 for any free)")
+    ex.add_argument("--open", action="store_true", help="also open the page in the default browser")
+
+
+def server_command(args: argparse.Namespace) -> list[str]:
+    """The ``solara run`` command line serving the explorer page."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.pictures.explorer:Page",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--open" if args.open else "--no-open",
+    ]
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``python -m sim explore`` until interrupted; returns the exit code."""
+    from sim.inputs.scenario import load_scenario
+    from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
+
+    if args.replications < 1:
+        raise InputError(f"--replications must be at least 1, got {args.replications}")
+    env = dict(os.environ, **{ENV_REPLICATIONS: str(args.replications)})
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # a bad file is reported here, before the server starts
+        env[ENV_SCENARIO] = str(args.scenario.resolve())
+    print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    return subprocess.run(server_command(args), env=env, check=False).returncode
