@@ -74,7 +74,13 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
     by_mode = (m.mode_base + m.mode).ravel()
     counts = np.bincount((m.service_key * n_modes + m.mode).ravel(), minlength=R * 3 * n_modes)
     staff = np.bincount(by_mode, weights=m.staff.ravel(), minlength=R * n_modes)
+    units = np.bincount(
+        (m.service_key * n_modes + m.mode).ravel(), weights=m.units.ravel(), minlength=R * 3 * n_modes
+    ).reshape(R, 3, n_modes)
     tail = {"n_pending": (m.pending >= 0).sum(axis=1)}
+    for k, service in enumerate(SERVICES):
+        for mode, name in enumerate(rules.MODES):
+            tail[f"units_{service}_{name}"] = units[:, k, mode]
     tail.update({f"new_{key}": new.get(key, m.zeros) for key in FLOWS})
     tail["cum_savings_gbp_m"] = m.cum_savings.copy()
     m.rows.append((row, staff.reshape(R, n_modes), counts.reshape(R, 3, n_modes), tail))
@@ -82,3 +88,4 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         t = m.year - m.start_year
         h = m.history
         h["mode"][t], h["staff"][t], h["spend"][t], h["provider"][t] = m.mode, m.staff, m.spend, m.provider
+        h["units"][t] = m.units
