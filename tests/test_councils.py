@@ -88,15 +88,21 @@ def test_cultural_spend_is_close_to_the_england_total(eng):
 def test_service_slots_follow_tiers():
     s = slots_for(defaults())
     counts = np.bincount(s.service, minlength=3)
-    assert counts[ASC] == 152 and counts[LIBRARIES] == 152 and counts[LEISURE] == 326
-    assert s.n == len(set(zip(s.council.tolist(), s.service.tolist(), strict=True)))
+    services = set(zip(s.council.tolist(), s.service.tolist(), strict=True))
+    assert sum(k == ASC for _, k in services) == 152 and sum(k == LIBRARIES for _, k in services) == 152
+    assert sum(k == LEISURE for _, k in services) == 326
+    assert counts[ASC] == 3 * 152 and counts[LIBRARIES] == 2 * 152 and counts[LEISURE] == 326  # parts
+    assert s.n == len(set(zip(s.council.tolist(), s.part.tolist(), strict=True)))
 
 
 def test_staff_totals_against_calibration():
     p = defaults()
     s = slots_for(p)
     asc = s.staff[s.service == ASC].sum()
-    assert asc == pytest.approx(130_100 * p["services.asc_divestible_share"], rel=1e-9)
+    shares = ("day_services", "learning_disability", "home_care_reablement")
+    assert asc == pytest.approx(130_100 * sum(p[f"services.asc_share_{k}"] for k in shares), rel=1e-9)
+    points = s.units[s.service == LIBRARIES].sum()
+    assert points == pytest.approx(2_865), "library service points of 2014-15 (CALIBRATION.md)"
     libraries = s.staff[s.service == LIBRARIES].sum()
     # CIPFA 2014: 17,414 FTE in Great Britain; England holds roughly 85-90% of them.
     assert 0.75 * 17_414 < libraries < 0.95 * 17_414

@@ -105,11 +105,12 @@ def test_a_service_gets_the_same_appraisal_noise_in_both_arms(baseline, monkeypa
                 continue
             rows = decisions[(decisions.year == year) & decisions.reason.isin(["review", "proposal"])]
             slots = [
-                model.slot_of(c, SERVICES.index(s)) for c, s in zip(rows.ons_code, rows.service, strict=True)
+                model.slot_of(c, SERVICES.index(s), part)
+                for c, s, part in zip(rows.ons_code, rows.service, rows.part, strict=True)
             ]
             assert len(slots) == len(value)
             for slot, draws in zip(slots, value, strict=True):
-                np.testing.assert_array_equal(draws, blocks[year][U_NOISE : U_NOISE + 5, slot])
+                np.testing.assert_array_equal(draws, blocks[year][U_NOISE : U_NOISE + rules.N_OPTIONS, slot])
                 noise[(year, slot)] = draws
         noise_by_arm[allow] = noise
     common = set(noise_by_arm[True]) & set(noise_by_arm[False])

@@ -111,7 +111,7 @@ def workforce_figure(
 
 
 def mode_shares(national: pd.DataFrame, service: str, modes: tuple[str, ...]) -> pd.DataFrame:
-    """Per cent of a service's councils in each mode, per replication and year (rows add up to 100).
+    """Per cent of a service's parts in each mode, per replication and year (rows add up to 100).
 
     Returns:
         Columns ``year``, ``replication`` (if present) and one per mode.
@@ -132,7 +132,7 @@ def modes_figure(
     scenario: str = "",
     xlim: tuple[int, int] | None = None,
 ) -> Figure:
-    """Share of each service's councils in each delivery mode: the mean across replications, stacked to 100%.
+    """Share of each service's parts in each delivery mode: the mean across replications, stacked to 100%.
 
     Means of shares add up to 100% (medians need not). Each panel writes the final year's mutual share
     (mutual and joint mutual) with its 5-95% range across replications. ``xlim``: the years on the axis
@@ -168,7 +168,7 @@ def modes_figure(
         ax.set_ylim(0, 100)
         ax.set_xlim(*(xlim or (mean.index.min(), max(mean.index.max(), mean.index.min() + 1))))
         ax.yaxis.set_major_formatter(style.PERCENT)
-    axes[0].set_ylabel("% of councils running the service")
+    axes[0].set_ylabel("% of the service's parts (all councils)")
     handles = [Patch(facecolor=style.MODE_COLOURS[m], label=style.mode_label(m)) for m in reversed(order)]
     fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8, title="delivery mode")
     named = f"Scenario: {scenario}. " if scenario else ""

@@ -78,10 +78,29 @@ def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -
             f"replication {replication!r} not in the data for {service}; present: {replications}"
         )
     sub = _year(sub[sub["replication"] == replication], service, year)
+    if "part" in sub.columns:
+        sub = dominant_mode(sub)
     dupes = sorted(sub.loc[sub["ons_code"].duplicated(), "ons_code"].unique())
     if dupes:
         raise ValueError(f"several rows per council for {service} {year}: {dupes[:10]}")
     return sub
+
+
+def dominant_mode(parts: pd.DataFrame) -> pd.DataFrame:
+    """One row per council: the mode that holds most of its service's spend (or units) across its parts.
+
+    A council's service is made of parts (day services, branch libraries, ...), each in its own mode;
+    a map of one replication colours the council by the mode of the largest share. Ties go to the first
+    mode in the table.
+    """
+    weight = (
+        "spend_gbp_m" if "spend_gbp_m" in parts.columns else "units" if "units" in parts.columns else None
+    )
+    parts = parts.assign(_w=parts[weight] if weight else 1.0)
+    by_mode = parts.groupby(["ons_code", "mode"], sort=False, dropna=False)["_w"].sum().reset_index()
+    best = by_mode.loc[by_mode.groupby("ons_code", sort=False)["_w"].idxmax()]
+    first = parts.drop_duplicates("ons_code").drop(columns=["mode", "_w"])
+    return first.merge(best[["ons_code", "mode"]], on="ons_code", how="left")
 
 
 def _warn_off_map(codes, hexes: pd.DataFrame, service: str) -> None:
@@ -143,6 +162,8 @@ def _title(service: str, year: int, what: str, scenario: str) -> str:
 def mode_share(councils: pd.DataFrame, service: str, year: int, modes=MUTUAL_MODES) -> pd.Series:
     """Share (0-1) of replications in which each council's ``service`` is in one of ``modes`` in ``year``.
 
+    A service made of parts counts as in ``modes`` in a replication if any of its parts is.
+
     Returns:
         A Series by ONS code, named ``share_of_replications``, with ``attrs["n_replications"]``.
     """
@@ -150,7 +171,8 @@ def mode_share(councils: pd.DataFrame, service: str, year: int, modes=MUTUAL_MOD
     unknown = sorted({str(m) for m in sub["mode"].dropna()} - set(MODE_COLOURS))
     if unknown:
         raise ValueError(f"unknown modes {unknown}; known modes: {list(MODE_COLOURS)}")
-    share = sub["mode"].isin(modes).groupby(sub["ons_code"].astype(str)).mean()
+    per_run = sub["mode"].isin(modes).groupby([sub["ons_code"].astype(str), sub["replication"]]).any()
+    share = per_run.groupby(level=0).mean()
     share = share.rename("share_of_replications")
     share.attrs["n_replications"] = int(sub["replication"].nunique())
     return share
@@ -200,12 +222,15 @@ def plot_share_map(
         if set(modes) == set(MUTUAL_MODES)
         else " or ".join(map(style.mode_label, modes))
     )
-    bar.set_label(f"% of {n_rep} replications in which the service is run by a {names}", fontsize=8)
+    bar.set_label(
+        f"% of {n_rep} replications in which a {names} runs the service or a part of it", fontsize=8
+    )
     if values.isna().any():
         grey = Patch(facecolor=MODE_COLOURS[NO_DATA], label=f"{MODE_LABELS[NO_DATA]} ({values.isna().sum()})")
         ax.legend(handles=[grey], loc="upper left", frameon=False, fontsize="small")
     mean = share.mean() * 100 if len(share) else 0.0
-    what = textwrap.fill(f"run by a {names}: {mean:.0f}% of councils (mean of {n_rep} replications)", 50)
+    what = f"a {names} runs all or part of it: {mean:.0f}% of councils (mean of {n_rep} replications)"
+    what = textwrap.fill(what, 50)
     ax.set_title(title or _title(service, year, what, scenario), fontsize=10)
     return ax
 
@@ -267,7 +292,8 @@ def plot_mode_map(
     ]
     ax.legend(handles=handles, loc="upper left", frameon=False, fontsize="small")
     n_rep = councils["replication"].nunique()
-    what = f"delivery mode in replication {replication} (one of {n_rep}, not a summary)"
+    what = f"mode of most of its spend in replication {replication} (one of {n_rep}, not a summary)"
+    what = textwrap.fill(what, 70)
     ax.set_title(title or _title(service, year, what, scenario), fontsize=10)
     return ax
 

@@ -35,7 +35,12 @@ class ChartFigure(Figure):
 MODE_COLOURS: dict[str, str] = {
     "in_house": "#56B4E9",  # sky blue
     "rebooted": "#0072B2",  # blue
+    "reduced": "#000000",  # black: provision cut or closed
+    "community": "#F0E442",  # yellow
+    "outsourced": "#7F7F7F",  # dark grey
+    "shared": "#9AD3F5",  # pale sky blue: another council
     "latc": "#009E73",  # bluish green
+    "trust": "#8FCFB8",  # pale bluish green
     "legacy_trust": "#CC79A7",  # reddish purple
     "mutual": "#D55E00",  # vermillion
     "joint_mutual": "#E69F00",  # orange
@@ -46,7 +51,12 @@ MODE_COLOURS: dict[str, str] = {
 MODE_LABELS: dict[str, str] = {
     "in_house": "in-house",
     "rebooted": "re-booted in-house",
+    "reduced": "cut or closed",
+    "community": "community group",
+    "outsourced": "outsourced",
+    "shared": "shared with another council",
     "latc": "council company (LATC)",
+    "trust": "new trust",
     "legacy_trust": "trust before 2014",
     "mutual": "mutual",
     "joint_mutual": "joint council-staff mutual",
@@ -54,7 +64,19 @@ MODE_LABELS: dict[str, str] = {
 }
 """Readable name of each delivery mode."""
 
-STACK_ORDER = ("in_house", "rebooted", "legacy_trust", "latc", "joint_mutual", "mutual")
+STACK_ORDER = (
+    "in_house",
+    "rebooted",
+    "reduced",
+    "shared",
+    "outsourced",
+    "community",
+    "legacy_trust",
+    "trust",
+    "latc",
+    "joint_mutual",
+    "mutual",
+)
 """Order of modes in a stack, bottom to top: council-run first, the mutuals on top where they are read."""
 
 SERVICE_LABELS: dict[str, str] = {

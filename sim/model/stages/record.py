@@ -8,14 +8,23 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import group, row_sums
-from sim.model.rules import IN_HOUSE, IS_MUTUAL, LATC, REBOOTED
+from sim.model.rules import IS_COUNCIL, IS_MUTUAL, LATC
 from sim.model.slots import SERVICES
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
     from sim.model.loop import Year
 
-FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
+FLOWS = (
+    "divestments",
+    "mutual_decisions",
+    "live",
+    "abandoned",
+    "returns",
+    "failures",
+    "takeovers",
+    "retendered",
+)
 """Flows of a year, recorded as ``new_<flow>``."""
 
 
@@ -56,14 +65,22 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
     }
     row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
     row["n_latcs"] = n_providers(m, m.mode == LATC)
-    council = (m.mode == IN_HOUSE) | (m.mode == REBOOTED)
+    council = IS_COUNCIL[m.mode]
     for k, service in enumerate(SERVICES):
         row[f"council_staff_{service}"] = row_sums(council & m.is_service[k], m.staff)
+    for mode in rules.DIVESTED_MODES:
+        row[f"n_providers_{rules.MODES[mode]}"] = n_providers(m, m.mode == mode)
     n_modes = len(rules.MODES)
     by_mode = (m.mode_base + m.mode).ravel()
     counts = np.bincount((m.service_key * n_modes + m.mode).ravel(), minlength=R * 3 * n_modes)
     staff = np.bincount(by_mode, weights=m.staff.ravel(), minlength=R * n_modes)
+    units = np.bincount(
+        (m.service_key * n_modes + m.mode).ravel(), weights=m.units.ravel(), minlength=R * 3 * n_modes
+    ).reshape(R, 3, n_modes)
     tail = {"n_pending": (m.pending >= 0).sum(axis=1)}
+    for k, service in enumerate(SERVICES):
+        for mode, name in enumerate(rules.MODES):
+            tail[f"units_{service}_{name}"] = units[:, k, mode]
     tail.update({f"new_{key}": new.get(key, m.zeros) for key in FLOWS})
     tail["cum_savings_gbp_m"] = m.cum_savings.copy()
     m.rows.append((row, staff.reshape(R, n_modes), counts.reshape(R, 3, n_modes), tail))
@@ -71,3 +88,4 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         t = m.year - m.start_year
         h = m.history
         h["mode"][t], h["staff"][t], h["spend"][t], h["provider"][t] = m.mode, m.staff, m.spend, m.provider
+        h["units"][t] = m.units
