@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +62,35 @@ def test_a_plain_mesa_scenario_gives_the_baseline():
     assert model.national().equals(DivestmentModel(seed=3).national())
 
 
-def test_views_change_with_the_year_and_the_levers():
-    import numpy as np
+def test_mesa_batch_run_takes_the_model_as_it_is():
+    import multiprocessing
 
+    import mesa
+    import pandas as pd
+
+    from sim.model import DivestmentModel
+
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        rows = mesa.batch_run(
+            DivestmentModel,
+            parameters={"record_councils": [False]},
+            rng=[5, 6],
+            max_steps=1000,  # Mesa's default: the model stops itself at its end year
+            data_collection_period=1,
+            display_progress=False,
+        )
+    finally:  # batch_run forces the "spawn" start method on the whole process: put it back
+        multiprocessing.set_start_method(method, force=True)
+    table = pd.DataFrame(rows)
+    alone = DivestmentModel(seed=6, record_councils=False).run().national()
+    got = table[table["seed"] == 6].sort_values("year")
+    assert got["year"].tolist() == alone["year"].tolist()
+    assert np.allclose(got["mutual_staff"], alone["mutual_staff"])
+    assert np.allclose(got["share_of_target"], alone["share_of_target"])
+
+
+def test_views_change_with_the_year_and_the_levers():
     from sim.inputs.scenario import load_scenario
     from sim.pictures import explorer
 

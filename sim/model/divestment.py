@@ -14,6 +14,7 @@ of the others, so replication r gives exactly the results of a model run alone w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import mesa
@@ -139,6 +140,15 @@ class DivestmentModel(mesa.Model):
             CouncilAgent(self, i, codes[i], names[i], s.by_council[i])
         setup_start(self)
         record.record(self)
+        # Mesa's reporters of the headline national series (replication 0), collected after each step, for
+        # mesa.batch_run and SolaraViz; the full tables are national() and councils_frame().
+        headline = ("year", "n_mutuals", "mutual_staff", "mutual_spend_gbp_m", "share_of_target")
+        reporters = {c: (lambda m, c=c: m.latest(c)) for c in headline}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector.collect(self)
+        self._collect = functools.partial(self.datacollector.collect, self)  # held: Mesa keeps a weak ref
+        every_step = mesa.time.Schedule(interval=1.0, start=1.0)
+        mesa.time.EventGenerator(self, self._collect, every_step, mesa.time.Priority.LOW).start()
 
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
