@@ -114,7 +114,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
 
 def init_keys(m: DivestmentModel, R: int) -> None:
     """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
-    s = m.slots
+    p, s = m.p, m.slots
     m.u = np.zeros((R, N_DRAW_ROWS, s.n))
     m.gens: list[np.random.Generator] = []
     m.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
@@ -128,6 +128,10 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
+    response = np.array(
+        [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
+    )
+    m.passthrough = p["funding.spend_passthrough"] * response[s.service]  # by slot
 
     m.zeros = np.zeros(R, dtype=np.int64)
     m.zeros.setflags(write=False)

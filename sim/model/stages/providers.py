@@ -35,7 +35,7 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     """
     p, s, nxt = m.p, m.slots, year.y + 1
     change = m.funding[s.council, year.col + 1]
-    passthrough = p["funding.spend_passthrough"]
+    passthrough = m.passthrough
     m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
     grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
     cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
