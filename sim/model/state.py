@@ -132,6 +132,7 @@ def init_keys(m: DivestmentModel, R: int) -> None:
         [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
     )
     m.passthrough = p["funding.spend_passthrough"] * response[s.service]  # by slot
+    m.counted_by_mode = rules.counted_modes(p["joint.staff_share"], p["count.min_staff_share"])
 
     m.zeros = np.zeros(R, dtype=np.int64)
     m.zeros.setflags(write=False)

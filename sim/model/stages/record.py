@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import group, row_sums
-from sim.model.rules import IS_COUNCIL, IS_MUTUAL, LATC
+from sim.model.rules import IS_COUNCIL, LATC
 from sim.model.slots import SERVICES
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def n_providers(m: DivestmentModel, mask: np.ndarray) -> np.ndarray:
 
 def lg_totals(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R,) local-government mutuals: providers, staff and spend."""
-    is_mutual = IS_MUTUAL[m.mode]
+    is_mutual = m.counted_by_mode[m.mode]  # as the registers count (rules.counts_as_mutual)
     return n_providers(m, is_mutual), row_sums(is_mutual, m.staff), row_sums(is_mutual, m.spend)
 
 
