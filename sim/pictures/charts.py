@@ -6,6 +6,7 @@ it renders inline in Jupyter and saves anywhere. Colours and labels come from :m
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -131,15 +132,17 @@ def modes_figure(
     modes: tuple[str, ...],
     scenario: str = "",
     xlim: tuple[int, int] | None = None,
+    compact: bool = False,
 ) -> Figure:
     """Share of each service's parts in each delivery mode: the mean across replications, stacked to 100%.
 
     Means of shares add up to 100% (medians need not). Each panel writes the final year's mutual share
     (mutual and joint mutual) with its 5-95% range across replications. ``xlim``: the years on the axis
-    (default those in the table).
+    (default those in the table). ``compact``: a smaller figure with the legend below (the explorer's).
     """
     order = [m for m in style.STACK_ORDER if m in modes] + [m for m in modes if m not in style.STACK_ORDER]
-    fig = style.ChartFigure(figsize=(4 * len(services) + 2.4, 4.2), constrained_layout=True)
+    size = (2.4 * len(services) + 0.6, 5.4) if compact else (4 * len(services) + 2.4, 4.2)
+    fig = style.ChartFigure(figsize=size, constrained_layout=True)
     axes = fig.subplots(1, len(services), squeeze=False, sharey=True)[0]
     n_rep = national.groupby("year").size().max()
     for ax, service in zip(axes, services, strict=True):
@@ -160,7 +163,7 @@ def modes_figure(
             f"{style.year_label(int(last['year'].max()))}: run by a mutual (incl. joint)\n"
             f"{mutual.median():.1f}% (5-95%: {mutual.quantile(0.05):.1f}-{mutual.quantile(0.95):.1f}%)",
             transform=ax.transAxes,
-            fontsize=8,
+            fontsize=6 if compact else 8,
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
         )
         ax.set_title(style.service_label(service).capitalize(), fontsize=10)
@@ -170,12 +173,13 @@ def modes_figure(
         ax.yaxis.set_major_formatter(style.PERCENT)
     axes[0].set_ylabel("% of the service's parts (all councils)")
     handles = [Patch(facecolor=style.MODE_COLOURS[m], label=style.mode_label(m)) for m in reversed(order)]
-    fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8, title="delivery mode")
+    where = {"loc": "outside lower center", "ncols": 3} if compact else {"loc": "outside right center"}
+    fig.legend(handles=handles, frameon=False, fontsize=7 if compact else 8, title="delivery mode", **where)
     named = f"Scenario: {scenario}. " if scenario else ""
-    fig.suptitle(
-        f"{named}Services by delivery mode: mean share across {n_rep} replications (stacks add up to 100%)",
-        fontsize=11,
+    title = (
+        f"{named}Services by delivery mode: mean share across {n_rep} replications (stacks add up to 100%)"
     )
+    fig.suptitle(textwrap.fill(title, 70) if compact else title, fontsize=9 if compact else 11)
     return fig
 
 

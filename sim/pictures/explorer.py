@@ -162,11 +162,8 @@ def workforce_panel(model: DivestmentModel) -> Figure:
 def modes_panel(model: DivestmentModel) -> Figure:
     """Services by delivery mode so far: mean share across replications (stacks add up to 100%)."""
     national = _national(model)
-    fig = charts.modes_figure(
-        national, SERVICES, MODES, scenario=model.spec.name, xlim=(model.start_year, model.end_year)
-    )
-    fig.set_size_inches(9.5, 4.6)  # a half-width cell of the page: smaller, so its text reads larger
-    return fig
+    years = (model.start_year, model.end_year)
+    return charts.modes_figure(national, SERVICES, MODES, scenario=model.spec.name, xlim=years, compact=True)
 
 
 def map_panel(model: DivestmentModel, service: str) -> Figure:
