@@ -178,7 +178,7 @@ def decision_log(model: DivestmentModel, ons_code: str) -> pd.DataFrame:
     """The decisions about one council's services so far, in the first replication, in words."""
     log = model.decisions_frame(r=0)
     log = log[log["ons_code"] == ons_code]
-    columns = [c for c in ("year", "service", "from_mode", "to_mode", "reason") if c in log]
+    columns = [c for c in ("year", "service", "part", "from_mode", "to_mode", "reason") if c in log]
     out = log[columns].copy()
     for c in ("from_mode", "to_mode"):
         if c in out:
