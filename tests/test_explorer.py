@@ -263,6 +263,10 @@ def test_explorer_answers_a_step_and_a_lever_in_the_browser(explorer_url, browse
     )
     assert moved[0] != stepped[0], "the workforce chart did not change with the lever"
     browser.save_screenshot(str(tmp_path / "explorer-after-lever.png"))
+
+    _button(browser, "RESET").click()  # SolaraViz's own Reset: back to 2014-15, the levers kept
+    _wait(lambda: "2014-15;" in browser.find_element(By.TAG_NAME, "body").text, 60, "the reset to 2014-15")
+    assert "peer networks x1.5" in browser.find_element(By.TAG_NAME, "body").text
     shots = sorted(p.name for p in tmp_path.glob("explorer-*.png"))
     assert shots == ["explorer-after-lever.png", "explorer-start.png"]
     assert all((tmp_path / s).stat().st_size > 20_000 for s in shots)
