@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,16 @@ from typing import Any
 from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
 from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
-from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
+from sim.inputs.scenario import (
+    RUN_KEYS,
+    Scenario,
+    ScenarioError,
+    check_name,
+    check_seed_range,
+    load_scenario,
+    non_finite,
+    read_toml_text,
+)
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
@@ -114,6 +122,9 @@ class Sweep:
             or not lo <= replications <= hi
         ):
             raise ScenarioError([f"--replications: {replications!r} is outside [{lo}, {hi}]"])
+        problems = check_seed_range(self.seed, replications, "--replications")
+        if problems:
+            raise ScenarioError([p.replace("run.seed: ", "") for p in problems])
         return replace(self, replications=replications)
 
     def cases(self) -> list[Case]:
@@ -194,6 +205,8 @@ def _jsonable(obj: Any) -> Any:
 
 def _check_value(key: str, value: Any, where: str) -> list[str]:
     reg = params.registry()
+    if non_finite(value):
+        return [f"{where}.{key}: {non_finite(value)}"]
     if key not in reg:
         return [f"{where}.{key}: unknown parameter{suggest(key, reg)}; see `python -m sim params`"]
     message = reg[key].check(value)
@@ -231,12 +244,9 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     path = Path(path).resolve()
     problems: list[str] = []
-    if not path.is_file():
-        raise ScenarioError([f"{path}: file not found"])
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    data, problem = read_toml_text(path, "sweep file")
+    if problem:
+        raise ScenarioError([problem])
     for key in sorted(set(data) - TOP_KEYS):
         problems.append(f"{path}: {key}: unknown table{suggest(key, TOP_KEYS)}; allowed: {sorted(TOP_KEYS)}")
     tables = {k: data.get(k, {}) for k in ("sweep", "run", "design")}
@@ -256,6 +266,9 @@ def load_sweep(path: str | Path) -> Sweep:
             problems.append(f"{path}: run.{key}: required (replication r of every arm runs with seed + r)")
     for key, (_, lo, hi, _) in RUN_KEYS.items():
         check_int(run, key, lo, hi, path, "run", problems)
+    if not problems:
+        problems += check_seed_range(run.get("seed"), run.get("replications"), str(path))
+    problems += check_name(meta.get("name"), f"{path}: sweep.name")
     base = None
     if not isinstance(meta.get("base"), str):
         problems.append(f"{path}: sweep.base: required: the base scenario file, relative to this file")
