@@ -139,7 +139,7 @@ def write_marker(folder: Path, kind: str) -> None:
     (Path(folder) / MARKER).write_text(json.dumps({"kind": kind, "program": "mutuals-sim"}) + "\n")
 
 
-def _protected(out: Path) -> str | None:
+def protected_reason(out: Path) -> str | None:
     """Why ``out`` may never be replaced (the working folder or one holding it, home, a root), or None."""
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
@@ -169,7 +169,7 @@ def check_out_dir(out: Path, force: bool, kind: str = "run") -> str | None:
     simulation.
     """
     out = Path(out)
-    why = _protected(out)
+    why = protected_reason(out)
     if why:
         return f"{out}: {why}; give a new folder for the results, e.g. --out results/my-run"
     if out.exists() or out.is_symlink():
