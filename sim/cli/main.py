@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return _command(args.command).command(args)
+        code = _command(args.command).command(args)
+        sys.stdout.flush()  # here, so that a reader that stopped early (`| head`) is handled below
+        return code
     except ScenarioError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
         for problem in exc.problems:

@@ -94,7 +94,7 @@ def _json_default(obj: Any) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON with numpy scalars converted."""
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    path.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=False) + "\n")
 
 
 MARKER = ".mutuals-sim"
@@ -242,6 +242,76 @@ def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_out_file(out: Path, force: bool, signature: bytes = PNG_SIGNATURE) -> str | None:
+    """A message if the program may not write the file ``out`` (a picture), else None.
+
+    A new file may be written; an existing one only with ``force`` and only if it is a regular file
+    starting with ``signature`` (a PNG: one this or another program drew, never a user's document).
+    """
+    out = Path(out)
+    if out.is_dir():
+        return f"{out}: is a folder; give a file name, e.g. {out / 'map.png'}"
+    if out.exists() or out.is_symlink():
+        if out.is_symlink() or not out.is_file():
+            return f"{out}: exists and is not a regular file; give a new file name"
+        if not force:
+            return f"{out}: file exists (use --force to replace it)"
+        with open(out, "rb") as fh:
+            if fh.read(len(signature)) != signature:
+                return f"{out}: exists and is not a PNG picture; it is never replaced: give a new file name"
+    parent = _nearest_existing(out.parent)
+    if not parent.is_dir():
+        return f"{out}: {parent} is not a folder"
+    try:
+        Path(tempfile.mkdtemp(prefix=".mutuals-sim-check-", dir=parent)).rmdir()
+    except OSError as exc:
+        return f"{out}: cannot write in {parent}: {exc.strerror or exc}"
+    return None
+
+
+@contextlib.contextmanager
+def staged_file(out: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``out``; on success it replaces ``out``, on error it is removed.
+
+    Parent folders made for ``out`` are removed again if writing fails.
+    """
+    out = Path(out)
+    made: list[Path] = []
+    parent = out.parent.absolute()
+    while not parent.exists():
+        made.append(parent)
+        parent = parent.parent
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}-{os.urandom(4).hex()}{out.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every file a run read, with its role and SHA-256: scenario files, funding path file, observed file."""
+    from sim.inputs.scenario import file_sha256
+
+    found: dict[str, str] = dict.fromkeys(scenario.sources, "scenario")
+    if scenario.params.get("funding.path") == "file" and scenario.params.get("funding.path_file"):
+        found.setdefault(str(scenario.params["funding.path_file"]), "funding")
+    if observed_path is not None:
+        found.setdefault(str(Path(observed_path).resolve()), "observed")
+    return [
+        {"role": role, "path": path, "sha256": file_sha256(path) if Path(path).is_file() else None}
+        for path, role in found.items()
+    ]
+
+
 def write_run(results, out: Path, observed=None) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
@@ -290,6 +360,7 @@ def write_run(results, out: Path, observed=None) -> dict[str, Path]:
             "replications": len(results.seeds),
             "warnings": results.warnings,
             "files": sorted(p.name for p in files.values()),
+            "inputs": input_files(sc, None if observed is None else observed.attrs.get("path")),
             **provenance(),
         }
         write_json(files["manifest"], manifest)

@@ -150,12 +150,11 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise SweepError(f"{path}: cannot be read as a sweep manifest ({exc})") from None
     if not isinstance(manifest, dict) or "sweep" not in manifest or "compat" not in manifest:
-        what = (
-            "a run's results folder (from `run`)"
-            if isinstance(manifest, dict) and "scenario" in manifest
-            else "not"
-        )
-        raise SweepError(f"{out}: {what} a sweep results folder; give a folder written by `sweep`")
+        if isinstance(manifest, dict) and "scenario" in manifest:
+            raise SweepError(
+                f"{out}: a run's results folder (from `run`), not a sweep's; give a sweep folder"
+            )
+        raise SweepError(f"{out}: not a sweep results folder; give a folder written by `sweep`")
     return manifest
 
 

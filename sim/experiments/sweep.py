@@ -314,15 +314,17 @@ def local_cluster(workers: int):
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str, workers_timeout: float = WORKERS_TIMEOUT_S):
+def dask_client(scheduler: str, workers_timeout: float | None = None):
     """A Dask client of the scheduler at ``scheduler`` that has at least one worker.
 
     Raises:
         SweepError: the address is malformed, the scheduler does not answer within
-            :data:`CONNECT_TIMEOUT_S`, or it has no worker after ``workers_timeout`` seconds.
+            :data:`CONNECT_TIMEOUT_S`, or it has no worker after ``workers_timeout`` seconds (default
+            :data:`WORKERS_TIMEOUT_S`).
     """
     from distributed import Client
 
+    workers_timeout = WORKERS_TIMEOUT_S if workers_timeout is None else workers_timeout
     try:
         client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
     except ValueError as exc:

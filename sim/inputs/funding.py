@@ -106,7 +106,7 @@ def _parse(path: Path) -> tuple[pd.DataFrame | None, list[str]]:
     implausible = ~bad & (change.abs() > MAX_ABS_CHANGE)
     if implausible.any():
         problems.append(
-            f"{path}: column cash_change: {change[implausible].iloc[0]!r} on "
+            f"{path}: column cash_change: {df['cash_change'][implausible].iloc[0].strip()} on "
             f"{_lines(line[implausible].tolist())} is not a plausible yearly change: give fractions in "
             f"[-{MAX_ABS_CHANGE}, {MAX_ABS_CHANGE}] (-0.05 is a 5% cut), not percentages"
         )
