@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (their message names the file, key or argument)."""
-    from sim.experiments.output import OutputError
+    from sim.experiments.safety import OutputError
     from sim.experiments.store import SweepError
     from sim.inputs.funding import FundingFileError
 

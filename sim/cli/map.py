@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim map``; returns the exit code."""
-    from sim.experiments.output import check_out_file, staged_file
+    from sim.experiments.safety import check_out_file, staged_file
     from sim.pictures.maps import plot_mode_map_file
 
     problem = check_out_file(args.out, args.force)

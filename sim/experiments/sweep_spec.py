@@ -23,16 +23,15 @@ from typing import Any
 
 from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
 from sim.inputs import params
+from sim.inputs.files import check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import (
     RUN_KEYS,
     Scenario,
     ScenarioError,
-    check_name,
     check_seed_range,
     load_scenario,
     non_finite,
-    read_toml_text,
 )
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}

@@ -21,14 +21,13 @@ reported together in one :class:`ScenarioError` naming the file and the key.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
+from sim.inputs.files import check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 
 START_YEAR = 2014
@@ -142,34 +141,6 @@ def check_seed_range(seed: Any, replications: Any, where: str) -> list[str]:
     return []
 
 
-def check_name(value: Any, where: str) -> list[str]:
-    """A problem if a name from a file (used in folder names) is empty, a path, or has control codes."""
-    if not isinstance(value, str):
-        return []
-    if (
-        not value.strip()
-        or "/" in value
-        or "\\" in value
-        or ".." in value
-        or value.startswith(".")
-        or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        return [
-            f"{where}: {value!r} must be a plain name (letters, digits, spaces, '-', '_', '.'), "
-            "not empty, not a path, with no '..' and not starting with '.'"
-        ]
-    return []
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (for manifests: which inputs a result was made from)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
     """Problems with a set of parameter changes (unknown keys, wrong types, non-finite, out of range)."""
     reg = params.registry()
@@ -199,31 +170,6 @@ def _check_run_value(key: str, value: Any, where: str) -> list[str]:
     if not lo <= value <= hi:
         return [f"{where}: run.{key}: {value!r} is outside [{lo}, {hi}]"]
     return []
-
-
-def read_toml_text(path: Path, what: str = "scenario file") -> tuple[dict | None, str | None]:
-    """(document, None) or (None, problem) for a TOML file: missing, a folder, not UTF-8 text, not TOML.
-
-    A UTF-8 byte-order mark (as some Windows editors write) is accepted and ignored.
-    """
-    if path.is_dir():
-        return None, f"{path}: is a folder, not a {what}"
-    if not path.is_file():
-        return None, f"{path}: file not found"
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, f"{path}: cannot be read: {exc.strerror or exc}"
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
-        return None, f"{path}: not a text (UTF-8 TOML) file: {byte} is not UTF-8"
-    try:
-        return tomllib.loads(text), None
-    except tomllib.TOMLDecodeError as exc:
-        return None, f"{path}: not valid TOML: {exc}"
 
 
 def _read_toml(path: Path, problems: list[str]) -> dict | None:
