@@ -307,7 +307,7 @@ def load_sweep(path: str | Path) -> Sweep:
     elif factors:
         problems.append(f"{path}: design.kind: required when [factors] is given; one of {list(DESIGNS)}")
     baseline_arm = meta.get("baseline_arm", "baseline" if "baseline" in arms else next(iter(arms), ""))
-    if arms and baseline_arm not in arms:
+    if arms and isinstance(baseline_arm, str) and baseline_arm not in arms:
         problems.append(f"{path}: sweep.baseline_arm: {baseline_arm!r} is not an arm; arms: {list(arms)}")
     if problems:
         raise ScenarioError(problems)

@@ -224,7 +224,7 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
         problems.extend(_check_run_value(key, value, str(path)))
     changes = flatten(raw_params)
     problems.extend(check_parameters(changes, str(path)))
-    if changes.get("funding.path_file"):
+    if changes.get("funding.path_file") and isinstance(changes["funding.path_file"], str):
         target = (path.parent / changes["funding.path_file"]).resolve()
         if not target.is_file():
             problems.append(f"{path}: parameters.funding.path_file: file not found: {target}")
@@ -248,7 +248,11 @@ def load_scenario(path: str | Path) -> Scenario:
     resolved = {**params.defaults(), **merged["changes"]}
     if resolved["funding.path"] == "file" and not resolved["funding.path_file"]:
         problems.append(f"{path}: parameters.funding.path_file: required when funding.path = 'file'")
-    elif resolved["funding.path"] == "file" and Path(resolved["funding.path_file"]).is_file():
+    elif (
+        resolved["funding.path"] == "file"
+        and isinstance(resolved["funding.path_file"], str)
+        and Path(resolved["funding.path_file"]).is_file()
+    ):
         from sim.inputs.funding import check_funding_file
 
         problems.extend(
