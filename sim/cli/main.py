@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"error: {problems[0]}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if isinstance(exc, OSError) and exc.errno is not None:  # the system refused: a path, space, rights
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if args.debug:
             raise
         where = _write_traceback()
