@@ -28,7 +28,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 @pytest.fixture
 def decoy(tmp_path, monkeypatch):
-    """A user's folder: a thesis, a subfolder with notes, a PNG of their own. The working folder is tmp_path."""
+    """A user's folder: a thesis, a subfolder with notes, a PNG of their own (working folder: tmp_path)."""
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "decoy"
     (folder / "sub").mkdir(parents=True)
