@@ -92,13 +92,15 @@ def _read_checked(files: list[Path], columns: list[str] | None, unique: bool) ->
         if expected and sweep and sweep != expected:
             raise SweepError(f"{f}: a chunk of another sweep (not of {f.parent.parent}); remove it")
         if unique and "run_id" in table.column_names:
-            for run_id in set(table.column("run_id").to_pylist()):
-                if run_id in owner:
-                    raise SweepError(
-                        f"{f}: run {run_id} is also in {owner[run_id].name}: a run is stored twice "
-                        "(a copied chunk?); remove the copy"
-                    )
-                owner[run_id] = f
+            ids = np.unique(table.column("run_id").to_numpy()).tolist()
+            twice = owner.keys() & set(ids)
+            if twice:
+                run_id = min(twice)
+                raise SweepError(
+                    f"{f}: run {run_id} is also in {owner[run_id].name}: a run is stored twice "
+                    "(a copied chunk?); remove the copy"
+                )
+            owner.update(dict.fromkeys(ids, f))
         tables.append(table)
     return tables
 
