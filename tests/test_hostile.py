@@ -418,3 +418,26 @@ def test_generated_scenario_documents_are_accepted_or_refused_cleanly(doc_bytes)
 @given(st.one_of(SWEEP_DOCS.map(lambda d: toml_document(d).encode()), RAW))
 def test_generated_sweep_documents_are_accepted_or_refused_cleanly(doc_bytes):
     _accepted_or_refused("sweep", load_sweep, doc_bytes)
+
+
+@pytest.mark.parametrize(
+    "damage", ["manifest-garbage", "manifest-a-list", "design-missing", "chunk-truncated"]
+)
+def test_compare_on_a_damaged_sweep_folder_is_one_message(tmp_path, damage):
+    from sim.experiments.store import chunk_files
+    from sim.experiments.sweep import run_sweep
+
+    out = tmp_path / "sw"
+    run_sweep(load_sweep(ROOT / "tests" / "data" / "sweep_arms.toml").with_replications(1), out, workers=1)
+    if damage == "manifest-garbage":
+        (out / "manifest.json").write_bytes(b"\x00garbage")
+    elif damage == "manifest-a-list":
+        (out / "manifest.json").write_text("[1, 2]")
+    elif damage == "design-missing":
+        (out / "design.parquet").unlink()
+    else:
+        chunk = chunk_files(out, "runs")[0]
+        chunk.write_bytes(chunk.read_bytes()[:100])
+    code, err = run_cli(["compare", str(out)])
+    assert code == 2 and str(out) in err and "Traceback" not in err and "internal error" not in err, err
+    assert not (out / "compare").exists()

@@ -85,8 +85,18 @@ def read_failures(out: str | Path) -> pd.DataFrame:
 
 
 def read_design(out: str | Path) -> pd.DataFrame:
-    """One row per case (arm x design point): case, arm_index, arm, point, label and varied values."""
-    return pd.read_parquet(Path(out) / "design.parquet")
+    """One row per case (arm x design point): case, arm_index, arm, point, label and varied values.
+
+    Raises:
+        SweepError: ``design.parquet`` is missing or unreadable (the folder is damaged).
+    """
+    path = Path(out) / "design.parquet"
+    try:
+        return pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise SweepError(
+            f"{path}: missing or unreadable ({exc}); run the same sweep command again to write it"
+        ) from None
 
 
 @contextlib.contextmanager
