@@ -441,3 +441,26 @@ def test_compare_on_a_damaged_sweep_folder_is_one_message(tmp_path, damage):
     code, err = run_cli(["compare", str(out)])
     assert code == 2 and str(out) in err and "Traceback" not in err and "internal error" not in err, err
     assert not (out / "compare").exists()
+
+
+def test_a_run_records_every_input_file_with_its_hash(tmp_path):
+    import hashlib
+
+    funding = tmp_path / "path.csv"
+    funding.write_text(FUNDING_HEAD + "E10000029,2016,-0.05\n")
+    base = tmp_path / "base.toml"
+    base.write_text('[parameters]\n"funding.path" = "file"\n"funding.path_file" = "path.csv"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nname = "child"\nextends = "base.toml"\n')
+    observed = ROOT / "sim" / "data" / "observed_2014.csv"
+    out = tmp_path / "out"
+    assert main(["run", str(child), "--out", str(out), "--observed", str(observed), *TINY]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    inputs = [(i["role"], Path(i["path"]).name, i["sha256"]) for i in manifest["inputs"]]
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (base, child, funding, observed)}
+    assert inputs == [
+        ("scenario", "base.toml", digest["base.toml"]),
+        ("scenario", "child.toml", digest["child.toml"]),
+        ("funding", "path.csv", digest["path.csv"]),
+        ("observed", "observed_2014.csv", digest["observed_2014.csv"]),
+    ]
