@@ -24,7 +24,6 @@ MARKER = ".mutuals-sim"
 """A file in every folder the program writes (run results, sweeps, comparisons); it names the kind.
 
 The program replaces or deletes only folders that carry it, so it never removes a user's own files."""
-KINDS = ("run", "sweep", "compare")
 
 
 class OutputError(Exception):
@@ -138,6 +137,8 @@ def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
             out.rename(old)
+            if marker_kind(old) != kind and any(old.iterdir()):  # filled by someone since the check
+                raise OutputError(f"{out}: files appeared in the folder while writing; it is left as it was")
         stage.rename(out)
         stage = None
     except BaseException:
