@@ -105,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"error: {problems[0]}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if args.debug:
+            raise
         if isinstance(exc, OSError) and exc.errno is not None:  # the system refused: a path, space, rights
             where = f"{exc.filename}: " if exc.filename else ""
             print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        if args.debug:
-            raise
         where = _write_traceback()
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(
