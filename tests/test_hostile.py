@@ -308,8 +308,29 @@ KEYS_OF = {
 }
 
 
+PATH_KEYS = {"extends", "base", "funding.path_file"}
+PATHS = st.sampled_from(
+    [
+        "",
+        ".",
+        "..",
+        "/",
+        "a\x00b",
+        "doc.toml",
+        "nowhere.csv",
+        "/dev/null",
+        "/etc/hostname",
+        "/proc/self/status",
+    ]
+    + [str(BASELINE), str(ROOT / "tests" / "data"), str(ROOT / "sim" / "data" / "councils_2014.csv")]
+)
+"""File names a document may give: itself, folders, devices, other programs' files, NUL."""
+
+
 def _near(key: str):
     """Values near what a parameter expects: its default, its bounds, and beyond them."""
+    if key in PATH_KEYS:
+        return st.one_of(PATHS, VALUES)
     spec = params.registry().get(key)
     if spec is None:
         return VALUES
@@ -361,10 +382,34 @@ SWEEP_BASE = {
 RANDOM_DOCS = st.dictionaries(TABLE_NAMES, VALUES, max_size=4)
 SCENARIO_TABLES = ["scenario", "run", "parameters", "parameters", "parameters"]
 SWEEP_TABLES = ["sweep", "run", "parameters", "arms", "arms", "design", "factors", "factors"]
+
+
+def _with_path(base: dict, table: str, key: str, also: dict | None = None):
+    """``base`` with a file name from :data:`PATHS` at ``table.key`` (and ``also`` set)."""
+
+    def put(path):
+        doc = json.loads(json.dumps(base))
+        doc.setdefault(table, {})[key] = path
+        for t, values in (also or {}).items():
+            doc.setdefault(t, {}).update(values)
+        return doc
+
+    return PATHS.map(put)
+
+
+FILE_FUNDING = {"parameters": {"funding.path": "file"}}
 SCENARIO_DOCS = st.one_of(
-    RANDOM_DOCS, _mutated(SCENARIO_BASE, SCENARIO_TABLES), _mutated(SCENARIO_BASE, SCENARIO_TABLES)
+    RANDOM_DOCS,
+    _mutated(SCENARIO_BASE, SCENARIO_TABLES),
+    _with_path(SCENARIO_BASE, "scenario", "extends"),
+    _with_path(SCENARIO_BASE, "parameters", "funding.path_file", FILE_FUNDING),
 )
-SWEEP_DOCS = st.one_of(RANDOM_DOCS, _mutated(SWEEP_BASE, SWEEP_TABLES), _mutated(SWEEP_BASE, SWEEP_TABLES))
+SWEEP_DOCS = st.one_of(
+    RANDOM_DOCS,
+    _mutated(SWEEP_BASE, SWEEP_TABLES),
+    _with_path(SWEEP_BASE, "sweep", "base"),
+    _with_path(SWEEP_BASE, "parameters", "funding.path_file", FILE_FUNDING),
+)
 RAW = st.one_of(st.binary(max_size=64), st.binary(max_size=16).map(lambda b: b"\xef\xbb\xbf" + b))
 _runs_left = {"run": 3, "sweep": 2}
 

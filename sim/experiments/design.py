@@ -109,6 +109,9 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
             problems.append(f"{where}: unknown parameter{suggest(key, reg)}; see `python -m sim params`")
             continue
         kind = reg[key].kind
+        if key == "funding.path_file":
+            problems.append(f"{where}: a file cannot be a design factor; give each file its own arm")
+            continue
         if isinstance(spec, list):
             bad = [f"{where}: level {v!r}: {m}" for v in spec if (m := non_finite(v) or reg[key].check(v))]
             if not spec:

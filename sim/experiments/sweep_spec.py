@@ -23,7 +23,7 @@ from typing import Any
 
 from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
 from sim.inputs import params
-from sim.inputs.files import check_name, read_toml_text
+from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import (
     RUN_KEYS,
@@ -223,6 +223,9 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
     bad = [p for k, v in changes.items() for p in _check_value(k, v, f"{path}: {where}")]
     problems.extend(bad)
     out = {k: params.coerce(k, v) for k, v in changes.items() if k in params.registry()}
+    if bad_path_text(out.get("funding.path_file")):
+        problems.append(f"{path}: {where}.funding.path_file: {bad_path_text(out['funding.path_file'])}")
+        return {}
     if isinstance(out.get("funding.path_file"), str) and out["funding.path_file"]:
         target = (path.parent / out["funding.path_file"]).resolve()
         if not target.is_file():
@@ -274,6 +277,8 @@ def load_sweep(path: str | Path) -> Sweep:
     base = None
     if not isinstance(meta.get("base"), str):
         problems.append(f"{path}: sweep.base: required: the base scenario file, relative to this file")
+    elif bad_path_text(meta["base"]):
+        problems.append(f"{path}: sweep.base: {bad_path_text(meta['base'])}")
     elif not (path.parent / meta["base"]).is_file():
         problems.append(f"{path}: sweep.base: file not found: {(path.parent / meta['base']).resolve()}")
     else:

@@ -56,6 +56,15 @@ def check_name(value: Any, where: str) -> list[str]:
     return []
 
 
+def bad_path_text(value: Any) -> str | None:
+    """Why a file name read from a file cannot name a file (a control character such as NUL), or None."""
+    if isinstance(value, str):
+        bad = next((c for c in value if ord(c) < 32 or ord(c) == 127), None)
+        if bad is not None:
+            return f"{value!r} contains the control character {bad!r}; not a usable file name"
+    return None
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes (for manifests: which inputs a result was made from)."""
     digest = hashlib.sha256()

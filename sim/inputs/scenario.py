@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
-from sim.inputs.files import check_name, read_toml_text
+from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 
 START_YEAR = 2014
@@ -213,18 +213,25 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
             problems.append(f"{path}: scenario.{key}: expected str, got {type(meta[key]).__name__}")
     problems.extend(check_name(meta.get("name"), f"{path}: scenario.name"))
     if isinstance(meta.get("extends"), str):
-        target = (path.parent / meta["extends"]).resolve()
-        if target.is_dir():
+        if bad_path_text(meta["extends"]):
+            problems.append(f"{path}: scenario.extends: {bad_path_text(meta['extends'])}")
+        elif (target := (path.parent / meta["extends"]).resolve()).is_dir():
             problems.append(f"{path}: scenario.extends: {target} is a folder, not a scenario file")
         elif not target.is_file():
             problems.append(f"{path}: scenario.extends: file not found: {target}")
-        else:
-            merged = _load_layer(target, problems, (*seen, path))
+        else:  # problems in the file extended, each after the file and key that referred to it
+            inner: list[str] = []
+            merged = _load_layer(target, inner, (*seen, path))
+            problems.extend(f"{path}: scenario.extends: {p}" for p in inner)
     for key, value in run.items():
         problems.extend(_check_run_value(key, value, str(path)))
     changes = flatten(raw_params)
     problems.extend(check_parameters(changes, str(path)))
-    if changes.get("funding.path_file") and isinstance(changes["funding.path_file"], str):
+    if bad_path_text(changes.get("funding.path_file")):
+        problems.append(
+            f"{path}: parameters.funding.path_file: {bad_path_text(changes['funding.path_file'])}"
+        )
+    elif changes.get("funding.path_file") and isinstance(changes["funding.path_file"], str):
         target = (path.parent / changes["funding.path_file"]).resolve()
         if not target.is_file():
             problems.append(f"{path}: parameters.funding.path_file: file not found: {target}")
