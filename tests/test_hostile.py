@@ -54,6 +54,11 @@ SCENARIOS = {
     "name-hidden": ('[scenario]\nname = ".hidden"\n', "scenario.name"),
     "extends-missing": ('[scenario]\nextends = "nowhere.toml"\n', "scenario.extends: file not found"),
     "extends-folder": ('[scenario]\nextends = "."\n', "scenario.extends"),
+    "extends-nul": ('[scenario]\nextends = "a\\u0000b"\n', "control character"),
+    "funding-path-file-nul": (
+        '[parameters]\n"funding.path" = "file"\n"funding.path_file" = "a\\u0000b"\n',
+        "funding.path_file: 'a\\x00b' contains the control character",
+    ),
     "funding-path-file-not-str": ('[parameters]\n"funding.path" = "file"\n"funding.path_file" = 5\n', "str"),
 }
 FUNDING = {
@@ -161,6 +166,10 @@ SWEEPS = {
         "factors.policy.publicity: level nan",
     ),
     "name-climbs-out": ("", "sweep.name"),
+    "file-as-factor": (
+        "[design]\nkind = 'factorial'\n[factors]\n'funding.path_file' = ['a.csv', 'b.csv']\n",
+        "factors.funding.path_file: a file cannot be a design factor",
+    ),
 }
 
 
