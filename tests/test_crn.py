@@ -105,7 +105,8 @@ def test_a_service_gets_the_same_appraisal_noise_in_both_arms(baseline, monkeypa
                 continue
             rows = decisions[(decisions.year == year) & decisions.reason.isin(["review", "proposal"])]
             slots = [
-                model.slot_of(c, SERVICES.index(s)) for c, s in zip(rows.ons_code, rows.service, strict=True)
+                model.slot_of(c, SERVICES.index(s), part)
+                for c, s, part in zip(rows.ons_code, rows.service, rows.part, strict=True)
             ]
             assert len(slots) == len(value)
             for slot, draws in zip(slots, value, strict=True):

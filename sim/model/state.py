@@ -26,6 +26,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.mode = np.full(shape, IN_HOUSE, dtype=np.int64)
     m.staff = np.tile(s.staff, (R, 1))
     m.spend = np.tile(s.spend, (R, 1))
+    m.units = np.tile(s.units, (R, 1))  # units of provision open (library service points), cut by closures
     m.provider = np.full(shape, -1, dtype=np.int64)
     m.contract_end = np.full(shape, transitions.NO_CONTRACT, dtype=np.int64)
     m.pending = np.full(shape, -1, dtype=np.int64)
@@ -35,6 +36,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.last_review = np.full(shape, -10_000, dtype=np.int64)
     m.ready = np.zeros(shape, dtype=bool)  # a staff team ready to propose a mutual (set up in setup.py)
     m.cum_savings = np.zeros(R)
+    m.since = np.zeros(shape, dtype=np.int64)  # the year a part's current mode began
     m.contract_value = np.zeros(shape)  # a provider's contract, GBP m a year: spend less trading income
     rates = mode_rates(p)
     m.lag_by_mode, m.abandon_by_mode = rates["lag"], rates["abandon"]
@@ -112,7 +114,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
 
 def init_keys(m: DivestmentModel, R: int) -> None:
     """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
-    s = m.slots
+    p, s = m.p, m.slots
     m.u = np.zeros((R, N_DRAW_ROWS, s.n))
     m.gens: list[np.random.Generator] = []
     m.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
@@ -126,5 +128,11 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
+    response = np.array(
+        [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
+    )
+    m.passthrough = p["funding.spend_passthrough"] * response[s.service]  # by slot
+    m.counted_by_mode = rules.counted_modes(p["joint.staff_share"], p["count.min_staff_share"])
+
     m.zeros = np.zeros(R, dtype=np.int64)
     m.zeros.setflags(write=False)

@@ -13,7 +13,8 @@ import numpy as np
 from sim.model import rules
 from sim.model.arrays import entries, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
-from sim.model.rules import IN_HOUSE, IS_DIVESTED, OUTSOURCED
+from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
+from sim.model.slots import LIBRARIES
 from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind
 
 if TYPE_CHECKING:
@@ -34,15 +35,34 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     """
     p, s, nxt = m.p, m.slots, year.y + 1
     change = m.funding[s.council, year.col + 1]
-    passthrough = p["funding.spend_passthrough"]
+    passthrough = m.passthrough
     m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
     grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
     cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
-    m.spend = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    grown = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    close_with_cuts(m, grown)
+    m.spend = grown
     m.staff = m.spend / (s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - m.start_year))
     year.new["failures"] = fail(m, nxt)
     year.new["takeovers"] = takeovers(m)
     year.new["returns"], year.new["retendered"] = contract_ends(m, nxt)
+
+
+def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
+    """Council-run library service points close as the council cuts their spend.
+
+    Units fall with spend to the power ``services.library_points_elasticity`` (never reopen); provision
+    run by others keeps its units (a community library stays open on a small grant).
+    """
+    council_libraries = IS_COUNCIL[m.mode] & m.is_service[LIBRARIES] & (m.spend > 0)
+    ratio = np.divide(new_spend, m.spend, out=np.ones_like(new_spend), where=council_libraries)
+    m.units *= np.minimum(ratio, 1.0) ** m.p["services.library_points_elasticity"]
+
+
+def close_with_cuts_at(m: DivestmentModel, r: np.ndarray, j: np.ndarray, ratio: float) -> None:
+    """:func:`close_with_cuts` for entries (r, j) whose spend is multiplied by ``ratio`` (a keep's cuts)."""
+    library = m.slots.service[j] == LIBRARIES
+    m.units[r[library], j[library]] *= min(ratio, 1.0) ** m.p["services.library_points_elasticity"]
 
 
 def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndarray) -> np.ndarray:
@@ -68,6 +88,7 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
         return np.zeros(R, dtype=np.int64)
     provider = m.provider[r, j]
     fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[m.mode[r, j]]
+    fails &= m.since[r, j] < y  # a provider does not fail in the year it takes a part on
     representative, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
     failed = np.zeros(len(j), dtype=bool)
     failed[representative[fails]] = True  # a provider fails if a draw of its own says so
@@ -131,6 +152,7 @@ def contract_ends(m: DivestmentModel, y: int) -> tuple[np.ndarray, np.ndarray]:
         rc, jc = r[contractor], j[contractor]
         m.log_events(rc, jc, y, old[contractor], OUTSOURCED, "retender")
         m.mode[rc, jc] = OUTSOURCED
+        m.since[rc, jc] = y
         m.provider[rc, jc] = OUTSOURCED * m.slots.n + jc
         rw, jw = r[~contractor], j[~contractor]
         m.log_events(rw, jw, y, old[~contractor], old[~contractor], "retender")
@@ -147,6 +169,7 @@ def return_in_house(m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, re
         return
     m.log_events(r, j, y, m.mode[r, j], IN_HOUSE, reason)
     m.mode[r, j] = IN_HOUSE
+    m.since[r, j] = y
     m.provider[r, j] = -1
     m.contract_end[r, j] = NO_CONTRACT
     m.contract_value[r, j] = 0.0

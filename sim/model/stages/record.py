@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import group, row_sums
-from sim.model.rules import IS_COUNCIL, IS_MUTUAL, LATC
+from sim.model.rules import IS_COUNCIL, LATC
 from sim.model.slots import SERVICES
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def n_providers(m: DivestmentModel, mask: np.ndarray) -> np.ndarray:
 
 def lg_totals(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R,) local-government mutuals: providers, staff and spend."""
-    is_mutual = IS_MUTUAL[m.mode]
+    is_mutual = m.counted_by_mode[m.mode]  # as the registers count (rules.counts_as_mutual)
     return n_providers(m, is_mutual), row_sums(is_mutual, m.staff), row_sums(is_mutual, m.spend)
 
 
@@ -74,7 +74,13 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
     by_mode = (m.mode_base + m.mode).ravel()
     counts = np.bincount((m.service_key * n_modes + m.mode).ravel(), minlength=R * 3 * n_modes)
     staff = np.bincount(by_mode, weights=m.staff.ravel(), minlength=R * n_modes)
+    units = np.bincount(
+        (m.service_key * n_modes + m.mode).ravel(), weights=m.units.ravel(), minlength=R * 3 * n_modes
+    ).reshape(R, 3, n_modes)
     tail = {"n_pending": (m.pending >= 0).sum(axis=1)}
+    for k, service in enumerate(SERVICES):
+        for mode, name in enumerate(rules.MODES):
+            tail[f"units_{service}_{name}"] = units[:, k, mode]
     tail.update({f"new_{key}": new.get(key, m.zeros) for key in FLOWS})
     tail["cum_savings_gbp_m"] = m.cum_savings.copy()
     m.rows.append((row, staff.reshape(R, n_modes), counts.reshape(R, 3, n_modes), tail))
@@ -82,3 +88,4 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         t = m.year - m.start_year
         h = m.history
         h["mode"][t], h["staff"][t], h["spend"][t], h["provider"][t] = m.mode, m.staff, m.spend, m.provider
+        h["units"][t] = m.units

@@ -9,7 +9,7 @@ import numpy as np
 from sim.model import rules
 from sim.model.arrays import entries, group
 from sim.model.draws import U_ABANDON, U_JOIN
-from sim.model.rules import IS_DIVESTED
+from sim.model.rules import IS_DIVESTED, REDUCED
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -59,6 +59,7 @@ def go_live(
     old = m.mode[r, j]
     m.log_events(r, j, y, old, mode, reason)
     m.mode[r, j] = mode
+    m.since[r, j] = y
     divested = IS_DIVESTED[mode]
     provider = np.where(divested, mode * s.n + j, -1)
     if join:
@@ -75,6 +76,8 @@ def go_live(
         kept = 1.0 - saved / np.where(m.spend[r, j] > 0, m.spend[r, j], 1.0)
         m.spend[r, j] -= saved
         m.staff[r, j] *= kept
+        cut = (mode == REDUCED) & (old != mode)
+        m.units[r[cut], j[cut]] *= kept[cut]  # a cut closes its share of the provision
         m.cum_savings += np.bincount(r, weights=saved, minlength=m.n_batch)
     m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
