@@ -503,3 +503,19 @@ def test_a_scheduler_without_workers_is_an_error_not_a_hang(tmp_path, monkeypatc
             )
         assert time.monotonic() - t0 < 30
     assert not (tmp_path / "out").exists(), "nothing left behind"
+
+
+def test_a_funding_file_changed_during_a_sweep_is_an_error(tmp_path, monkeypatch):
+    funding = tmp_path / "path.csv"
+    funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.05\n")
+    sweep = load_sweep(write_sweep(tmp_path, FUNDING_SWEEP))
+    real = sweep_mod.simulate_batch
+
+    def edit_then_run(scenario, seeds):
+        funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.3\n")  # an editor saves mid-sweep
+        return real(scenario, seeds)
+
+    monkeypatch.setattr(sweep_mod, "simulate_batch", edit_then_run)
+    with pytest.raises(SweepError, match="changed while the sweep ran"):
+        run_sweep(sweep, tmp_path / "out", workers=1)
+    assert read_manifest(tmp_path / "out")["sessions"][-1]["inputs_changed"]

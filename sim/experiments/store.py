@@ -191,8 +191,8 @@ def input_files(sweep: Sweep) -> list[dict[str, str]]:
     ]
 
 
-def _changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
-    """Data files (funding paths) whose contents differ from when the sweep started."""
+def changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
+    """Data files (funding paths) whose contents differ from when the sweep started (``old``)."""
     now = {item["path"]: item["sha256"] for item in new}
     return [
         f"{item['path']} (sha256 {str(item['sha256'])[:12]} then, {str(now.get(item['path']))[:12]} now)"
@@ -223,7 +223,7 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
                 f"{out}: holds results of a different sweep (changed: {'; '.join(diffs)}). "
                 "Use another --out folder, or remove this one to start again."
             )
-        changed = _changed_inputs(manifest.get("inputs", []), inputs)
+        changed = changed_inputs(manifest.get("inputs", []), inputs)
         if changed:
             raise SweepError(
                 f"{out}: input file(s) changed since this sweep started: {'; '.join(changed)}. "

@@ -38,7 +38,9 @@ import pyarrow as pa
 from sim.experiments.output import provenance
 from sim.experiments.store import (  # noqa: F401  (read_* re-exported for notebooks)
     SweepError,
+    changed_inputs,
     completed_run_ids,
+    input_files,
     locked,
     prepare,
     read_design,
@@ -420,9 +422,19 @@ def run_sweep(
                     if bar:
                         bar.update(len(result.run_ids), n_failed)
         finally:
+            changed = changed_inputs(manifest["inputs"], input_files(sweep))
             session.update(
-                runs_executed=executed, runs_failed=failed, complete=skipped + executed == sweep.n_runs
+                runs_executed=executed,
+                runs_failed=failed,
+                complete=skipped + executed == sweep.n_runs,
+                inputs_changed=changed,
             )
             manifest["sessions"].append(session)
             write_manifest(out, manifest)
+        if changed:
+            raise SweepError(
+                f"{out}: input file(s) changed while the sweep ran: {'; '.join(changed)}. The runs of this "
+                "session may come from either version: restore the file and start again in another --out "
+                "folder."
+            )
     return SweepSummary(out, sweep.n_runs, skipped, executed, failed, time.perf_counter() - t0)
