@@ -280,9 +280,7 @@ def _executor(
     if given is not None:
         yield given, workers
     elif scheduler == LOCAL_SCHEDULER:
-        from distributed import Client
-
-        with local_cluster(workers) as cluster, Client(cluster, timeout=f"{CONNECT_TIMEOUT_S}s") as client:
+        with local_cluster(workers) as cluster, dask_client(cluster.scheduler_address) as client:
             yield client.get_executor(pure=False), workers
     elif scheduler:
         with dask_client(scheduler) as client:
