@@ -483,6 +483,10 @@ def test_compare_refuses_an_unfinished_sweep_unless_partial(tmp_path, arms_run, 
     assert main(["compare", str(out), "--partial"]) == 0
     assert "comparing 10 of 12 runs" in capsys.readouterr().err
     assert (out / "compare" / "report.md").is_file()
+    for chunk in chunk_files(out, "runs")[:2]:  # the baseline arm's three runs (run ids 0-2)
+        chunk.unlink()
+    assert main(["compare", str(out), "--partial", "--force"]) == 2
+    assert "the baseline arm 'baseline' has no finished runs" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ Dask fails loudly, binds to loopback

@@ -73,4 +73,13 @@ def _check_finished(results: Path, partial: bool) -> None:
             f"{results}: the sweep is not finished ({total - missing:,} of {total:,} runs done); run the "
             "same sweep command again to finish it, or add --partial to compare the runs done so far"
         )
+    arms = list(manifest["sweep"]["arms"])
+    if len(arms) > 1:
+        a, n_points = arms.index(manifest["sweep"]["baseline_arm"]), n_cases // len(arms)
+        cases = range(a * n_points, (a + 1) * n_points)
+        if not any(c * RUN_ID_STRIDE + r in done for c in cases for r in range(reps)):
+            raise InputError(
+                f"{results}: the baseline arm {arms[a]!r} has no finished runs yet, so there is nothing to "
+                "compare the other arms with; run the same sweep command again to finish it"
+            )
     print(f"warning: comparing {total - missing:,} of {total:,} runs (--partial)", file=sys.stderr)
