@@ -62,7 +62,12 @@ def _check_finished(results: Path, partial: bool) -> None:
     from sim.experiments.sweep_spec import RUN_ID_STRIDE
 
     manifest = read_manifest(results)
-    n_cases, reps = manifest["sweep"]["n_cases"], manifest["sweep"]["run"]["replications"]
+    try:
+        n_cases, reps = int(manifest["sweep"]["n_cases"]), int(manifest["sweep"]["run"]["replications"])
+        arms = list(manifest["sweep"]["arms"])
+        baseline = arms.index(manifest["sweep"]["baseline_arm"]) if len(arms) > 1 else 0
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"{results}/manifest.json: damaged (not the manifest a sweep writes)") from None
     done = completed_run_ids(results)
     missing = sum(c * RUN_ID_STRIDE + r not in done for c in range(n_cases) for r in range(reps))
     if not missing:
@@ -73,9 +78,8 @@ def _check_finished(results: Path, partial: bool) -> None:
             f"{results}: the sweep is not finished ({total - missing:,} of {total:,} runs done); run the "
             "same sweep command again to finish it, or add --partial to compare the runs done so far"
         )
-    arms = list(manifest["sweep"]["arms"])
     if len(arms) > 1:
-        a, n_points = arms.index(manifest["sweep"]["baseline_arm"]), n_cases // len(arms)
+        a, n_points = baseline, n_cases // len(arms)
         cases = range(a * n_points, (a + 1) * n_points)
         if not any(c * RUN_ID_STRIDE + r in done for c in cases for r in range(reps)):
             raise InputError(
