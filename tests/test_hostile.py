@@ -228,6 +228,8 @@ def test_an_internal_error_gives_a_short_message_and_a_traceback_file(monkeypatc
     assert "Traceback" in written.read_text() and "boom" in written.read_text()
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "params"])
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["params", "--debug"])
 
 
 def test_piping_into_a_reader_that_stops_ends_quietly(tmp_path):
