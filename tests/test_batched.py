@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.model import N_DRAW_ROWS, DivestmentModel, rules
+from sim.model.draws import YearDraws
 from sim.model.streams import Streams
 
 SEEDS = [3, 20140904, 11, 0, 7, 123456]
@@ -110,9 +111,12 @@ def test_all_replications_come_with_a_batch_index(baseline):
 def test_each_replication_draws_its_own_yearly_block(baseline, seeds):
     m = DivestmentModel(baseline, seeds=seeds, record_councils=False)
     m.step()
+    block = m.u.block()
     for r, seed in enumerate(seeds):
-        expected = Streams(seed).uniform("year", 2014, (N_DRAW_ROWS, m.slots.n))
-        np.testing.assert_array_equal(m.u[r], expected)
+        words = Streams(seed).generator("year", 2014).bit_generator.random_raw(m.slots.n)
+        np.testing.assert_array_equal(m.words[r], words)
+        np.testing.assert_array_equal(block[r], YearDraws(words[None, :]).block()[0])
+    assert block.shape == (len(seeds), N_DRAW_ROWS, m.slots.n)
 
 
 def test_agents_are_shared_and_report_each_replication(baseline):

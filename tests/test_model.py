@@ -178,12 +178,12 @@ def test_no_pressure_and_no_proposals_means_no_divestment(baseline):
         m = DivestmentModel(calm, seed=seed).run()
         d = m.decisions_frame()
         assert not d.reason.isin(["review", "proposal"]).any()
-        key = d.ons_code + "/" + d.service
+        key = d.ons_code + "/" + d.service + "/" + d.part
         went_live = set(key[d.reason == "live"])
         assert went_live <= set(key[d.reason == "pipeline"]), (
             "only the 2014 pipeline (Aspire and others) completes"
         )
-        assert "E08000035/adult_social_care" in set(key[d.reason == "pipeline"])
+        assert "E08000035/adult_social_care/learning_disability" in set(key[d.reason == "pipeline"])
         assert m.national()["new_divestments"].sum() == 0
 
 
@@ -321,3 +321,47 @@ def test_a_later_programme_adds_mutuals_only_from_its_first_year(baseline):
     early = a.year <= 2018  # decisions of 2018 are recorded from 2019
     pd.testing.assert_frame_equal(a[early], b[early])
     assert b.n_mutuals.iloc[-1] >= a.n_mutuals.iloc[-1]
+
+
+def test_the_shipped_limiting_scenario_adds_no_lg_mutuals_beyond_the_2014_pipeline():
+    from pathlib import Path
+
+    from sim.inputs.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "no_pressure_no_proposals.toml")
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    n = m.national()
+    pipeline = m.decisions_frame()
+    pipeline = pipeline[pipeline.reason == "pipeline"].groupby("batch_index").size()
+    start = n[n.year == 2014].set_index("batch_index").n_mutuals_lg
+    most = n.groupby("batch_index").n_mutuals_lg.max()
+    assert (most <= start + pipeline).all()
+    assert n.new_divestments.sum() == 0 and n.new_mutual_decisions.sum() == 0
+
+
+def test_councils_keep_cut_hand_over_outsource_and_divest_part_by_part(baseline):
+    d = DivestmentModel(baseline, seeds=range(4)).run().decisions_frame()
+    appraised = d[d.reason.isin(["review", "proposal"])]
+    kept = appraised.from_mode == appraised.to_mode
+    assert kept.any(), "keeping (and cutting within) is chosen"
+    chosen = set(appraised.to_mode[~kept])
+    assert {"reduced", "community", "outsourced", "latc", "mutual", "joint_mutual"} <= chosen
+    assert appraised.part.nunique() == 6, "decisions fall on every kind of part"
+    split = appraised.groupby(["batch_index", "ons_code", "service"]).to_mode.nunique()
+    assert (split > 1).any(), "some councils take different routes for different parts of one service"
+
+
+def test_the_2014_council_workforce_is_counted_once(baseline):
+    """Council-run adult social care parts hold all of HSCIC's council staff; spun-out staff are extra."""
+    p = baseline.params
+    shares = sum(
+        p[f"services.asc_share_{k}"] for k in ("day_services", "learning_disability", "home_care_reablement")
+    )
+    m = DivestmentModel(baseline, seeds=[1, 2, 3])
+    n = m.national()
+    first = n[n.year == 2014]
+    np.testing.assert_allclose(first.council_staff_adult_social_care, p["services.asc_staff_2014"] * shares)
+    asc = m.slots.service == ASC
+    spun_out = (m.staff * (rules.IS_DIVESTED[m.mode] & asc)).sum(axis=1)
+    assert (spun_out > 0).all()
+    np.testing.assert_allclose(m.staff[:, asc].sum(axis=1), p["services.asc_staff_2014"] * shares + spun_out)

@@ -11,7 +11,6 @@ import numpy as np
 
 from sim.inputs.councils import REGIONS
 from sim.model import rules
-from sim.model.draws import N_DRAW_ROWS
 from sim.model.rules import IN_HOUSE
 from sim.model.stages import transitions
 
@@ -115,7 +114,8 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
 def init_keys(m: DivestmentModel, R: int) -> None:
     """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
     p, s = m.p, m.slots
-    m.u = np.zeros((R, N_DRAW_ROWS, s.n))
+    m.words = np.zeros((R, s.n), dtype=np.uint64)
+    m.u = None  # the year's draws (sim.model.draws.YearDraws), set by the pressure stage
     m.gens: list[np.random.Generator] = []
     m.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
     m.cell = s.region * 3 + s.service
@@ -128,6 +128,7 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
+    m.library_slots = np.flatnonzero(s.service == 1)  # LIBRARIES
     response = np.array(
         [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
     )

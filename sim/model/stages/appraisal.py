@@ -119,7 +119,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         return
     p, s, R, y, u = m.p, m.slots, m.n_batch, year.y, year.u
     n_reviewed = np.bincount(r, minlength=R)
-    supported = rules.supported_mask(u[r, U_SUPPORT, j], n_reviewed[r], support_capacity(p, y))
+    supported = rules.supported_mask(u.at(U_SUPPORT, r, j), n_reviewed[r], support_capacity(p, y))
     mode = m.mode[r, j]
     proposal = year.is_proposal[r, j]
     util = rules.appraise(
@@ -131,7 +131,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         service=s.service[j],
         peers_region=year.peers_region[r, j],
         peers_national=year.peers_national[r, j],
-        u_noise=u[r, U_NOISE : U_NOISE + rules.N_OPTIONS, j],
+        u_noise=u.rows_at(U_NOISE, U_NOISE + rules.N_OPTIONS, r, j),
         w=weights(m, y, year.duty),
     )
     choice = rules.choose(util)

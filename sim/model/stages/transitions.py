@@ -30,7 +30,7 @@ def transfer(m: DivestmentModel, year: Year) -> None:
     p, R, y, nxt = m.p, m.n_batch, year.y, year.y + 1
     to = m.pending[r, j]
     rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * m.pending_supported[r, j])
-    abandon = year.u[r, U_ABANDON, j] < rate
+    abandon = year.u.at(U_ABANDON, r, j) < rate
     rg, jg = r[abandon], j[abandon]
     m.log_events(rg, jg, y, m.mode[rg, jg], to[abandon], "abandoned")
     m.pending[rg, jg] = -1
@@ -63,7 +63,7 @@ def go_live(
     divested = IS_DIVESTED[mode]
     provider = np.where(divested, mode * s.n + j, -1)
     if join:
-        joining = divested & (m.u[r, U_JOIN, j] < p["contract.p_join_existing"])
+        joining = divested & (m.u.at(U_JOIN, r, j) < p["contract.p_join_existing"])
         if joining.any():
             best = largest_provider_by_kind(m, exclude=(r, j))
             found = best[r[joining], mode[joining], m.cell[j[joining]]]
