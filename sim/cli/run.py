@@ -20,7 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
     run.add_argument("--end-year", type=int, help="last financial year to simulate, e.g. 2020")
     run.add_argument("--observed", type=Path, help="observed series CSV to draw beside the results")
-    run.add_argument("--force", action="store_true", help="replace --out if it exists")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out if it holds an earlier run's results (never a folder this program did not make)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 

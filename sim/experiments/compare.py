@@ -318,7 +318,7 @@ def write_comparison(
     effects = paired_effects(res, year)
     levels = outcomes(res, year)
     indices = sobol_indices(res, year)
-    with staged_dir(out) as stage:
+    with staged_dir(out, kind="compare") as stage:
         files = {
             "effects": stage / "effects.csv",
             "outcomes": stage / "outcomes.csv",
