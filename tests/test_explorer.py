@@ -52,6 +52,20 @@ def test_reset_rebuilds_the_same_scenario_and_levers():
     assert reset.spec.name == changed.spec.name == "baseline"
 
 
+def test_every_offered_scenario_file_opens_at_the_year_reached():
+    from sim.inputs.scenario import load_scenario
+    from sim.pictures import explorer
+
+    model = explorer.build_model(load_scenario(ROOT / "scenarios" / "baseline.toml"), [1, 2], year=2016)
+    files = explorer.scenario_files()
+    assert {p.stem for p in files} >= {"baseline", "duty_to_consider", "mutual_friendly_government"}
+    for path in files:
+        other = explorer.with_file(model, path)
+        assert other.spec.path.resolve() == path.resolve() and other.year == 2016 and other.seeds == [1, 2]
+    duty = explorer.with_file(model, ROOT / "scenarios" / "duty_to_consider.toml")
+    assert explorer.lever_changes(duty.spec).get("policy.duty_to_consider") is True
+
+
 def test_a_plain_mesa_scenario_gives_the_baseline():
     import mesa
 
