@@ -76,7 +76,7 @@ def test_map_command_writes_a_share_map_beside_one_named_replication(run_dir, tm
         assert _has_colour(pixels, style.MODE_COLOURS["in_house"]), service  # the named replication
 
 
-def test_compare_writes_readable_fan_and_ranking(tmp_path):
+def test_compare_writes_readable_fan_ranking_and_sobol(tmp_path):
     from sim.experiments.sweep import run_sweep
     from sim.experiments.sweep_spec import load_sweep
 
@@ -85,6 +85,11 @@ def test_compare_writes_readable_fan_and_ranking(tmp_path):
     assert main(["compare", str(sweep)]) == 0
     _open(sweep / "compare" / "fan.png")
     _open(sweep / "compare" / "ranking.png", 700, 300)
+    sobol = tmp_path / "sobol"
+    run_sweep(load_sweep(DATA / "sweep_sobol.toml"), sobol, workers=1)
+    assert main(["compare", str(sobol)]) == 0
+    _open(sobol / "compare" / "sobol.png", 700, 300)
+    _open(sobol / "compare" / "fan.png", 700, 300)  # one arm: the title must still fit
 
 
 def test_workforce_figure_carries_its_headline_and_scenario():
@@ -161,7 +166,7 @@ def test_sobol_keys_are_readable_and_negative_s1_explained():
     fig = sweep_charts.sobol_figure(indices, 2020)
     keys = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert keys == ["review: rate per pressure", "mutual: trading growth"]
-    assert "below zero is estimation noise" in fig.get_supxlabel()
+    assert "true indices lie between 0 and 1" in fig.get_supxlabel()
 
 
 def test_no_chart_module_chooses_a_backend_or_uses_pyplot():

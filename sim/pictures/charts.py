@@ -32,6 +32,7 @@ def fan(ax: Axes, national: pd.DataFrame, column: str, label: str, colour: str, 
     years = np.array(sorted(national["year"].unique()))
     ax.fill_between(years, g.quantile(0.05) * scale, g.quantile(0.95) * scale, color=colour, alpha=0.2, lw=0)
     ax.plot(years, g.median() * scale, color=colour, label=label, lw=2)
+    style.year_axis(ax)
     return ax
 
 
@@ -171,6 +172,7 @@ def modes_figure(
         ax.set_ylim(0, 100)
         ax.set_xlim(*(xlim or (mean.index.min(), max(mean.index.max(), mean.index.min() + 1))))
         ax.yaxis.set_major_formatter(style.PERCENT)
+        style.year_axis(ax)
     axes[0].set_ylabel("% of the service's parts (all councils)")
     handles = [Patch(facecolor=style.MODE_COLOURS[m], label=style.mode_label(m)) for m in reversed(order)]
     where = {"loc": "outside lower center", "ncols": 3} if compact else {"loc": "outside right center"}

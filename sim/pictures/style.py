@@ -14,7 +14,7 @@ import io
 from typing import Any
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 NO_DATA = "no_data"
 
@@ -219,3 +219,8 @@ THOUSANDS = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
 
 PERCENT = FuncFormatter(lambda x, _pos: f"{x:.0f}%")
 """Tick labels of values already in per cent."""
+
+
+def year_axis(ax) -> None:
+    """Whole years on the x axis (a short run otherwise gets ticks at 2014.25)."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -72,6 +72,7 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
         ax.set_title(arm_title(res, name), fontsize=8)
         ax.grid(alpha=0.3)
         ax.yaxis.set_major_formatter(style.THOUSANDS)
+        style.year_axis(ax)
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles, labels = {}, {}
@@ -141,8 +142,8 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
 def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
     """First (S1) and total (ST) order Sobol indices with confidence intervals, one panel per metric.
 
-    Drawn for the first arm in the table; parameters by their readable names. A note explains that an S1
-    below zero is estimation noise (true indices are between 0 and 1).
+    Drawn for the first arm in the table; parameters by their readable names. A note explains that an estimate
+    or whisker below 0 or above 1 is sampling noise (true indices are between 0 and 1).
     """
     arm = indices["arm"].iloc[0]
     part = indices[indices["arm"] == arm]
@@ -171,12 +172,11 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
     axes[0].set_yticks(ypos, [style.param_label(p) for p in params], fontsize=8)
     axes[0].invert_yaxis()
     axes[-1].legend(frameon=False, fontsize=8)
-    negative = bool(((part["S1"] < 0) | (part["S1"] - part["S1_conf"] < 0)).any())
+    low = (part["S1"] - part["S1_conf"] < 0) | (part["S1"] < 0)
+    high = (part[["S1", "ST"]].to_numpy() + part[["S1_conf", "ST_conf"]].to_numpy() > 1).any(axis=1)
     note = "whiskers: 95% confidence (bootstrap)"
-    if negative:
-        note += (
-            "; an S1 below zero is estimation noise (true indices lie between 0 and 1): read it as about 0"
-        )
+    if low.any() or high.any():
+        note += "; true indices lie between 0 and 1: an estimate or whisker past them is sampling noise"
     arm_name = "" if len(indices["arm"].unique()) == 1 else f", arm {str(arm).replace('_', ' ')}"
     fig.suptitle(
         f"Which uncertainties matter in {style.year_label(year)}: Sobol indices{arm_name}", fontsize=11
