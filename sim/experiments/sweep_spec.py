@@ -234,6 +234,26 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
     return out if not bad else {}
 
 
+def _check_funding_files(base: Scenario, arms: dict, factors: list, path: Path) -> list[str]:
+    """Problems with the funding file of every arm that uses one (or may, by a design factor)."""
+    from sim.inputs.funding import check_funding_file
+
+    by_design = any(f.key == "funding.path" and "file" in (f.levels or ()) for f in factors)
+    problems: list[str] = []
+    checked: set[str] = set()
+    for name, changes in arms.items():
+        p = {**base.params, **changes}
+        if p["funding.path"] != "file" and not by_design:
+            continue
+        where = f"{path}: arms.{name}: funding.path_file"
+        if not p["funding.path_file"]:
+            problems.append(f"{where}: required when funding.path = 'file' (in this arm or the design)")
+        elif p["funding.path_file"] not in checked:
+            checked.add(p["funding.path_file"])
+            problems += [f"{where}: {m}" for m in check_funding_file(p["funding.path_file"])]
+    return problems
+
+
 def _check_keys(table: dict, allowed: set[str], path: Path, where: str, problems: list[str]) -> None:
     for key in sorted(set(table) - allowed):
         problems.append(
@@ -318,6 +338,9 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(problems)
     end_year = run.get("end_year", base.end_year)
     base = base.with_changes(fixed, end_year=end_year)
+    problems += _check_funding_files(base, arms, factors, path)
+    if problems:
+        raise ScenarioError(problems)
     reg = params.registry()
     varied = {
         k: {"tag": reg[k].tag, "by": "arms", "unit": reg[k].unit}
