@@ -50,7 +50,20 @@ def command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.replications is not None:
         scenario = scenario.with_changes({}, replications=args.replications)
-    result = calibrate(scenario, args.trials, args.seed)
+    from sim.experiments.progress import Progress
+
+    bar = None if args.quiet else Progress(args.trials, "trials")
+
+    def step(best: float) -> None:
+        bar.update()
+        if bar.bar is not None:
+            bar.bar.set_postfix_str(f"best loss {best:.3g}", refresh=False)
+
+    try:
+        result = calibrate(scenario, args.trials, args.seed, progress=None if bar is None else step)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.scenario.resolve() != DEFAULT_SCENARIO:
         result["calibration"]["command"] += f" --scenario {args.scenario}"
     if args.replications is not None:

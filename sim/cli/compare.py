@@ -30,7 +30,7 @@ def command(args: argparse.Namespace) -> int:
 
     try:
         files = write_comparison(args.results, out=args.out, year=args.year)
-    except (SweepError, ValueError) as exc:
+    except (SweepError, ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     print(f"comparison: {files['report'].parent}")
     return 0

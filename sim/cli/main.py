@@ -12,7 +12,7 @@ import sys
 
 from sim.cli.errors import EXIT_BAD_INPUT, InputError
 
-COMMAND_MODULES = ("run", "sweep", "compare", "params", "map", "calibrate")
+COMMAND_MODULES = ("run", "sweep", "compare", "params", "check", "map", "calibrate")
 """The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
 
 
@@ -20,11 +20,23 @@ def _command(name: str):
     return importlib.import_module(f"sim.cli.{name}")
 
 
+def version() -> str:
+    """The installed package's version (or the checkout's, from pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("mutuals-sim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
         description="English councils divesting services to public service mutuals, 2014 onwards.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s (mutuals-sim) {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         _command(name).add_parser(sub)

@@ -24,6 +24,12 @@ def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim map``; returns the exit code."""
     from sim.pictures.maps import plot_mode_map_file
 
+    if not args.results.is_dir():
+        raise InputError(f"{args.results}: no such results folder")
+    if (args.results / "design.parquet").is_file():
+        raise InputError(
+            f"{args.results}: a sweep's results folder; map needs a folder written by `python -m sim run`"
+        )
     try:
         path = plot_mode_map_file(args.results, args.service, args.year, args.out, args.replication)
     except (ValueError, FileNotFoundError) as exc:

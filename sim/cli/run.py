@@ -54,7 +54,13 @@ def command(args: argparse.Namespace) -> int:
     if problem:
         raise InputError(problem)
     progress = None if args.quiet else Progress(scenario.replications, "replications")
-    results = run_scenario(scenario, progress=(lambda done, total: progress.update()) if progress else None)
+    try:
+        results = run_scenario(
+            scenario, progress=(lambda done, total: progress.update()) if progress else None
+        )
+    finally:
+        if progress:
+            progress.close()
     files = write_run(results, out, observed=observed)
     if not args.quiet:
         _print_summary(results, summarise, files)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import show
-from sim.experiments.store import read_design, read_failures, read_manifest, read_runs
+from sim.experiments.store import SweepError, read_design, read_failures, read_manifest, read_runs
 
 METRICS = {
     "mutual_staff": "mutual staff",
@@ -83,6 +83,11 @@ def load(out: str | Path, metrics: dict[str, str] = METRICS) -> SweepResults:
     """Read a sweep's results folder (the columns needed for comparison)."""
     out = Path(out)
     manifest = read_manifest(out)
+    if not (out / "design.parquet").is_file():
+        kind = "a `run` results folder" if "scenario" in manifest else "not a sweep results folder"
+        raise SweepError(
+            f"{out}: {kind} (no design.parquet); compare needs a folder written by `python -m sim sweep`"
+        )
     design = read_design(out)
     columns = ["run_id", "case", "arm_index", "arm", "point", "replication", "seed", "year", *metrics]
     runs = read_runs(out, columns=columns)

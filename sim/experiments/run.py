@@ -19,6 +19,9 @@ import pandas as pd
 from sim.inputs.scenario import Scenario
 from sim.model import MAX_BATCH, DivestmentModel, batch_slices
 
+PROGRESS_BATCH = 8
+"""Smallest batch of replications when progress is shown (smaller batches run slower per replication)."""
+
 
 @dataclass
 class ScenarioResults:
@@ -68,11 +71,13 @@ def run_scenario(
         scenario: the resolved scenario.
         record_councils: also gather the council table and the decision log.
         progress: called with (replications done, replications in all) for each replication, as each
-            batch of them finishes.
+            batch of them finishes; batches are then smaller (about 20 of them, of 8 replications or
+            more), so that progress moves. Results do not depend on batching.
     """
     seeds = scenario.seeds()
     national, councils, decisions, warnings = [], [], [], []
-    for part in batch_slices(len(seeds), MAX_BATCH):
+    size = MAX_BATCH if progress is None else min(MAX_BATCH, max(PROGRESS_BATCH, -(-len(seeds) // 20)))
+    for part in batch_slices(len(seeds), size):
         first, batch = part.start, seeds[part]
         model = run_batch(scenario, batch, record_councils)
         national.append(_tag(model.national(), first, batch))

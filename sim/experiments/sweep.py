@@ -353,6 +353,8 @@ def run_sweep(
                     if bar:
                         bar.update(len(result.run_ids), n_failed)
         finally:
+            if bar:
+                bar.close()
             session.update(
                 runs_executed=executed, runs_failed=failed, complete=skipped + executed == sweep.n_runs
             )
