@@ -1,7 +1,9 @@
 """Designs over parameters for sweeps: full factorial, Latin hypercube and Sobol/Saltelli.
 
-A factor is a parameter varied by the design, given either as levels (an array) or as a range
-``{ min = ..., max = ... }``. Latin hypercube samples come from :mod:`scipy.stats.qmc`, Saltelli samples
+A factor is a parameter varied by the design, given as levels (an array), as a range
+``{ min = ..., max = ... }``, or as ``"plausible"``: the registry's plausible range (levels for integers,
+choices and booleans). ``[design] uncertainties = "plausible"`` adds every uncertain and calibrated
+parameter at its plausible range. Latin hypercube samples come from :mod:`scipy.stats.qmc`, Saltelli samples
 from :mod:`SALib.sample.sobol`; both are seeded by ``design.seed``, so a design is the same on every run.
 """
 
@@ -94,6 +96,26 @@ class Design:
         return f"p{i:05d}"
 
 
+def plausible_factor(key: str) -> Factor | None:
+    """A factor over the registry's plausible range of ``key`` (None if it has none)."""
+    spec = params.registry()[key]
+    if spec.plausible is None:
+        return None
+    if spec.choices is not None or spec.kind is bool:
+        return Factor(key, levels=tuple(spec.plausible))
+    lo, hi = spec.plausible
+    if spec.kind is int:
+        return Factor(key, levels=tuple(range(lo, hi + 1)))
+    return Factor(key, low=float(lo), high=float(hi))
+
+
+def plausible_factors(exclude: set[str] = frozenset()) -> list[Factor]:
+    """Every uncertain and calibrated parameter with a plausible range, but those in ``exclude``."""
+    reg = params.registry()
+    keys = [k for k, s in reg.items() if s.tag in params.SAMPLED_TAGS and k not in exclude]
+    return [f for k in keys if (f := plausible_factor(k)) is not None]
+
+
 def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
     """The [factors] table as factors; problems are appended, naming the file and the key."""
     if not isinstance(table, dict):
@@ -108,7 +130,13 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
             problems.append(f"{where}: unknown parameter{suggest(key, reg)}; see `python -m sim params`")
             continue
         kind = reg[key].kind
-        if isinstance(spec, list):
+        if spec == "plausible":
+            factor = plausible_factor(key)
+            if factor is None:
+                problems.append(f"{where}: no plausible range in the registry; give levels or a range")
+            else:
+                factors.append(factor)
+        elif isinstance(spec, list):
             bad = [f"{where}: level {v!r}: {m}" for v in spec if (m := reg[key].check(v))]
             if not spec:
                 bad.append(f"{where}: needs at least one level")
@@ -133,8 +161,8 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
                 factors.append(Factor(key, low=float(spec["min"]), high=float(spec["max"])))
         else:
             problems.append(
-                f"{where}: expected levels (an array, e.g. [0.0, 0.5]) "
-                f"or a range {{ min = ..., max = ... }}, got {spec!r}"
+                f"{where}: expected levels (an array, e.g. [0.0, 0.5]), "
+                f'a range {{ min = ..., max = ... }} or "plausible", got {spec!r}'
             )
     return factors
 

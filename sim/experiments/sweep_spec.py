@@ -19,14 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
+from sim.experiments.design import DESIGNS, Design, check_int, make_design, plausible_factors, read_factors
 from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
-DESIGN_KEYS = {"kind", "samples", "seed", "second_order"}
+DESIGN_KEYS = {"kind", "samples", "seed", "second_order", "uncertainties"}
 RUN_ID_STRIDE = 100_000
 """run_id = case * RUN_ID_STRIDE + replication; replications are below RUN_KEYS' maximum of 100,000."""
 IMPLICIT_ARM = "base"
@@ -284,6 +284,13 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems.append(f"{path}: arms.{name}.{key}: also a factor; vary it by arms or by design")
         if key in fixed:
             problems.append(f"{path}: parameters.{key}: also a factor; set it in one place")
+    design_table = dict(design_table)
+    every = design_table.pop("uncertainties", None)
+    if every == "plausible":
+        taken = {*keys, *fixed, *(k for changes in arms.values() for k in changes)}
+        factors += plausible_factors(exclude=taken)
+    elif every is not None:
+        problems.append(f'{path}: design.uncertainties: {every!r}: the only value is "plausible"')
     design = None
     if design_table:
         design_problems: list[str] = []
@@ -304,7 +311,7 @@ def load_sweep(path: str | Path) -> Sweep:
         for k in dict.fromkeys(k for c in arms.values() for k in c)
     }
     varied.update({f.key: {"tag": reg[f.key].tag, "by": "design", "unit": reg[f.key].unit} for f in factors})
-    return Sweep(
+    sweep = Sweep(
         name=meta.get("name", path.stem),
         description=meta.get("description", ""),
         path=path,
@@ -318,3 +325,19 @@ def load_sweep(path: str | Path) -> Sweep:
         end_year=end_year,
         varied=varied,
     )
+    _check_case_constraints(sweep)
+    return sweep
+
+
+def _check_case_constraints(sweep: Sweep) -> None:
+    """Refuse a sweep whose arms or design points break a constraint between parameters."""
+    varied = set(sweep.varied)
+    if not any(varied & set(c.keys) for c in params.constraints()):
+        return
+    broken = []
+    for case in sweep.cases():
+        messages = params.check_constraints({**sweep.base.params, **case.values})
+        broken += [f"{sweep.path}: {case.label}: {m}" for m in messages]
+    if broken:
+        more = f" (and {len(broken) - 5} more)" if len(broken) > 5 else ""
+        raise ScenarioError([*broken[:5], *([f"{sweep.path}: {len(broken)} cases break constraints{more}"])])

@@ -83,10 +83,16 @@ class Scenario:
         """Return a copy with more parameter changes and/or run settings, checked like a file."""
         problems = check_parameters(changes, "<changes>")
         for key, value in run.items():
-            problems += _check_run_value(key, value, "<changes>")
+            problems += _check_run_value(key, params.plain(value), "<changes>")
         if problems:
             raise ScenarioError(problems)
         coerced = {k: params.coerce(k, v) for k, v in changes.items()}
+        run = {k: params.plain(v) for k, v in run.items()}
+        problems = [
+            f"<changes>: parameters: {m}" for m in params.check_constraints({**self.params, **coerced})
+        ]
+        if problems:
+            raise ScenarioError(problems)
         return Scenario(
             name=self.name,
             description=self.description,
@@ -241,6 +247,9 @@ def load_scenario(path: str | Path) -> Scenario:
             f"{path}: parameters.funding.path_file: {p}"
             for p in check_funding_file(resolved["funding.path_file"])
         )
+    if not problems:
+        values = {**params.defaults(), **{k: params.coerce(k, v) for k, v in merged["changes"].items()}}
+        problems.extend(f"{path}: parameters: {m}" for m in params.check_constraints(values))
     if problems:
         raise ScenarioError(problems)
     changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}
