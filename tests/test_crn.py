@@ -46,7 +46,7 @@ def run_recording(scenario, seed, log=None):
     blocks = {}
     while model.year < model.end_year:
         model.step()
-        blocks[years[-1]] = model._u[0].copy()  # replication 0 of (R, N_DRAW_ROWS, n_slots)
+        blocks[years[-1]] = model.u[0].copy()  # replication 0 of (R, N_DRAW_ROWS, n_slots)
     return model, blocks
 
 

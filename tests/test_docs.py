@@ -78,3 +78,8 @@ def test_the_step_stages_are_listed_in_the_models_order():
     overview = DOC.split("## 3. Process overview", 1)[1].split("## 4.", 1)[0]
     listed = re.findall(r"^\d\. \*\*([^*]+)\*\*", overview, re.M)
     assert stages and [s.lower() for s in stages] == [s.lower() for s in listed]
+    from sim.model.loop import STAGES
+
+    assert len(STAGES) == len(stages), "the loop's stages and the step's docstring list differ"
+    named = re.findall(r"`(sim\.model\.stages\.[\w.]+)`", overview)
+    assert named == [f"{f.__module__}.{f.__name__}" for f in STAGES], "ODD lists the loop's stages in order"

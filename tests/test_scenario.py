@@ -132,9 +132,9 @@ def test_funding_path_file_is_used_and_checked(tmp_path):
     scenario = load_scenario(path)
     m = DivestmentModel(scenario, seed=0)
     i = m.england.index_of("E10000029")
-    assert m._funding[i, 2016 - 2011] == -0.5 and m._funding[i, 2017 - 2011] == -0.5
+    assert m.funding[i, 2016 - 2011] == -0.5 and m.funding[i, 2017 - 2011] == -0.5
     other = m.england.index_of("E10000020")
-    np.testing.assert_allclose(m._funding[other, :9], m.england.funding_change[other])
+    np.testing.assert_allclose(m.funding[other, :9], m.england.funding_change[other])
 
     (tmp_path / "path.csv").write_text("ons_code,year,cash_change\nE99999999,2016,x\n")
     problems = problems_of(path)

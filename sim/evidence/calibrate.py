@@ -7,6 +7,9 @@ loss against the targets in :data:`TARGETS` with Optuna's TPE sampler (seeded, s
 and ``--seed`` give the same fit). It writes the best trial, the 5-95% spread of the best tenth of trials
 and the range of the trials within tolerance to ``sim/data/calibrated.toml``. What is fitted to what,
 and what is left as assumption, is in ``docs/calibration.md``.
+
+Longer than 300 lines because the targets, the statistics computed from a decision log, the loss and
+the writer of one calibration are read together; the command line is in :mod:`sim.cli.calibrate`.
 """
 
 from __future__ import annotations

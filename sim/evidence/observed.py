@@ -9,6 +9,9 @@ An observed series file (format in ``docs/observed.md``) has one row per observa
 dated February 2015 is also year 2014); ``measure`` names a column of ``national.csv``. The allowed
 measures are read from the model itself (:func:`measures`), never listed by hand. The project ships only
 figures known by 2014 (``sim/data/observed_2014.csv``); users add later observations in their own files.
+
+Longer than 300 lines because the file format's checks report every problem at once, line by line,
+beside the fit table and plots of the same series.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ seed) at the same design point, so common random numbers cancel the noise both s
     compare.fan_figure(res)                # a matplotlib Figure
 
 ``python -m sim compare DIR`` writes all of it to ``DIR/compare/`` (see :func:`write_comparison`).
+
+Longer than 300 lines because paired effects, outcomes, Sobol indices and the report all read the
+same grouping of a sweep's runs.
 """
 
 from __future__ import annotations
@@ -23,13 +26,7 @@ import pandas as pd
 
 from sim.experiments.design import show
 from sim.experiments.store import SweepError, read_design, read_failures, read_manifest, read_runs
-
-METRICS = {
-    "mutual_staff": "mutual staff",
-    "n_mutuals": "mutuals",
-    "mutual_spend_gbp_m": "mutual spending (GBP m)",
-}
-"""Outcomes compared, all sectors, with their labels."""
+from sim.model.outcomes import METRICS
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ Notebook use::
     from sim.experiments.sweep import run_sweep, read_runs
     run_sweep(load_sweep("scenarios/sweeps/levers.toml"), "results/sweep-levers", workers=2)
     runs = read_runs("results/sweep-levers")
+
+Longer than 300 lines because the in-process path, the local pool and the Dask cluster share one loop
+of chunks, each saved as it finishes.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ The file format and the output columns are documented in ``docs/sweeps.md``.
 Every problem in a file (unknown keys, wrong types, out-of-range values, a missing base file) is
 collected and reported together in one :class:`~sim.inputs.scenario.ScenarioError` naming the file
 and the key.
+
+Longer than 300 lines because one strict reader of one file format reports all of a file's problems
+at once.
 """
 
 from __future__ import annotations

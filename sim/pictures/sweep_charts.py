@@ -7,28 +7,25 @@ the tables of :mod:`sim.experiments.compare`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-if TYPE_CHECKING:
-    from sim.experiments.compare import SweepResults
+from sim.model.outcomes import METRICS
 
 MAX_PANELS = 12
 BAND = "#0072B2"
 REFERENCE = "#555555"
 
 
-def fan_figure(res: SweepResults, column: str = "mutual_staff", year: int | None = None) -> Figure:
+def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) -> Figure:
     """Fan chart of ``column`` per arm: median, 50% and 90% bands across replications and design points.
 
     The baseline arm's median is drawn dashed in every panel. At most 12 panels (the first arms).
     """
-    from sim.experiments.compare import METRICS
-
     grouping = res.grouping()
     runs = res.runs if year is None else res.runs[res.runs["year"] <= year]
     key, reference = (grouping[0], grouping[1]) if grouping else ("arm", None)
@@ -73,8 +70,6 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
 
     Arms are sorted by their median effect on the first metric.
     """
-    from sim.experiments.compare import METRICS
-
     metrics = list(dict.fromkeys(effects["metric"]))
     first = effects[effects["metric"] == metrics[0]].sort_values("median")
     order = list(first["arm"])
@@ -102,8 +97,6 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
 
     Drawn for the first arm in the table.
     """
-    from sim.experiments.compare import METRICS
-
     arm = indices["arm"].iloc[0]
     part = indices[indices["arm"] == arm]
     metrics = list(dict.fromkeys(part["metric"]))

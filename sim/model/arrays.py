@@ -1,0 +1,42 @@
+"""Array helpers of the batched model: entries of (replication, slot) masks, row sums, provider groups.
+
+State arrays have one row per replication (shape ``(R, n)``). Every helper works row by row in a way that
+gives a replication the same result whatever the number of replications beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def entries(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(replication, slot) index arrays where an (R, n) ``mask`` is true, row by row (a faster np.nonzero)."""
+    flat = np.flatnonzero(mask)
+    r = flat // mask.shape[1]
+    return r, flat - r * mask.shape[1]
+
+
+def row_sums(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` where ``mask``, row by row, of (R, n) arrays.
+
+    Always over the full row (zeros where not masked), so a replication's sum is the same whatever the
+    number of replications in the model.
+    """
+    return np.where(mask, values, 0.0).sum(axis=1)
+
+
+def group(key: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group entries by ``key`` (non-negative ints below ``len(scratch)``) without sorting.
+
+    Args:
+        key: one key per entry, e.g. replication * n_provider_ids + provider id.
+        scratch: a reusable int buffer; only the cells written here are read.
+
+    Returns:
+        each entry's representative (the index of the last entry with its key), and a mask of the
+        representatives (one entry per key).
+    """
+    entry = np.arange(len(key))
+    scratch[key] = entry
+    representative = scratch[key]
+    return representative, representative == entry

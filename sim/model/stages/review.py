@@ -1,0 +1,53 @@
+"""Stage 2, review: which services councils review this year, and which staff propose a mutual."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model import rules
+from sim.model.arrays import entries
+from sim.model.draws import U_PROPOSAL, U_REVIEW
+from sim.model.rules import IN_HOUSE, IS_MUTUAL, IS_REVIEWABLE, REBOOTED
+
+if TYPE_CHECKING:
+    from sim.model.divestment import DivestmentModel
+    from sim.model.loop import Year
+
+
+def peers(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual services in each slot's region and service, and in its service nationally.
+
+    Returns:
+        two (R, n_slots) float arrays, counted in each replication.
+    """
+    R, nc = m.n_batch, m.n_cells
+    is_mutual = IS_MUTUAL[m.mode]
+    by_cell = np.bincount(m.cell_key[is_mutual], minlength=R * nc)
+    by_service = np.bincount(m.service_key[is_mutual], minlength=R * 3)
+    return by_cell[m.cell_key].astype(float), by_service[m.service_key].astype(float)
+
+
+def select(m: DivestmentModel, year: Year) -> None:
+    """Services under pressure are reviewed (after a cooling-off period); staff may propose a mutual.
+
+    A proposal needs an in-house service; with the duty to consider in force it is heard even during the
+    cooling-off period. Sets ``year.reviewed``, ``year.is_proposal``, the peer counts and ``year.duty``.
+    """
+    p, y, u = m.p, year.y, year.u
+    year.peers_region, year.peers_national = peers(m)
+    eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0)
+    cooled = (y - m.last_review) >= p["review.min_years_between"]
+    mult = np.where(m.mode == REBOOTED, p["review.rebooted_multiplier"], 1.0)
+    is_review = (
+        eligible
+        & cooled
+        & (u[:, U_REVIEW] < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult))
+    )
+    year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
+    prob_prop = rules.proposal_probability(
+        p["proposals.rate_per_year"], p["proposals.peer_effect"], year.peers_region
+    )
+    year.is_proposal = eligible & (m.mode == IN_HOUSE) & (u[:, U_PROPOSAL] < prob_prop) & (cooled | year.duty)
+    year.reviewed = entries(is_review | year.is_proposal)

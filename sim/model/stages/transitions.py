@@ -1,0 +1,101 @@
+"""Stage 5, transfer: pending transitions may be abandoned; those due go live, staff and spend with them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model import rules
+from sim.model.arrays import entries, group
+from sim.model.draws import U_ABANDON, U_JOIN
+from sim.model.rules import IS_DIVESTED
+
+if TYPE_CHECKING:
+    from sim.model.divestment import DivestmentModel
+    from sim.model.loop import Year
+
+NO_CONTRACT = 10_000
+"""contract_end of a service with no contract (in-house, re-booted or a legacy trust)."""
+
+
+def transfer(m: DivestmentModel, year: Year) -> None:
+    """Pending transitions: abandoned at their yearly chance (less when supported), or live when due.
+
+    A transition goes live at the start of the year after its lag is over.
+    """
+    r, j = entries(m.pending >= 0)
+    if not len(j):
+        return
+    p, R, y, nxt = m.p, m.n_batch, year.y, year.y + 1
+    to = m.pending[r, j]
+    rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * m.pending_supported[r, j])
+    abandon = year.u[r, U_ABANDON, j] < rate
+    rg, jg = r[abandon], j[abandon]
+    m.log_events(rg, jg, y, m.mode[rg, jg], to[abandon], "abandoned")
+    m.pending[rg, jg] = -1
+    year.new["abandoned"] = np.bincount(rg, minlength=R)
+    live = ~abandon & (m.pending_live[r, j] == nxt)
+    if live.any():
+        rl, jl = r[live], j[live]
+        go_live(m, rl, jl, to[live], nxt, "live", join=True)
+        m.pending[rl, jl] = -1
+        year.new["live"] = np.bincount(rl, minlength=R)
+
+
+def go_live(
+    m: DivestmentModel, r: np.ndarray, j: np.ndarray, mode: np.ndarray, y: int, reason: str, join: bool
+) -> None:
+    """Services ``j`` of replications ``r`` change to ``mode`` in year ``y``; staff and spend go with them.
+
+    With ``join``, a divestment may go to the largest existing provider of the same kind in its region
+    and service (chance ``contract.p_join_existing``). The option's saving is credited (not for the
+    starting state).
+    """
+    if len(j) == 0:
+        return
+    p, s = m.p, m.slots
+    old = m.mode[r, j]
+    m.log_events(r, j, y, old, mode, reason)
+    m.mode[r, j] = mode
+    divested = IS_DIVESTED[mode]
+    provider = np.where(divested, mode * s.n + j, -1)
+    if join:
+        joining = divested & (m.u[r, U_JOIN, j] < p["contract.p_join_existing"])
+        if joining.any():
+            best = largest_provider_by_kind(m, exclude=(r, j))
+            found = best[r[joining], mode[joining], m.cell[j[joining]]]
+            provider[joining] = np.where(found >= 0, found, provider[joining])
+    m.provider[r, j] = provider
+    m.contract_end[r, j] = np.where(divested, y + p["contract.length_years"], NO_CONTRACT)
+    if reason != "initial":
+        saved = np.zeros(m.mode.shape)
+        saved[r, j] = m.saving_by_mode[mode] * m.spend[r, j] * (old != mode)
+        m.cum_savings += saved.sum(axis=1)
+
+
+def largest_provider_by_kind(m: DivestmentModel, exclude: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The largest provider (by staff) of each mode and region-service cell, ignoring entries ``exclude``.
+
+    Ties go to the lowest provider id.
+
+    Returns:
+        (R, n_modes, n_cells) provider ids, -1 where a replication has no such provider.
+    """
+    R, n_modes, nc = m.n_batch, len(rules.MODES), m.n_cells
+    existing = IS_DIVESTED[m.mode]
+    existing[exclude] = False
+    r, j = entries(existing)
+    if len(j) == 0:
+        return np.full((R, n_modes, nc), -1, dtype=np.int64)
+    representative, is_provider = group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
+    staff = np.bincount(representative, weights=m.staff[r, j], minlength=len(j))[is_provider]
+    r, j = r[is_provider], j[is_provider]
+    ids = m.provider[r, j]
+    kind = (r * n_modes + m.mode[r, j]) * nc + m.cell[j]  # a provider has one mode and one cell
+    largest = np.full(R * n_modes * nc, -np.inf)
+    np.maximum.at(largest, kind, staff)
+    top = staff == largest[kind]
+    best = np.full(R * n_modes * nc, np.iinfo(np.int64).max)
+    np.minimum.at(best, kind[top], ids[top])
+    return np.where(best == np.iinfo(np.int64).max, -1, best).reshape(R, n_modes, nc)

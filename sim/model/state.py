@@ -1,0 +1,78 @@
+"""The model's state columns, per-mode rates and bin keys, made once when a model is built.
+
+Per-mode arrays are looked up by mode index, in the order of :data:`sim.model.rules.MODES`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.inputs.councils import REGIONS
+from sim.model import rules
+from sim.model.draws import N_DRAW_ROWS
+from sim.model.rules import IN_HOUSE
+from sim.model.stages import transitions
+
+if TYPE_CHECKING:
+    from sim.model.divestment import DivestmentModel
+
+
+def init_state(m: DivestmentModel, R: int) -> None:
+    """The state columns, and the per-mode rates looked up by mode index."""
+    p, s = m.p, m.slots
+    shape = (R, s.n)
+    m.mode = np.full(shape, IN_HOUSE, dtype=np.int64)
+    m.staff = np.tile(s.staff, (R, 1))
+    m.spend = np.tile(s.spend, (R, 1))
+    m.provider = np.full(shape, -1, dtype=np.int64)
+    m.contract_end = np.full(shape, transitions.NO_CONTRACT, dtype=np.int64)
+    m.pending = np.full(shape, -1, dtype=np.int64)
+    m.pending_live = np.zeros(shape, dtype=np.int64)
+    m.pending_supported = np.zeros(shape, dtype=bool)
+    m.pending_decided = np.zeros(shape, dtype=np.int64)
+    m.last_review = np.full(shape, -10_000, dtype=np.int64)
+    m.cum_savings = np.zeros(R)
+    # by mode: in_house, rebooted, latc, mutual, joint_mutual, legacy_trust
+    lag_mutual, abandon_mutual = p["transition.lag_mutual"], p["transition.abandon_mutual"]
+    m.lag_by_mode = np.array(
+        [0, p["transition.lag_reboot"], p["transition.lag_latc"], lag_mutual, lag_mutual, 0]
+    )
+    m.abandon_by_mode = np.array(
+        [0.0, 0.0, p["transition.abandon_latc"], abandon_mutual, abandon_mutual * 2 / 3, 0.0]
+    )
+    growth_mutual, fail_mutual = p["mutual.trading_growth_per_year"], p["mutual.fail_rate_per_year"]
+    m.growth_by_mode = np.array(
+        [0.0, 0.0, p["latc.trading_growth_per_year"], growth_mutual, growth_mutual, 0.0]
+    )
+    m.fail_by_mode = np.array([0.0, 0.0, p["latc.fail_rate_per_year"], fail_mutual, fail_mutual, 0.0])
+    m.saving_by_mode = np.array(
+        [
+            0.0,
+            p["appraisal.saving_reboot"],
+            p["appraisal.saving_latc"],
+            p["appraisal.saving_mutual"],
+            p["appraisal.saving_joint"],
+            0.0,
+        ]
+    )
+
+
+def init_keys(m: DivestmentModel, R: int) -> None:
+    """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
+    s = m.slots
+    m.u = np.zeros((R, N_DRAW_ROWS, s.n))
+    m.gens: list[np.random.Generator] = []
+    m.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
+    m.cell = s.region * 3 + s.service
+    m.n_cells = len(REGIONS) * 3
+    m.n_provider_ids = len(rules.MODES) * s.n
+    m.scratch = np.empty(R * m.n_provider_ids, dtype=np.int64)
+    first = np.arange(R)[:, None]
+    m.provider_base = first * m.n_provider_ids
+    m.cell_key = first * m.n_cells + m.cell
+    m.service_key = first * 3 + s.service
+    m.mode_base = first * len(rules.MODES)
+    m.zeros = np.zeros(R, dtype=np.int64)
+    m.zeros.setflags(write=False)
