@@ -20,6 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
     run.add_argument("--end-year", type=int, help="last financial year to simulate, e.g. 2020")
     run.add_argument("--observed", type=Path, help="observed series CSV to draw beside the results")
+    run.add_argument(
+        "--csv",
+        action="store_true",
+        help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
+    )
     run.add_argument("--force", action="store_true", help="replace --out if it exists")
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
@@ -61,7 +66,7 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed)
+    files = write_run(results, out, observed=observed, csv=args.csv)
     if not args.quiet:
         _print_summary(results, summarise, files)
     return 0
