@@ -14,6 +14,7 @@ import pytest
 
 from sim.cli import main
 from sim.experiments.progress import Progress
+from sim.inputs.params import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "mesa", "matplotlib", "scipy", "dask", "distributed", "optuna", "SALib")
@@ -66,7 +67,8 @@ def test_params_prints_years_as_integers_and_text_values(capsys):
     assert "funding.path = data" in out
     assert main(["params", "--key", "support.end_year"]) == 0
     out = capsys.readouterr().out
-    assert "support.end_year = 2100 " in out and "allowed 2014 to 2100" in out
+    spec = registry()["support.end_year"]
+    assert f"support.end_year = {spec.default}  " in out and f"allowed {spec.min} to {spec.max}" in out
     assert ".00" not in out and "source:" in out
 
 

@@ -244,3 +244,54 @@ def test_recording_councils_does_not_change_the_run(baseline):
     a = DivestmentModel(baseline, seed=5, record_councils=True).run().national()
     b = DivestmentModel(baseline, seed=5, record_councils=False).run().national()
     pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------- time-true origination (finite pools)
+def test_exhausted_pools_give_no_new_spin_outs(baseline):
+    """No ready staff teams and no candidates outside local government: no proposals, no outside births."""
+    dry = baseline.with_changes(
+        {
+            "proposals.ready_share_2014": 0.0,
+            "proposals.replenish_per_year": 0.0,
+            "outside.cohort_2014": 0,
+            "outside.fail_rate_per_year": 0.0,
+        }
+    )
+    m = DivestmentModel(dry, seed=4).run()
+    d = m.decisions_frame()
+    assert not (d.reason == "proposal").any()
+    n = m.national()
+    assert (n.n_mutuals_outside.diff().dropna() == 0).all()
+
+
+def test_the_pool_of_ready_teams_runs_down(baseline):
+    """With no replenishment, proposals fall year on year as the readiest teams go first."""
+    sc = baseline.with_changes({"proposals.replenish_per_year": 0.0}, replications=8)
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    d = m.decisions_frame()
+    per_year = d[d.reason == "proposal"].groupby("year").size()
+    assert per_year.iloc[0] > per_year.iloc[-1]
+    assert (m.ready.sum(axis=1) < m.slots.n).all()
+
+
+def test_outside_spin_outs_slow_as_the_cohort_depletes(baseline):
+    sc = baseline.with_changes({"outside.fail_rate_per_year": 0.0}, replications=16)
+    n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
+    births = n.groupby("year").n_mutuals_outside.mean().diff().dropna()
+    assert births.iloc[0] > births.iloc[-1] >= 0
+
+
+def test_support_never_funded_means_fewer_mutuals(baseline):
+    never = baseline.with_changes({"support.budget_gbp_m_per_year": 0.0})
+    assert final(never, "n_mutuals").mean() < final(baseline, "n_mutuals").mean()
+
+
+def test_a_later_programme_adds_mutuals_only_from_its_first_year(baseline):
+    later = baseline.with_changes(
+        {"support.extra_budget_gbp_m_per_year": 20.0, "support.extra_from_year": 2018}
+    )
+    a = DivestmentModel(baseline, seed=11).run().national()
+    b = DivestmentModel(later, seed=11).run().national()
+    early = a.year <= 2018  # decisions of 2018 are recorded from 2019
+    pd.testing.assert_frame_equal(a[early], b[early])
+    assert b.n_mutuals.iloc[-1] >= a.n_mutuals.iloc[-1]

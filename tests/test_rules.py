@@ -207,3 +207,24 @@ def test_grow_spend():
 def test_allowed_transitions_exclude_legacy_and_self():
     assert all(a != b for a, b in rules.ALLOWED_TRANSITIONS)
     assert not any(rules.LEGACY in t for t in rules.ALLOWED_TRANSITIONS)
+
+
+@pytest.mark.parametrize("pressure", [0.0, 0.1, 0.5], ids=["no pressure", "some", "deep cuts"])
+def test_keeping_earns_its_own_savings_in_proportion_to_pressure(pressure):
+    """Keep and cut is a real option: its utility is the saving weight times its saving, with no risk."""
+    zero = np.full((1, 5), np.exp(-1))  # uniforms whose Gumbel noise is 0
+    args = dict(
+        pressure=np.array([pressure]),
+        resistance=np.array([0.5]),
+        is_proposal=np.array([False]),
+        is_supported=np.array([False]),
+        is_rebooted=np.array([False]),
+        peers_region=np.array([0.0]),
+        peers_national=np.array([0.0]),
+        u_noise=zero,
+    )
+    plain = rules.appraise(**args, w=weights())[0]
+    kept = rules.appraise(**args, w=weights(saving_keep=0.04))[0]
+    assert plain[KEEP] == pytest.approx(0.0, abs=1e-9)
+    assert kept[KEEP] == pytest.approx(20.0 * pressure / 0.25 * 0.04, abs=1e-9)
+    np.testing.assert_allclose(kept[1:], plain[1:])

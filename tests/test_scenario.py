@@ -37,7 +37,7 @@ def test_variant_is_a_small_difference_from_the_baseline(baseline):
 
 def test_nested_parameter_tables_are_flattened():
     variant = load_scenario(SCENARIOS / "mutual_friendly_government.toml")
-    assert variant.params["support.budget_gbp_m_per_year"] == 10.0
+    assert variant.params["support.extra_budget_gbp_m_per_year"] == 5.0
     assert variant.params["policy.duty_to_consider"] is True
 
 

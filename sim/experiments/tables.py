@@ -53,8 +53,9 @@ def dictionary(expand: bool = True) -> dict[str, dict[str, Any]]:
                 columns.append(col)
                 continue
             services = SERVICES if "<service>" in col["name"] else ("",)
+            modes = MODES if "<mode>" in col["name"] else ("",)
             for service in services:
-                for mode in MODES:
+                for mode in modes:
                     name = col["name"].replace("<service>", service).replace("<mode>", mode)
                     columns.append({**col, "name": name, "service": service, "mode": mode})
         table["columns"] = columns

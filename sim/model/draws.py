@@ -18,6 +18,8 @@ U_JOIN = 9
 """Whether a divestment joins an existing provider."""
 U_CONTRACT = 10
 """Whether a contract ending returns in-house."""
-U_FAIL = 11
+U_READY = 11
+"""Whether an in-house service without a ready staff team gains one (the pool of ready teams)."""
+U_FAIL = 12
 """Six rows from here: failure draws indexed by provider id (mode * n_slots + founding slot)."""
 N_DRAW_ROWS = U_FAIL + 6

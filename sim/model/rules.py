@@ -115,6 +115,7 @@ class AppraisalWeights:
     duty_effect: float  # 0 when there is no duty this year
     noise_scale: float
     allowed: tuple[bool, bool, bool, bool, bool]  # keep, reboot, latc, mutual, joint
+    saving_keep: float = 0.0  # efficiency savings and cuts of keeping the service as it is
 
 
 def appraise(
@@ -130,11 +131,12 @@ def appraise(
 ) -> np.ndarray:
     """Options appraisal: the utility of each option for each reviewed service.
 
-    Options, in columns: keep (status quo, utility 0 plus noise), re-boot in-house, trading company
-    (LATC), staff-led mutual, joint council-staff mutual. Savings count in proportion to budget pressure;
-    risk, transition complexity (barrier 1), cultural resistance to staff-led ventures (barrier 2) and the
-    'high jump' against safer options (barrier 3) count against; peer evidence (diffusion), the
-    commercialisation agenda, a staff proposal and national support count for.
+    Options, in columns: keep (status quo: efficiency savings and cuts of its own, no risk), re-boot
+    in-house, trading company (LATC), staff-led mutual, joint council-staff mutual. Savings count in
+    proportion to budget pressure; risk, transition complexity (barrier 1), cultural resistance to
+    staff-led ventures (barrier 2) and the 'high jump' against safer options (barrier 3) count against;
+    peer evidence (diffusion), the commercialisation agenda, a staff proposal and national support
+    count for.
 
     Args:
         pressure: (n,) budget pressure of the council.
@@ -159,7 +161,7 @@ def appraise(
     complexity = w.complexity_mutual * (1.0 - w.support_barrier_reduction * is_supported)
     culture = w.weight_culture * resistance * (1.0 - w.duty_effect * is_proposal)
     bonus = w.proposal_bonus * is_proposal
-    util[:, KEEP] = 0.0
+    util[:, KEEP] = value * w.saving_keep  # keeping and cutting: savings of its own, no risk
     util[:, OPT_REBOOT] = value * s_reboot - w.weight_risk * r_reboot
     util[:, OPT_LATC] = value * s_latc - w.weight_risk * r_latc - w.complexity_latc + w.commercial
     util[:, OPT_MUTUAL] = (

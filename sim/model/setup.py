@@ -47,6 +47,7 @@ def setup_start(m: DivestmentModel) -> None:
         g = st.generator("init", y)
         g.random(out=draws[r])  # first
         m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)
+        m.ready[r] = g.random(s.n) < p["proposals.ready_share_2014"]
     u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = draws.transpose(1, 0, 2)
     everyone = np.arange(R)
     fixed = np.zeros(s.n, dtype=bool)
@@ -100,4 +101,5 @@ def setup_outside(m: DivestmentModel) -> None:
     message = "local-government mutuals in 2014 exceed a national 2014 figure"
     m.start_warnings = [[message] if bad else [] for bad in short.tolist()]
     has_staff = m.out_staff != 0
+    m.out_pool = np.full(m.n_batch, int(p["outside.cohort_2014"]), dtype=np.int64)
     m.out_spend_per_staff = np.divide(m.out_spend, m.out_staff, out=np.zeros(m.n_batch), where=has_staff)

@@ -33,6 +33,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.pending_supported = np.zeros(shape, dtype=bool)
     m.pending_decided = np.zeros(shape, dtype=np.int64)
     m.last_review = np.full(shape, -10_000, dtype=np.int64)
+    m.ready = np.zeros(shape, dtype=bool)  # a staff team ready to propose a mutual (set up in setup.py)
     m.cum_savings = np.zeros(R)
     # by mode: in_house, rebooted, latc, mutual, joint_mutual, legacy_trust
     lag_mutual, abandon_mutual = p["transition.lag_mutual"], p["transition.abandon_mutual"]
@@ -74,5 +75,6 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.cell_key = first * m.n_cells + m.cell
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
+    m.is_service = [s.service == k for k in range(3)]
     m.zeros = np.zeros(R, dtype=np.int64)
     m.zeros.setflags(write=False)

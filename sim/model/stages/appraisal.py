@@ -38,6 +38,7 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
     return rules.AppraisalWeights(
         weight_savings=p["appraisal.weight_savings"],
         reference_pressure=p["appraisal.reference_pressure"],
+        saving_keep=p["appraisal.saving_keep"],
         savings=(
             p["appraisal.saving_reboot"],
             p["appraisal.saving_latc"],
@@ -73,11 +74,20 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
     )
 
 
+def support_budget(p: dict, y: int) -> float:
+    """National support for mutuals in year ``y``, GBP m.
+
+    The programme known by 2014 while it runs, plus any later programme a scenario sets (``support.extra_*``).
+    """
+    budget = p["support.budget_gbp_m_per_year"] if y <= p["support.end_year"] else 0.0
+    if p["support.extra_from_year"] <= y <= p["support.extra_end_year"]:
+        budget += p["support.extra_budget_gbp_m_per_year"]
+    return budget
+
+
 def support_capacity(p: dict, y: int) -> float:
-    """Places on the Mutuals Support Programme in year ``y`` (its budget over the cost of one mutual)."""
-    if y > p["support.end_year"]:
-        return 0.0
-    return p["support.budget_gbp_m_per_year"] / p["support.cost_per_mutual_gbp_m"]
+    """Places on the support programmes in year ``y`` (their budget over the cost of one mutual)."""
+    return support_budget(p, y) / p["support.cost_per_mutual_gbp_m"]
 
 
 def appraise_and_decide(m: DivestmentModel, year: Year) -> None:

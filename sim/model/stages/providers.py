@@ -24,7 +24,9 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     m.spend = rules.grow_spend(
         m.spend, m.funding[s.council, year.col + 1], p["funding.spend_passthrough"], growth
     )
-    m.staff = m.spend / s.cost_per_post
+    # staff at the cost per post of the year: 2014 pay grows with the cost of services, so cash growth is
+    # not counted as more staff
+    m.staff = m.spend / (s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - m.start_year))
     year.new["failures"] = fail(m, nxt)
     year.new["returns"] = contract_ends(m, nxt)
 

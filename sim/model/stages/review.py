@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import entries
-from sim.model.draws import U_PROPOSAL, U_REVIEW
+from sim.model.draws import U_PROPOSAL, U_READY, U_REVIEW
 from sim.model.rules import IN_HOUSE, IS_MUTUAL, IS_REVIEWABLE, REBOOTED
 
 if TYPE_CHECKING:
@@ -32,8 +32,10 @@ def peers(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
 def select(m: DivestmentModel, year: Year) -> None:
     """Services under pressure are reviewed (after a cooling-off period); staff may propose a mutual.
 
-    A proposal needs an in-house service; with the duty to consider in force it is heard even during the
-    cooling-off period. Sets ``year.reviewed``, ``year.is_proposal``, the peer counts and ``year.duty``.
+    A proposal needs an in-house service with a ready staff team (a finite pool that the readiest leave
+    first and that replenishes slowly, ``proposals.replenish_per_year``); with the duty to consider in
+    force it is heard even during the cooling-off period. Sets ``year.reviewed``, ``year.is_proposal``,
+    the peer counts and ``year.duty``.
     """
     p, y, u = m.p, year.y, year.u
     year.peers_region, year.peers_national = peers(m)
@@ -46,8 +48,11 @@ def select(m: DivestmentModel, year: Year) -> None:
         & (u[:, U_REVIEW] < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult))
     )
     year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
+    in_house = m.mode == IN_HOUSE
+    m.ready |= in_house & (u[:, U_READY] < p["proposals.replenish_per_year"])  # new teams, slowly
     prob_prop = rules.proposal_probability(
         p["proposals.rate_per_year"], p["proposals.peer_effect"], year.peers_region
     )
-    year.is_proposal = eligible & (m.mode == IN_HOUSE) & (u[:, U_PROPOSAL] < prob_prop) & (cooled | year.duty)
+    year.is_proposal = eligible & in_house & m.ready & (u[:, U_PROPOSAL] < prob_prop) & (cooled | year.duty)
+    m.ready[year.is_proposal] = False  # a team that has proposed is spent, whatever the outcome
     year.reviewed = entries(is_review | year.is_proposal)
