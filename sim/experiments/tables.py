@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FRICTIONLESS_PROFILE = "tabular-data-package"
@@ -112,17 +113,16 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
     from sim.inputs.councils import load_england
 
     info = load_england().councils.set_index("ons_code")
-    where = info.index.get_indexer(councils["ons_code"])
+    codes, uniques = pd.factorize(councils["ons_code"])  # hash 630-odd codes once, not every row
+    where = info.index.get_indexer(uniques)
     if (where < 0).any():
-        raise ValueError(
-            f"unknown ONS codes in the council table: {councils['ons_code'][where < 0].unique()[:5]}"
-        )
+        raise ValueError(f"unknown ONS codes in the council table: {list(uniques[where < 0][:5])}")
     out = councils.copy()
     at = out.columns.get_loc("ons_code") + 1
-    for offset, (name, source) in enumerate(
-        (("council", "name"), ("council_type", "type"), ("region", "region"))
-    ):
-        out.insert(at + offset, name, pd.Categorical(info[source].astype(str).to_numpy()[where]))
+    added = (("council", "name"), ("council_type", "type"), ("region", "region"))
+    for offset, (name, source) in enumerate(added):
+        labels, inverse = np.unique(info[source].astype(str).to_numpy()[where], return_inverse=True)
+        out.insert(at + offset, name, pd.Categorical.from_codes(inverse[codes], categories=labels))
     return out
 
 
