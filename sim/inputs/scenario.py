@@ -264,3 +264,34 @@ def load_scenario(path: str | Path) -> Scenario:
         replications=run["replications"],
         seed=run["seed"],
     )
+
+
+def scenarios_dir() -> Path:
+    """The folder of the scenarios shipped with the package.
+
+    ``sim/scenarios`` in an installed wheel (package data, from the checkout's ``scenarios/``), else the
+    checkout's ``scenarios/``.
+    """
+    from importlib import resources
+
+    shipped = Path(str(resources.files("sim") / "scenarios"))
+    return shipped if shipped.is_dir() else Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def shipped_scenario(name: str) -> Path:
+    """The path of a scenario shipped with the package, by name (``"baseline"``, ``"sweeps/levers"``).
+
+    Raises:
+        ScenarioError: no such scenario; the message lists those shipped.
+    """
+    folder = scenarios_dir()
+    path = folder / (name if name.endswith(".toml") else f"{name}.toml")
+    if path.is_file():
+        return path
+    known = sorted(str(p.relative_to(folder).with_suffix("")) for p in folder.rglob("*.toml"))
+    raise ScenarioError(
+        [
+            f"{name}: no such file, nor a scenario shipped with the package{suggest(name, known)}; "
+            f"shipped: {', '.join(known)}"
+        ]
+    )
