@@ -18,7 +18,9 @@ from typing import Any
 from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
 
-DESIGNS = ("factorial", "lhs", "sobol")
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+MORRIS_LEVELS = 4
+"""Grid levels of a Morris design unless ``design.levels`` says otherwise (SALib's default)."""
 
 
 def show(v: Any) -> str:
@@ -80,6 +82,7 @@ class Design:
     samples: int | None = None
     seed: int | None = None
     second_order: bool = True
+    levels: int | None = None
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem the design was sampled from."""
@@ -171,7 +174,8 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
     """Check the [design] table and sample its points; None (with problems appended) if invalid.
 
     Sizes: factorial, the product of the numbers of levels; lhs, ``samples``; sobol (Saltelli),
-    ``samples * (2 * factors + 2)`` with ``second_order`` (the default), else ``samples * (factors + 2)``.
+    ``samples * (2 * factors + 2)`` with ``second_order`` (the default), else ``samples * (factors + 2)``;
+    morris, ``samples`` trajectories of ``factors + 1`` points on a grid of ``levels`` (default 4).
     """
     kind = table.get("kind")
     if kind not in DESIGNS:
@@ -180,7 +184,7 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
     if not factors:
         problems.append(f"{path}: factors: design.kind = {kind!r} needs at least one factor")
     if kind == "factorial":
-        for key in sorted({"samples", "seed", "second_order"} & set(table)):
+        for key in sorted({"samples", "seed", "second_order", "levels"} & set(table)):
             problems.append(f"{path}: design.{key}: not used by a factorial design")
         for f in factors:
             if f.levels is None:
@@ -195,6 +199,9 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
             problems.append(f"{path}: design.samples: Saltelli sampling needs a power of 2, got {samples}")
         if "second_order" in table and (kind != "sobol" or not isinstance(table["second_order"], bool)):
             problems.append(f"{path}: design.second_order: a boolean, for design.kind = 'sobol' only")
+        if "levels" in table and kind != "morris":
+            problems.append(f"{path}: design.levels: for design.kind = 'morris' only")
+        check_int(table, "levels", 2, 100, path, "design", problems)
     if problems:
         return None
     seed = table.get("seed", 0)
@@ -210,6 +217,14 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
         unit = qmc.LatinHypercube(d=len(factors), rng=seed).random(table["samples"])
         points = [{f.key: f.from_unit(u) for f, u in zip(factors, row, strict=True)} for row in unit]
         return Design(kind, tuple(factors), tuple(points), table["samples"], seed)
+    if kind == "morris":
+        from SALib.sample import morris
+
+        levels = table.get("levels", MORRIS_LEVELS)
+        problem = Design(kind, tuple(factors), ()).problem()
+        x = morris.sample(problem, table["samples"], num_levels=levels, seed=seed)
+        points = [{f.key: f.from_bounds(v) for f, v in zip(factors, row, strict=True)} for row in x]
+        return Design(kind, tuple(factors), tuple(points), table["samples"], seed, levels=levels)
     from SALib.sample import sobol
 
     second = table.get("second_order", True)

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.design import DESIGNS, Design, check_int, make_design, plausible_factors, read_factors
+from sim.experiments.metrics import Metric, read_metrics
 from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
 
-TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}
+TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors", "metrics"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
-DESIGN_KEYS = {"kind", "samples", "seed", "second_order", "uncertainties"}
+DESIGN_KEYS = {"kind", "samples", "seed", "second_order", "levels", "uncertainties"}
 RUN_ID_STRIDE = 100_000
 """run_id = case * RUN_ID_STRIDE + replication; replications are below RUN_KEYS' maximum of 100,000."""
 IMPLICIT_ARM = "base"
@@ -74,6 +75,8 @@ class Sweep:
         replications: replications of every case.
         seed: base seed; replication r uses seed + r in every arm and point.
         end_year: last financial year simulated.
+        varied: each varied parameter's tag, unit and whether arms or the design vary it.
+        metrics: what ``compare`` compares, by name ([metrics]; None: the headline columns).
     """
 
     name: str
@@ -88,6 +91,7 @@ class Sweep:
     seed: int
     end_year: int
     varied: dict[str, dict[str, str]] = field(default_factory=dict)
+    metrics: dict[str, Metric] | None = None
 
     @property
     def n_points(self) -> int:
@@ -178,11 +182,15 @@ class Sweep:
                     "samples": self.design.samples,
                     "seed": self.design.seed,
                     "second_order": self.design.second_order,
+                    "levels": self.design.levels,
                     "factors": [f.describe() for f in self.design.factors],
                     "problem": self.design.problem(),
                     "n_points": len(self.design.points),
                 },
                 "varied": self.varied,
+                "metrics": None
+                if self.metrics is None
+                else {k: m.to_dict() for k, m in self.metrics.items()},
                 "run": {"end_year": self.end_year, "replications": self.replications, "seed": self.seed},
                 "n_cases": self.n_cases,
                 "n_runs": self.n_runs,
@@ -287,6 +295,7 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems.append(f"{path}: arms.{name}.{key}: also a factor; vary it by arms or by design")
         if key in fixed:
             problems.append(f"{path}: parameters.{key}: also a factor; set it in one place")
+    metrics = read_metrics(data["metrics"], path, problems) if "metrics" in data else None
     design_table = dict(design_table)
     every = design_table.pop("uncertainties", None)
     if every == "plausible":
@@ -327,6 +336,7 @@ def load_sweep(path: str | Path) -> Sweep:
         seed=run["seed"],
         end_year=end_year,
         varied=varied,
+        metrics=metrics,
     )
     _check_case_constraints(sweep)
     return sweep
