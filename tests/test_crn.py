@@ -109,7 +109,7 @@ def test_a_service_gets_the_same_appraisal_noise_in_both_arms(baseline, monkeypa
             ]
             assert len(slots) == len(value)
             for slot, draws in zip(slots, value, strict=True):
-                np.testing.assert_array_equal(draws, blocks[year][U_NOISE : U_NOISE + 5, slot])
+                np.testing.assert_array_equal(draws, blocks[year][U_NOISE : U_NOISE + rules.N_OPTIONS, slot])
                 noise[(year, slot)] = draws
         noise_by_arm[allow] = noise
     common = set(noise_by_arm[True]) & set(noise_by_arm[False])

@@ -19,6 +19,7 @@ def test_every_national_column_is_documented():
         generic = re.sub(
             rf"^n_(adult_social_care|libraries|leisure)_({modes})$", "n_<service>_<mode>", generic
         )
+        generic = re.sub(rf"^n_providers_({modes})$", "n_providers_<mode>", generic)
         generic = re.sub(
             r"^council_staff_(adult_social_care|libraries|leisure)$", "council_staff_<service>", generic
         )

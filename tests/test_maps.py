@@ -209,7 +209,7 @@ def test_plot_mode_map_rejects_values_not_in_data(kwargs, message):
 def test_plot_mode_map_rejects_unknown_mode_and_duplicate_rows():
     df = _synthetic()
     with pytest.raises(ValueError, match="unknown modes"):
-        maps.plot_mode_map(df.assign(mode="outsourced"), "libraries", 2016)
+        maps.plot_mode_map(df.assign(mode="privatised"), "libraries", 2016)
     with pytest.raises(ValueError, match="several rows"):
         maps.plot_mode_map(pd.concat([df, df.iloc[:1]]), "libraries", 2016)
 

@@ -4,19 +4,32 @@ import numpy as np
 import pytest
 
 from sim.model import rules
-from sim.model.rules import KEEP, OPT_JOINT, OPT_LATC, OPT_MUTUAL, OPT_REBOOT
+from sim.model.rules import (
+    KEEP,
+    OPT_COMMUNITY,
+    OPT_JOINT,
+    OPT_LATC,
+    OPT_MUTUAL,
+    OPT_OUTSOURCE,
+    OPT_REBOOT,
+    OPT_REDUCE,
+    OPT_TRUST,
+)
 
 
 def weights(**over):
+    """Weights of the order of the defaults; per-option tuples in the order of rules.OPTIONS."""
     base = dict(
         weight_savings=20.0,
         reference_pressure=0.25,
-        savings=(0.05, 0.10, 0.12, 0.10),
+        # keep reboot reduce community outsource share latc trust mutual joint
+        savings=(0.0, 0.05, 0.3, 0.4, 0.12, 0.08, 0.10, 0.10, 0.12, 0.10),
         weight_risk=2.0,
-        risks=(0.1, 0.3, 0.6, 0.45),
+        risks=(0.0, 0.1, 0.8, 0.6, 0.35, 0.3, 0.3, 0.3, 0.6, 0.45),
+        complexity=(0.0, 0.0, 0.0, 0.8, 1.0, 1.2, 1.0, 1.0, 1.5, 1.5),
+        service_loss=(0.0, 0.0, 1.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        weight_service_loss=10.0,
         high_jump=1.5,
-        complexity_latc=1.0,
-        complexity_mutual=1.5,
         weight_culture=1.5,
         joint_culture_factor=0.4,
         weight_peer_region=0.5,
@@ -26,10 +39,17 @@ def weights(**over):
         support_barrier_reduction=0.5,
         duty_effect=0.0,
         noise_scale=1.0,
-        allowed=(True, True, True, True, True),
+        allowed=(True,) * rules.N_OPTIONS,
     )
     base.update(over)
     return rules.AppraisalWeights(**base)
+
+
+def with_option(name, option, value):
+    """A per-option tuple of the default weights with one option's entry changed."""
+    values = list(getattr(weights(), name))
+    values[option] = value
+    return tuple(values)
 
 
 def appraise_one(
@@ -41,14 +61,17 @@ def appraise_one(
     rebooted=False,
     peers_region=0.0,
     peers_national=0.0,
+    mode=rules.IN_HOUSE,
+    service=1,  # libraries: every option is open
 ):
-    u = np.full((1, 5), np.exp(-np.exp(0.0)))  # Gumbel noise exactly 0 for every option
+    u = np.full((1, rules.N_OPTIONS), np.exp(-np.exp(0.0)))  # Gumbel noise exactly 0 for every option
     return rules.appraise(
         np.array([pressure]),
         np.array([resistance]),
         np.array([proposal]),
         np.array([supported]),
-        np.array([rebooted]),
+        np.array([rules.REBOOTED if rebooted else mode]),
+        np.array([service]),
         np.array([peers_region]),
         np.array([peers_national]),
         u,
@@ -69,6 +92,11 @@ def test_keep_is_zero_without_noise():
     [
         (dict(pressure=0.4), OPT_MUTUAL, +1),
         (dict(pressure=0.4), OPT_LATC, +1),
+        (dict(pressure=0.4), KEEP, 0),
+        (dict(pressure=0.4), OPT_REDUCE, +1),
+        (dict(pressure=0.4), OPT_OUTSOURCE, +1),
+        (dict(supported=True), OPT_OUTSOURCE, 0),
+        (dict(peers_region=10.0), OPT_TRUST, 0),
         (dict(resistance=0.9), OPT_MUTUAL, -1),
         (dict(proposal=True), OPT_MUTUAL, +1),
         (dict(supported=True), OPT_MUTUAL, +1),
@@ -81,6 +109,11 @@ def test_keep_is_zero_without_noise():
     ids=[
         "pressure raises mutual",
         "pressure raises LATC",
+        "keep saves nothing at zero keep saving",
+        "pressure raises reduce",
+        "pressure raises outsourcing",
+        "support leaves outsourcing",
+        "peers leave trust",
         "resistance lowers mutual",
         "proposal raises mutual",
         "support raises mutual",
@@ -102,7 +135,10 @@ def test_direction_of_each_input(change, option, direction):
         (dict(high_jump=3.0), OPT_MUTUAL, -1),
         (dict(high_jump=3.0), OPT_JOINT, -1),
         (dict(high_jump=3.0), OPT_LATC, 0),
-        (dict(complexity_mutual=0.0), OPT_MUTUAL, +1),
+        (dict(complexity=with_option("complexity", OPT_MUTUAL, 0.0)), OPT_MUTUAL, +1),
+        (dict(weight_service_loss=0.0), OPT_REDUCE, +1),
+        (dict(weight_service_loss=0.0), OPT_COMMUNITY, +1),
+        (dict(weight_service_loss=0.0), OPT_OUTSOURCE, 0),
         (dict(commercial=2.0), OPT_LATC, +1),
         (dict(commercial=2.0), OPT_JOINT, +1),
         (dict(commercial=2.0), OPT_MUTUAL, 0),
@@ -113,6 +149,9 @@ def test_direction_of_each_input(change, option, direction):
         "high jump lowers joint",
         "high jump leaves LATC",
         "simplification raises mutual",
+        "no weight on lost provision raises reduce",
+        "no weight on lost provision raises community",
+        "lost provision leaves outsourcing",
         "commercial raises LATC",
         "commercial raises joint",
         "commercial leaves mutual",
@@ -136,7 +175,8 @@ def test_joint_venture_faces_less_culture_barrier_than_staff_led():
 
 
 def test_options_switched_off_are_never_chosen():
-    util = appraise_one(weights(allowed=(True, True, True, False, False)))
+    allowed = tuple(o not in (OPT_MUTUAL, OPT_JOINT) for o in range(rules.N_OPTIONS))
+    util = appraise_one(weights(allowed=allowed))
     assert util[OPT_MUTUAL] == -np.inf and util[OPT_JOINT] == -np.inf
     assert rules.choose(util[None, :])[0] not in (OPT_MUTUAL, OPT_JOINT)
 
@@ -145,8 +185,22 @@ def test_rebooted_service_cannot_reboot_again():
     assert appraise_one(rebooted=True)[OPT_REBOOT] == -np.inf
 
 
+def test_a_reduced_part_cannot_be_reduced_again():
+    assert appraise_one(mode=rules.REDUCED)[OPT_REDUCE] == -np.inf
+
+
+@pytest.mark.parametrize(
+    ("service", "closed"),
+    [(0, {OPT_COMMUNITY, OPT_TRUST}), (1, set()), (2, set())],
+    ids=["adult social care", "libraries", "leisure"],
+)
+def test_options_open_to_each_service(service, closed):
+    util = appraise_one(service=service)
+    assert {o for o in range(rules.N_OPTIONS) if util[o] == -np.inf} == closed
+
+
 def test_ties_go_to_keep():
-    assert rules.choose(np.zeros((1, 5)))[0] == KEEP
+    assert rules.choose(np.zeros((1, rules.N_OPTIONS)))[0] == KEEP
 
 
 @pytest.mark.parametrize(
@@ -212,19 +266,8 @@ def test_allowed_transitions_exclude_legacy_and_self():
 @pytest.mark.parametrize("pressure", [0.0, 0.1, 0.5], ids=["no pressure", "some", "deep cuts"])
 def test_keeping_earns_its_own_savings_in_proportion_to_pressure(pressure):
     """Keep and cut is a real option: its utility is the saving weight times its saving, with no risk."""
-    zero = np.full((1, 5), np.exp(-1))  # uniforms whose Gumbel noise is 0
-    args = dict(
-        pressure=np.array([pressure]),
-        resistance=np.array([0.5]),
-        is_proposal=np.array([False]),
-        is_supported=np.array([False]),
-        is_rebooted=np.array([False]),
-        peers_region=np.array([0.0]),
-        peers_national=np.array([0.0]),
-        u_noise=zero,
-    )
-    plain = rules.appraise(**args, w=weights())[0]
-    kept = rules.appraise(**args, w=weights(saving_keep=0.04))[0]
+    plain = appraise_one(pressure=pressure)
+    kept = appraise_one(weights(savings=with_option("savings", KEEP, 0.04)), pressure=pressure)
     assert plain[KEEP] == pytest.approx(0.0, abs=1e-9)
     assert kept[KEEP] == pytest.approx(20.0 * pressure / 0.25 * 0.04, abs=1e-9)
     np.testing.assert_allclose(kept[1:], plain[1:])

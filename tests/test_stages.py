@@ -81,7 +81,8 @@ def test_support_places_exist_only_while_the_programme_runs(baseline, y, places)
 
 
 def test_appraisal_with_every_option_switched_off_keeps_everything(baseline):
-    off = {f"policy.allow_{o}": False for o in ("reboot", "latc", "mutual", "joint")}
+    options = ("reboot", "reduce", "community", "outsource", "share", "latc", "trust", "mutual", "joint")
+    off = {f"policy.allow_{o}": False for o in options}
     m = DivestmentModel(baseline.with_changes({**off, "review.rate_per_pressure": 5.0}), seed=2)
     year = _year(m)
     pressure.assess(m, year)

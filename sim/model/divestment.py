@@ -32,7 +32,18 @@ from sim.model.streams import Streams
 MAX_BATCH = 64
 """Replications a runner puts in one model at most: larger batches gain little and hold more memory."""
 
-REASONS = ("initial", "pipeline", "review", "proposal", "live", "abandoned", "failure", "contract_end")
+REASONS = (
+    "initial",
+    "pipeline",
+    "review",
+    "proposal",
+    "live",
+    "abandoned",
+    "failure",
+    "contract_end",
+    "retender",
+    "takeover",
+)
 """Reasons in the decision log."""
 
 

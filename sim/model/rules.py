@@ -11,37 +11,44 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Delivery modes of a service.
-IN_HOUSE, REBOOTED, LATC, MUTUAL, JOINT, LEGACY = range(6)
-MODES = ("in_house", "rebooted", "latc", "mutual", "joint_mutual", "legacy_trust")
-MUTUAL_MODES = (MUTUAL, JOINT)
-DIVESTED_MODES = (LATC, MUTUAL, JOINT)
-"""Modes run by a provider outside the council (a provider can fail or lose its contract)."""
-IS_MUTUAL = np.isin(np.arange(6), MUTUAL_MODES)
-IS_DIVESTED = np.isin(np.arange(6), DIVESTED_MODES)
-IS_REVIEWABLE = np.isin(np.arange(6), (IN_HOUSE, REBOOTED))
-"""Lookup tables by mode: ``IS_MUTUAL[mode_array]`` is a fast ``np.isin``."""
-
-# Options of the appraisal, in column order. KEEP keeps the current mode.
-KEEP, OPT_REBOOT, OPT_LATC, OPT_MUTUAL, OPT_JOINT = range(5)
-OPTIONS = ("keep", "reboot", "latc", "mutual", "joint_mutual")
-OPTION_MODE = np.array([-1, REBOOTED, LATC, MUTUAL, JOINT])
-
-ALLOWED_TRANSITIONS = frozenset(
-    {
-        (IN_HOUSE, REBOOTED),
-        (IN_HOUSE, LATC),
-        (IN_HOUSE, MUTUAL),
-        (IN_HOUSE, JOINT),
-        (REBOOTED, LATC),
-        (REBOOTED, MUTUAL),
-        (REBOOTED, JOINT),
-        (LATC, IN_HOUSE),
-        (MUTUAL, IN_HOUSE),
-        (JOINT, IN_HOUSE),
-    }
+from sim.model.modes import (  # noqa: F401  (the vocabulary of modes and options, re-exported)
+    ALLOWED_TRANSITIONS,
+    COMMUNITY,
+    COUNCIL_MODES,
+    DIVESTED_MODES,
+    IN_HOUSE,
+    IS_COUNCIL,
+    IS_DIVESTED,
+    IS_MUTUAL,
+    IS_REVIEWABLE,
+    JOINT,
+    KEEP,
+    LATC,
+    LEGACY,
+    MODES,
+    MUTUAL,
+    MUTUAL_MODES,
+    MUTUAL_OPTIONS,
+    N_MODES,
+    N_OPTIONS,
+    OPT_COMMUNITY,
+    OPT_JOINT,
+    OPT_LATC,
+    OPT_MUTUAL,
+    OPT_OUTSOURCE,
+    OPT_REBOOT,
+    OPT_REDUCE,
+    OPT_SHARE,
+    OPT_TRUST,
+    OPTION_MODE,
+    OPTIONS,
+    OUTSOURCED,
+    REBOOTED,
+    REDUCED,
+    SERVICE_OPTIONS,
+    SHARED,
+    TRUST,
 )
-"""Every (from, to) mode change the model may make; legacy trusts keep their mode."""
 
 
 def real_funding_index(cash_change: np.ndarray, cost_growth: float) -> np.ndarray:
@@ -94,17 +101,19 @@ def gumbel(u: np.ndarray) -> np.ndarray:
 class AppraisalWeights:
     """The appraisal's parameters for one year (policy levers already applied).
 
-    Every field is in appraisal points, a fraction or a multiplier as in `sim/inputs/parameters.toml`.
+    Per-option tuples are in the order of :data:`OPTIONS` (keep first). Every field is in appraisal
+    points, a fraction or a multiplier as in `sim/inputs/parameters.toml`.
     """
 
     weight_savings: float
     reference_pressure: float
-    savings: tuple[float, float, float, float]  # reboot, latc, mutual, joint
+    savings: tuple[float, ...]  # expected saving of each option, fraction of spend (keep: cuts in-house)
     weight_risk: float
-    risks: tuple[float, float, float, float]
+    risks: tuple[float, ...]  # delivery and political risk of each option, 0-1
+    complexity: tuple[float, ...]  # transition cost of each option (barrier 1; mutuals after simplification)
+    service_loss: tuple[float, ...]  # share of the part's provision each option loses (cuts, volunteers)
+    weight_service_loss: float  # appraisal points per unit of provision lost (statutory duty, residents)
     high_jump: float
-    complexity_latc: float
-    complexity_mutual: float  # after simplification
     weight_culture: float
     joint_culture_factor: float
     weight_peer_region: float
@@ -114,8 +123,7 @@ class AppraisalWeights:
     support_barrier_reduction: float
     duty_effect: float  # 0 when there is no duty this year
     noise_scale: float
-    allowed: tuple[bool, bool, bool, bool, bool]  # keep, reboot, latc, mutual, joint
-    saving_keep: float = 0.0  # efficiency savings and cuts of keeping the service as it is
+    allowed: tuple[bool, ...]  # options a scenario allows
 
 
 def appraise(
@@ -123,63 +131,67 @@ def appraise(
     resistance: np.ndarray,
     is_proposal: np.ndarray,
     is_supported: np.ndarray,
-    is_rebooted: np.ndarray,
+    mode: np.ndarray,
+    service: np.ndarray,
     peers_region: np.ndarray,
     peers_national: np.ndarray,
     u_noise: np.ndarray,
     w: AppraisalWeights,
 ) -> np.ndarray:
-    """Options appraisal: the utility of each option for each reviewed service.
+    """Options appraisal: the utility of each option for each reviewed service part.
 
-    Options, in columns: keep (status quo: efficiency savings and cuts of its own, no risk), re-boot
-    in-house, trading company (LATC), staff-led mutual, joint council-staff mutual. Savings count in
-    proportion to budget pressure; risk, transition complexity (barrier 1), cultural resistance to
-    staff-led ventures (barrier 2) and the 'high jump' against safer options (barrier 3) count against;
-    peer evidence (diffusion), the commercialisation agenda, a staff proposal and national support
-    count for.
+    Every option scores its saving (weighted by budget pressure) less its risk, its transition cost
+    (barrier 1) and the provision it loses (cutting or closing a part, handing it to volunteers).
+    Keeping is the safe option: its savings are efficiency savings and cuts within the service, with no
+    risk and no transition. The mutual options also face cultural resistance to
+    staff-led ventures (barrier 2) and the "high jump" against safer options (barrier 3, half for a joint
+    venture), and gain from peer evidence (diffusion), a staff proposal and national support (which lowers
+    their transition cost). Council-led companies (LATC, joint venture) gain from the commercialisation
+    agenda. Options a service cannot take (:data:`SERVICE_OPTIONS`), the mode it is already in, and those a
+    scenario switches off are -inf.
 
     Args:
         pressure: (n,) budget pressure of the council.
         resistance: (n,) council's cultural resistance to staff-led ventures, 0-1.
         is_proposal: (n,) bool, the review was triggered by a staff proposal.
-        is_supported: (n,) bool, the transition would get national support.
-        is_rebooted: (n,) bool, the service is already re-booted (so re-booting is not an option).
+        is_supported: (n,) bool, a mutual transition would get national support.
+        mode: (n,) current mode of the part (a council mode).
+        service: (n,) service index of the part.
         peers_region: (n,) mutuals in the council's region and the service.
         peers_national: (n,) mutuals in the service across England.
-        u_noise: (n, 5) uniforms for the Gumbel noise of each option.
+        u_noise: (n, N_OPTIONS) uniforms for the Gumbel noise of each option.
         w: the year's weights.
 
     Returns:
-        (n, 5) utilities; options not allowed are -inf.
+        (n, N_OPTIONS) utilities; options not open are -inf.
     """
-    n = len(pressure)
-    util = np.empty((n, 5))
     value = w.weight_savings * (pressure / w.reference_pressure)
-    s_reboot, s_latc, s_mutual, s_joint = w.savings
-    r_reboot, r_latc, r_mutual, r_joint = w.risks
+    util = (
+        value[:, None] * np.asarray(w.savings)
+        - w.weight_risk * np.asarray(w.risks)
+        - np.asarray(w.complexity)
+        - w.weight_service_loss * np.asarray(w.service_loss)
+    )
     peer = w.weight_peer_region * np.log1p(peers_region) + w.weight_peer_national * np.log1p(peers_national)
-    complexity = w.complexity_mutual * (1.0 - w.support_barrier_reduction * is_supported)
+    support = w.support_barrier_reduction * w.complexity[OPT_MUTUAL] * is_supported
     culture = w.weight_culture * resistance * (1.0 - w.duty_effect * is_proposal)
     bonus = w.proposal_bonus * is_proposal
-    util[:, KEEP] = value * w.saving_keep  # keeping and cutting: savings of its own, no risk
-    util[:, OPT_REBOOT] = value * s_reboot - w.weight_risk * r_reboot
-    util[:, OPT_LATC] = value * s_latc - w.weight_risk * r_latc - w.complexity_latc + w.commercial
-    util[:, OPT_MUTUAL] = (
-        value * s_mutual - w.weight_risk * r_mutual - complexity - w.high_jump - culture + peer + bonus
-    )
-    util[:, OPT_JOINT] = (
-        value * s_joint
-        - w.weight_risk * r_joint
-        - complexity
+    util[:, OPT_MUTUAL] += support - w.high_jump - culture + peer + bonus
+    util[:, OPT_JOINT] += (
+        w.support_barrier_reduction * w.complexity[OPT_JOINT] * is_supported
         - 0.5 * w.high_jump
         - w.joint_culture_factor * culture
         + peer
         + w.commercial
         + 0.5 * bonus
     )
+    util[:, OPT_LATC] += w.commercial
     util += w.noise_scale * gumbel(u_noise)
-    util[:, ~np.asarray(w.allowed)] = -np.inf
-    util[is_rebooted, OPT_REBOOT] = -np.inf
+    closed = ~SERVICE_OPTIONS[service]
+    closed[:, ~np.asarray(w.allowed)] = True
+    closed[mode == REBOOTED, OPT_REBOOT] = True
+    closed[mode == REDUCED, OPT_REDUCE] = True
+    util[closed] = -np.inf
     return util
 
 

@@ -35,29 +35,79 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.last_review = np.full(shape, -10_000, dtype=np.int64)
     m.ready = np.zeros(shape, dtype=bool)  # a staff team ready to propose a mutual (set up in setup.py)
     m.cum_savings = np.zeros(R)
-    # by mode: in_house, rebooted, latc, mutual, joint_mutual, legacy_trust
+    m.contract_value = np.zeros(shape)  # a provider's contract, GBP m a year: spend less trading income
+    rates = mode_rates(p)
+    m.lag_by_mode, m.abandon_by_mode = rates["lag"], rates["abandon"]
+    m.growth_by_mode, m.fail_by_mode, m.saving_by_mode = rates["growth"], rates["fail"], rates["saving"]
+
+
+def mode_rates(p: dict) -> dict[str, np.ndarray]:
+    """Per-mode rates, each an array indexed by mode (:data:`rules.MODES`).
+
+    Lags in years, abandonment and failure chances per year, trading growth as a fraction a year and
+    savings as a fraction of spend.
+    """
+    lag_other, abandon_other = p["transition.lag_other"], p["transition.abandon_other"]
     lag_mutual, abandon_mutual = p["transition.lag_mutual"], p["transition.abandon_mutual"]
-    m.lag_by_mode = np.array(
-        [0, p["transition.lag_reboot"], p["transition.lag_latc"], lag_mutual, lag_mutual, 0]
-    )
-    m.abandon_by_mode = np.array(
-        [0.0, 0.0, p["transition.abandon_latc"], abandon_mutual, abandon_mutual * 2 / 3, 0.0]
-    )
     growth_mutual, fail_mutual = p["mutual.trading_growth_per_year"], p["mutual.fail_rate_per_year"]
-    m.growth_by_mode = np.array(
-        [0.0, 0.0, p["latc.trading_growth_per_year"], growth_mutual, growth_mutual, 0.0]
-    )
-    m.fail_by_mode = np.array([0.0, 0.0, p["latc.fail_rate_per_year"], fail_mutual, fail_mutual, 0.0])
-    m.saving_by_mode = np.array(
-        [
+    by_mode = {
+        # mode: (lag, abandon, trading growth, failure, saving)
+        rules.IN_HOUSE: (0, 0.0, 0.0, 0.0, 0.0),
+        rules.REBOOTED: (p["transition.lag_reboot"], 0.0, 0.0, 0.0, p["appraisal.saving_reboot"]),
+        rules.REDUCED: (lag_other, abandon_other, 0.0, 0.0, p["appraisal.saving_reduce"]),
+        rules.COMMUNITY: (
+            lag_other,
+            abandon_other,
             0.0,
-            p["appraisal.saving_reboot"],
+            p["community.fail_rate_per_year"],
+            p["appraisal.saving_community"],
+        ),
+        rules.OUTSOURCED: (
+            lag_other,
+            abandon_other,
+            0.0,
+            p["outsourced.fail_rate_per_year"],
+            p["appraisal.saving_outsource"],
+        ),
+        rules.SHARED: (
+            lag_other,
+            abandon_other,
+            0.0,
+            p["shared.fail_rate_per_year"],
+            p["appraisal.saving_share"],
+        ),
+        rules.LATC: (
+            p["transition.lag_latc"],
+            p["transition.abandon_latc"],
+            p["latc.trading_growth_per_year"],
+            p["latc.fail_rate_per_year"],
             p["appraisal.saving_latc"],
-            p["appraisal.saving_mutual"],
-            p["appraisal.saving_joint"],
+        ),
+        rules.TRUST: (
+            lag_other,
+            abandon_other,
             0.0,
-        ]
-    )
+            p["trust.fail_rate_per_year"],
+            p["appraisal.saving_trust"],
+        ),
+        rules.MUTUAL: (lag_mutual, abandon_mutual, growth_mutual, fail_mutual, p["appraisal.saving_mutual"]),
+        rules.JOINT: (
+            lag_mutual,
+            abandon_mutual * 2 / 3,
+            growth_mutual,
+            fail_mutual,
+            p["appraisal.saving_joint"],
+        ),
+        rules.LEGACY: (0, 0.0, 0.0, 0.0, 0.0),
+    }
+    table = np.array([by_mode[k] for k in range(rules.N_MODES)], dtype=float)
+    return {
+        "lag": table[:, 0].astype(np.int64),
+        "abandon": table[:, 1],
+        "growth": table[:, 2],
+        "fail": table[:, 3],
+        "saving": table[:, 4],
+    }
 
 
 def init_keys(m: DivestmentModel, R: int) -> None:

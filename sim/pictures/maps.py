@@ -39,7 +39,12 @@ NO_DATA = "no_data"
 MODE_COLOURS: dict[str, str] = {
     "in_house": "#56B4E9",  # sky blue
     "rebooted": "#0072B2",  # blue
+    "reduced": "#000000",  # black: provision cut or closed
+    "community": "#F0E442",  # yellow
+    "outsourced": "#7F7F7F",  # dark grey
+    "shared": "#9AD3F5",  # pale sky blue: another council
     "latc": "#009E73",  # bluish green
+    "trust": "#8FCFB8",  # pale bluish green
     "legacy_trust": "#CC79A7",  # reddish purple
     "mutual": "#D55E00",  # vermillion
     "joint_mutual": "#E69F00",  # orange
@@ -49,7 +54,12 @@ MODE_COLOURS: dict[str, str] = {
 MODE_LABELS: dict[str, str] = {
     "in_house": "in-house",
     "rebooted": "rebooted in-house",
+    "reduced": "cut or closed",
+    "community": "community group",
+    "outsourced": "outsourced",
+    "shared": "shared with another council",
     "latc": "LATC",
+    "trust": "new trust",
     "legacy_trust": "legacy trust",
     "mutual": "mutual",
     "joint_mutual": "joint mutual",

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.draws import U_NOISE, U_SUPPORT
-from sim.model.rules import IS_DIVESTED, IS_MUTUAL, REBOOTED
+from sim.model.rules import IS_DIVESTED, IS_MUTUAL
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -34,44 +34,61 @@ def weights(m: DivestmentModel, y: int, duty: bool) -> rules.AppraisalWeights:
 
 
 def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> rules.AppraisalWeights:
-    """The appraisal's weights from the parameters and this year's policy state."""
+    """The appraisal's weights from the parameters and this year's policy state.
+
+    Per-option values are in the order of :data:`sim.model.rules.OPTIONS`; simplification lowers the
+    mutual options' transition cost (barrier 1).
+    """
+    a = "appraisal."
+    mutual_complexity = p[a + "complexity_mutual"] * (1.0 - simplification)
     return rules.AppraisalWeights(
-        weight_savings=p["appraisal.weight_savings"],
-        reference_pressure=p["appraisal.reference_pressure"],
-        saving_keep=p["appraisal.saving_keep"],
-        savings=(
-            p["appraisal.saving_reboot"],
-            p["appraisal.saving_latc"],
-            p["appraisal.saving_mutual"],
-            p["appraisal.saving_joint"],
+        weight_savings=p[a + "weight_savings"],
+        reference_pressure=p[a + "reference_pressure"],
+        savings=tuple(p[a + f"saving_{o}"] for o in _OPTION_KEYS),
+        weight_risk=p[a + "weight_risk"],
+        risks=(0.0, *(p[a + f"risk_{o}"] for o in _OPTION_KEYS[1:])),
+        complexity=(
+            0.0,  # keep
+            0.0,  # reboot: within the council
+            p[a + "complexity_reduce"],
+            p[a + "complexity_community"],
+            p[a + "complexity_outsource"],
+            p[a + "complexity_share"],
+            p[a + "complexity_latc"],
+            p[a + "complexity_trust"],
+            mutual_complexity,
+            mutual_complexity,
         ),
-        weight_risk=p["appraisal.weight_risk"],
-        risks=(
-            p["appraisal.risk_reboot"],
-            p["appraisal.risk_latc"],
-            p["appraisal.risk_mutual"],
-            p["appraisal.risk_joint"],
-        ),
-        high_jump=p["appraisal.high_jump"],
-        complexity_latc=p["appraisal.complexity_latc"],
-        complexity_mutual=p["appraisal.complexity_mutual"] * (1.0 - simplification),
-        weight_culture=p["appraisal.weight_culture"],
-        joint_culture_factor=p["appraisal.joint_culture_factor"],
-        weight_peer_region=p["appraisal.weight_peer_region"] * p["policy.publicity"],
-        weight_peer_national=p["appraisal.weight_peer_national"] * p["policy.publicity"],
-        commercial=agenda * p["appraisal.weight_commercial"] * p["policy.commercialisation"],
+        service_loss=(0.0, 0.0, p[a + "service_loss_reduce"], p[a + "service_loss_community"], *(0.0,) * 6),
+        weight_service_loss=p[a + "weight_service_loss"],
+        high_jump=p[a + "high_jump"],
+        weight_culture=p[a + "weight_culture"],
+        joint_culture_factor=p[a + "joint_culture_factor"],
+        weight_peer_region=p[a + "weight_peer_region"] * p["policy.publicity"],
+        weight_peer_national=p[a + "weight_peer_national"] * p["policy.publicity"],
+        commercial=agenda * p[a + "weight_commercial"] * p["policy.commercialisation"],
         proposal_bonus=p["proposals.bonus"],
         support_barrier_reduction=p["support.barrier_reduction"],
         duty_effect=p["policy.duty_effect"] if duty else 0.0,
-        noise_scale=p["appraisal.noise_scale"],
-        allowed=(
-            True,
-            p["policy.allow_reboot"],
-            p["policy.allow_latc"],
-            p["policy.allow_mutual"],
-            p["policy.allow_joint"],
-        ),
+        noise_scale=p[a + "noise_scale"],
+        allowed=(True, *(p[f"policy.allow_{o}"] for o in _ALLOW_KEYS)),
     )
+
+
+_OPTION_KEYS = (
+    "keep",
+    "reboot",
+    "reduce",
+    "community",
+    "outsource",
+    "share",
+    "latc",
+    "trust",
+    "mutual",
+    "joint",
+)
+"""The registry's names of the options (``appraisal.saving_<name>``), in the order of ``rules.OPTIONS``."""
+_ALLOW_KEYS = _OPTION_KEYS[1:]
 
 
 def support_budget(p: dict, y: int) -> float:
@@ -109,16 +126,23 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         resistance=m.resistance[r, s.council[j]],
         is_proposal=proposal,
         is_supported=supported,
-        is_rebooted=mode == REBOOTED,
+        mode=mode,
+        service=s.service[j],
         peers_region=year.peers_region[r, j],
         peers_national=year.peers_national[r, j],
-        u_noise=u[r, U_NOISE : U_NOISE + 5, j],
+        u_noise=u[r, U_NOISE : U_NOISE + rules.N_OPTIONS, j],
         w=weights(m, y, year.duty),
     )
     choice = rules.choose(util)
-    target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])
+    target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])  # keep: stay, and cut within
     m.last_review[r, j] = y
     m.log_events(r, j, y, mode, target, np.where(proposal, "proposal", "review"), util)
+    kept = choice == rules.KEEP  # keeping is cutting within: its saving lowers spend and staff now
+    rk, jk = r[kept], j[kept]
+    saved = m.p["appraisal.saving_keep"] * m.spend[rk, jk]
+    m.spend[rk, jk] -= saved
+    m.staff[rk, jk] *= 1.0 - m.p["appraisal.saving_keep"]
+    m.cum_savings += np.bincount(rk, weights=saved, minlength=R)
     change = target != mode
     rc, jc, to = r[change], j[change], target[change]
     m.pending[rc, jc], m.pending_live[rc, jc] = to, y + m.lag_by_mode[to]

@@ -1,4 +1,8 @@
-"""Stage 6, grow or fail: spend follows funding; providers fail; contracts end and may return in-house."""
+"""Stage 5, grow or fail: spend follows funding; providers fail, are taken over, and re-tender.
+
+At a contract's end the part may return in-house, go to a contractor, or be won by another provider of
+its kind, which grows by winning it.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,48 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import entries, group
-from sim.model.draws import U_CONTRACT, U_FAIL
-from sim.model.rules import IN_HOUSE, IS_DIVESTED
-from sim.model.stages.transitions import NO_CONTRACT
+from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
+from sim.model.rules import IN_HOUSE, IS_DIVESTED, OUTSOURCED
+from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
     from sim.model.loop import Year
 
+_GOLDEN = 0.6180339887498949
+"""Shift of a provider draw by mode, so providers of different modes founded by one slot draw apart."""
+
 
 def grow_or_fail(m: DivestmentModel, year: Year) -> None:
-    """Next year's spend and staff; then provider failures and contract ends (effective next year)."""
+    """Next year's spend and staff; then failures, takeovers and contract ends (effective next year).
+
+    Spend follows the council's funding; a provider's trading income grows its spend beyond its contract
+    by its trading growth, up to ``contract.max_trading_share`` of the contract, so a provider grows
+    mainly by winning contracts. Staff are spend over the year's cost per post: the 2014 cost per post
+    grown with the cost of services, so cash growth is not counted as more staff.
+    """
     p, s, nxt = m.p, m.slots, year.y + 1
-    growth = m.growth_by_mode[m.mode]
-    m.spend = rules.grow_spend(
-        m.spend, m.funding[s.council, year.col + 1], p["funding.spend_passthrough"], growth
-    )
-    # staff at the cost per post of the year: 2014 pay grows with the cost of services, so cash growth is
-    # not counted as more staff
+    change = m.funding[s.council, year.col + 1]
+    passthrough = p["funding.spend_passthrough"]
+    m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
+    grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
+    cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
+    m.spend = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
     m.staff = m.spend / (s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - m.start_year))
     year.new["failures"] = fail(m, nxt)
-    year.new["returns"] = contract_ends(m, nxt)
+    year.new["takeovers"] = takeovers(m)
+    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt)
+
+
+def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndarray) -> np.ndarray:
+    """The year's draw of each provider (replication ``r``, id ``mode * n_slots + founding slot``).
+
+    Drawn in the founding slot's column of ``row`` and shifted by the mode (mod 1), so the draw is uniform
+    and depends only on the provider, never on other slots.
+    """
+    n = m.slots.n
+    mode, founder = np.divmod(provider, n)
+    return np.mod(m.u[r, row, founder] + _GOLDEN * mode, 1.0)
 
 
 def fail(m: DivestmentModel, y: int) -> np.ndarray:
@@ -41,9 +66,8 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
     r, j = entries(IS_DIVESTED[m.mode])
     if len(j) == 0:
         return np.zeros(R, dtype=np.int64)
-    u = m.u[:, U_FAIL:].reshape(R, -1)  # by provider id
     provider = m.provider[r, j]
-    fails = u[r, provider] < m.fail_by_mode[m.mode[r, j]]
+    fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[m.mode[r, j]]
     representative, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
     failed = np.zeros(len(j), dtype=bool)
     failed[representative[fails]] = True  # a provider fails if a draw of its own says so
@@ -52,23 +76,78 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
     return np.bincount(r[failed & is_provider], minlength=R)
 
 
-def contract_ends(m: DivestmentModel, y: int) -> np.ndarray:
-    """Contracts ending in ``y`` return in-house or are renewed. Returns (R,) the numbers returned."""
-    p = m.p
+def takeovers(m: DivestmentModel) -> np.ndarray:
+    """Providers merge into the largest provider of their kind in their region and service.
+
+    Each provider is taken over with chance ``contract.p_takeover_per_year`` by its own draw, if a larger
+    one of its mode exists in its cell; all its parts move to the acquirer (the count of providers falls;
+    modes, staff and spend are unchanged). Returns (R,) the numbers taken over.
+    """
+    R = m.n_batch
+    r, j = entries(IS_DIVESTED[m.mode])
+    if len(j) == 0:
+        return np.zeros(R, dtype=np.int64)
+    provider = m.provider[r, j]
+    best = largest_provider_by_kind(m, exclude=(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)))
+    acquirer = best[r, m.mode[r, j], m.cell[j]]
+    taken = (provider_draw(m, U_TAKEOVER, r, provider) < m.p["contract.p_takeover_per_year"]) & (
+        (acquirer >= 0) & (acquirer != provider)
+    )
+    if not taken.any():
+        return np.zeros(R, dtype=np.int64)
+    _, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
+    counted = np.bincount(r[taken & is_provider], minlength=R)
+    rt, jt = r[taken], j[taken]
+    m.log_events(rt, jt, m.year, m.mode[rt, jt], m.mode[rt, jt], "takeover")
+    m.provider[rt, jt] = acquirer[taken]
+    return counted
+
+
+def contract_ends(m: DivestmentModel, y: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contracts ending in ``y`` are re-tendered.
+
+    With chance ``contract.p_return_in_house`` the part comes back in-house; with chance
+    ``contract.p_lose_retender`` the incumbent loses, to a contractor (``contract.p_contractor_wins``) or
+    else to the largest other provider of its kind in the region and service (which grows by winning it;
+    a contractor if there is none); otherwise the incumbent keeps it for another term.
+
+    Returns:
+        (R,) parts returned in-house, and (R,) parts that changed provider.
+    """
+    p, R = m.p, m.n_batch
     ending = IS_DIVESTED[m.mode] & (m.contract_end == y)
-    is_back = ending & (m.u[:, U_CONTRACT] < p["contract.p_return_in_house"])
-    r, j = entries(is_back)
+    u = m.u[:, U_CONTRACT]
+    back = ending & (u < p["contract.p_return_in_house"])
+    lost = ending & ~back & (u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"])
+    r, j = entries(back)
     return_in_house(m, r, j, y, "contract_end")
-    m.contract_end[ending & ~is_back] = y + p["contract.length_years"]
-    return np.bincount(r, minlength=m.n_batch)
+    r, j = entries(lost)
+    moved = np.zeros(R, dtype=np.int64)
+    if len(j):
+        best = largest_provider_by_kind(m, exclude=(r, j))
+        rival = best[r, m.mode[r, j], m.cell[j]]
+        contractor = (m.u[r, U_WINNER, j] < p["contract.p_contractor_wins"]) | (rival < 0)
+        old = m.mode[r, j]
+        rc, jc = r[contractor], j[contractor]
+        m.log_events(rc, jc, y, old[contractor], OUTSOURCED, "retender")
+        m.mode[rc, jc] = OUTSOURCED
+        m.provider[rc, jc] = OUTSOURCED * m.slots.n + jc
+        rw, jw = r[~contractor], j[~contractor]
+        m.log_events(rw, jw, y, old[~contractor], old[~contractor], "retender")
+        m.provider[rw, jw] = rival[~contractor]
+        moved = np.bincount(r, minlength=R)
+    renewed = ending & ~back
+    m.contract_end[renewed] = y + p["contract.length_years"]
+    return np.bincount(entries(back)[0], minlength=R), moved
 
 
 def return_in_house(m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, reason: str) -> None:
-    """Services ``j`` of replications ``r`` come back in-house in year ``y``."""
+    """Parts ``j`` of replications ``r`` come back in-house in year ``y``, with their staff and spend."""
     if len(j) == 0:
         return
     m.log_events(r, j, y, m.mode[r, j], IN_HOUSE, reason)
     m.mode[r, j] = IN_HOUSE
     m.provider[r, j] = -1
     m.contract_end[r, j] = NO_CONTRACT
+    m.contract_value[r, j] = 0.0
     m.last_review[r, j] = y

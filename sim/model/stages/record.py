@@ -8,14 +8,23 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import group, row_sums
-from sim.model.rules import IN_HOUSE, IS_MUTUAL, LATC, REBOOTED
+from sim.model.rules import IS_COUNCIL, IS_MUTUAL, LATC
 from sim.model.slots import SERVICES
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
     from sim.model.loop import Year
 
-FLOWS = ("divestments", "mutual_decisions", "live", "abandoned", "returns", "failures")
+FLOWS = (
+    "divestments",
+    "mutual_decisions",
+    "live",
+    "abandoned",
+    "returns",
+    "failures",
+    "takeovers",
+    "retendered",
+)
 """Flows of a year, recorded as ``new_<flow>``."""
 
 
@@ -56,9 +65,11 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
     }
     row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
     row["n_latcs"] = n_providers(m, m.mode == LATC)
-    council = (m.mode == IN_HOUSE) | (m.mode == REBOOTED)
+    council = IS_COUNCIL[m.mode]
     for k, service in enumerate(SERVICES):
         row[f"council_staff_{service}"] = row_sums(council & m.is_service[k], m.staff)
+    for mode in rules.DIVESTED_MODES:
+        row[f"n_providers_{rules.MODES[mode]}"] = n_providers(m, m.mode == mode)
     n_modes = len(rules.MODES)
     by_mode = (m.mode_base + m.mode).ravel()
     counts = np.bincount((m.service_key * n_modes + m.mode).ravel(), minlength=R * 3 * n_modes)

@@ -42,10 +42,15 @@ def select(m: DivestmentModel, year: Year) -> None:
     eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0)
     cooled = (y - m.last_review) >= p["review.min_years_between"]
     mult = np.where(m.mode == REBOOTED, p["review.rebooted_multiplier"], 1.0)
+    # councils' capacity to run appraisals falls as cuts deepen
+    capacity = np.maximum(0.0, 1.0 - p["review.capacity_loss_per_pressure"] * year.pressure)
     is_review = (
         eligible
         & cooled
-        & (u[:, U_REVIEW] < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult))
+        & (
+            u[:, U_REVIEW]
+            < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult * capacity)
+        )
     )
     year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
     in_house = m.mode == IN_HOUSE

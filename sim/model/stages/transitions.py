@@ -49,8 +49,9 @@ def go_live(
     """Services ``j`` of replications ``r`` change to ``mode`` in year ``y``; staff and spend go with them.
 
     With ``join``, a divestment may go to the largest existing provider of the same kind in its region
-    and service (chance ``contract.p_join_existing``). The option's saving is credited (not for the
-    starting state).
+    and service (chance ``contract.p_join_existing``). The option's saving lowers the part's spend and
+    staff, and is credited to ``cum_savings`` (not for the starting state): spend moved plus spend saved
+    equals spend before.
     """
     if len(j) == 0:
         return
@@ -69,9 +70,13 @@ def go_live(
     m.provider[r, j] = provider
     m.contract_end[r, j] = np.where(divested, y + p["contract.length_years"], NO_CONTRACT)
     if reason != "initial":
-        saved = np.zeros(m.mode.shape)
-        saved[r, j] = m.saving_by_mode[mode] * m.spend[r, j] * (old != mode)
-        m.cum_savings += saved.sum(axis=1)
+        # the option's saving lowers the part's spend (the contract's value) and its staff with it
+        saved = m.saving_by_mode[mode] * m.spend[r, j] * (old != mode)
+        kept = 1.0 - saved / np.where(m.spend[r, j] > 0, m.spend[r, j], 1.0)
+        m.spend[r, j] -= saved
+        m.staff[r, j] *= kept
+        m.cum_savings += np.bincount(r, weights=saved, minlength=m.n_batch)
+    m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
 
 def largest_provider_by_kind(m: DivestmentModel, exclude: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
