@@ -32,9 +32,9 @@ def _is_sweep(path: Path) -> bool:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim check``; returns the exit code (bad files raise ScenarioError)."""
-    from sim.inputs.scenario import load_scenario
+    from sim.inputs.scenario import find_scenario, load_scenario
 
-    for path in args.files:
+    for path in map(find_scenario, args.files):
         if _is_sweep(path):
             from sim.experiments.sweep_spec import load_sweep
 

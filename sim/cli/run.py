@@ -14,7 +14,11 @@ NAME = "run"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``run`` command to the main parser's subparsers."""
     run = sub.add_parser("run", help="run a scenario file and write its results folder")
-    run.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
+    run.add_argument(
+        "scenario",
+        type=Path,
+        help="scenario TOML file, e.g. scenarios/baseline.toml, or a shipped one by name (baseline)",
+    )
     run.add_argument("--out", type=Path, help="results folder (default: a new folder under results/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
@@ -34,9 +38,9 @@ def command(args: argparse.Namespace) -> int:
     from sim.experiments.output import check_out_dir, default_out_dir, write_run
     from sim.experiments.progress import Progress
     from sim.experiments.run import run_scenario, summarise
-    from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.scenario import ScenarioError, find_scenario, load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(find_scenario(args.scenario))
     overrides = {
         k: v
         for k, v in (("replications", args.replications), ("seed", args.seed), ("end_year", args.end_year))

@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS, ROOT  # noqa: F401
+from sim.evidence.settings import (  # noqa: F401
+    DEFAULT_OUT,
+    DEFAULT_SCENARIO,
+    DEFAULT_SEED,
+    DEFAULT_TRIALS,
+    ROOT,
+    SHIPPED,
+)
 from sim.inputs import params
 from sim.inputs.scenario import START_YEAR, Scenario
 

@@ -202,12 +202,9 @@ def model(
 
 def _scenario_path(scenario: str | Path) -> Path:
     """A scenario file, or a scenario shipped with the package, by name."""
-    path = Path(scenario)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    from sim.inputs.scenario import shipped_scenario
+    from sim.inputs.scenario import find_scenario
 
-    return shipped_scenario(str(scenario))
+    return find_scenario(scenario)
 
 
 def inputs(experiments: Any, model: Any) -> Any:

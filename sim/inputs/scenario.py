@@ -295,3 +295,16 @@ def shipped_scenario(name: str) -> Path:
             f"shipped: {', '.join(known)}"
         ]
     )
+
+
+def find_scenario(path_or_name: str | Path) -> Path:
+    """A scenario or sweep file: ``path_or_name`` if it exists, else the shipped one of that name.
+
+    ``baseline``, ``sweeps/levers`` (or ``sweeps/levers.toml``) work from any folder, installed or not.
+    A path that is neither is returned as it is, for the loader to report as not found.
+    """
+    path = Path(path_or_name)
+    if path.exists():
+        return path
+    shipped = scenarios_dir() / (path if path.suffix == ".toml" else path.with_suffix(".toml"))
+    return shipped if shipped.is_file() and not path.is_absolute() else path
