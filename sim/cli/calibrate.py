@@ -40,7 +40,8 @@ def command(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from sim.evidence.calibrate import calibrate, format_table, to_toml
-    from sim.inputs.scenario import ScenarioError, find_scenario, load_scenario
+    from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.shipped import find_scenario
 
     problems = []
     if args.trials < 1:

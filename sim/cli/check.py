@@ -32,7 +32,8 @@ def _is_sweep(path: Path) -> bool:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim check``; returns the exit code (bad files raise ScenarioError)."""
-    from sim.inputs.scenario import find_scenario, load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.shipped import find_scenario
 
     for path in map(find_scenario, args.files):
         if _is_sweep(path):

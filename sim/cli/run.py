@@ -38,7 +38,8 @@ def command(args: argparse.Namespace) -> int:
     from sim.experiments.output import check_out_dir, default_out_dir, write_run
     from sim.experiments.progress import Progress
     from sim.experiments.run import run_scenario, summarise
-    from sim.inputs.scenario import ScenarioError, find_scenario, load_scenario
+    from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.shipped import find_scenario
 
     scenario = load_scenario(find_scenario(args.scenario))
     overrides = {

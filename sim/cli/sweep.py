@@ -60,7 +60,7 @@ def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim sweep``; returns the exit code."""
     from sim.experiments.sweep import SweepError, read_failures, run_sweep
     from sim.experiments.sweep_spec import load_sweep
-    from sim.inputs.scenario import find_scenario
+    from sim.inputs.shipped import find_scenario
 
     sweep = load_sweep(find_scenario(args.sweep))
     if args.replications is not None:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sim.inputs.scenario import scenarios_dir
+from sim.inputs.shipped import scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = scenarios_dir() / "calibration" / "calibration.toml"

@@ -202,7 +202,7 @@ def model(
 
 def _scenario_path(scenario: str | Path) -> Path:
     """A scenario file, or a scenario shipped with the package, by name."""
-    from sim.inputs.scenario import find_scenario
+    from sim.inputs.shipped import find_scenario
 
     return find_scenario(scenario)
 
