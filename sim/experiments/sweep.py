@@ -53,8 +53,9 @@ from sim.inputs import params
 from sim.inputs.scenario import Scenario
 
 SMALL_SWEEP = 3000
-"""Below this many runs left, the default is to run in this process (about 3 s of work, batched), as
-starting worker processes takes about as long (each imports Mesa, pandas and SciPy)."""
+"""Below this many runs left, the default is to run in this process, as starting worker processes costs
+about 0.9 s each (imports and a first model; benchmarks/bench_sweep.py) and, on a busy machine, a second
+worker may find no free core."""
 _ARROW_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
 
 
