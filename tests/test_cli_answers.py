@@ -111,3 +111,21 @@ def test_progress_prints_plain_lines_off_a_terminal():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 10 and "\r" not in stream.getvalue()
     assert lines[-1].startswith("replications: 20/20")
+
+
+def test_run_progress_moves_each_year_and_changes_no_result():
+    from sim.experiments.run import run_scenario
+    from sim.inputs.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios/baseline.toml").with_changes(
+        {}, replications=10, end_year=2017
+    )
+    calls = []
+    with_bar = run_scenario(
+        scenario, record_councils=False, progress=lambda done, total: calls.append((done, total))
+    )
+    plain = run_scenario(scenario, record_councils=False)
+    assert with_bar.national.equals(plain.national)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == 10 and {t for _, t in calls} == {10}
+    assert len(calls) >= 6  # every year of every batch, not once per batch

@@ -65,9 +65,8 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(problem)
     progress = None if args.quiet else Progress(scenario.replications, "replications")
     try:
-        results = run_scenario(
-            scenario, progress=(lambda done, total: progress.update()) if progress else None
-        )
+        step = (lambda done, total: progress.update(done - progress.done)) if progress else None
+        results = run_scenario(scenario, progress=step)
     finally:
         if progress:
             progress.close()

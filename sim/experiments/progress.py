@@ -50,6 +50,7 @@ class Progress:
                 file=self.stream,
                 dynamic_ncols=True,
                 smoothing=0.1,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]",
             )
 
     def update(self, n: float = 1, failed: int = 0) -> None:
