@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.model import N_DRAW_ROWS, DivestmentModel, rules
+from sim.model.draws import YearDraws
 from sim.model.streams import Streams
 
 SEEDS = [3, 20140904, 11, 0, 7, 123456]
@@ -48,7 +49,10 @@ def single(scenario):
 
 def test_each_replication_equals_its_seed_run_alone(scenario, single):
     batched = DivestmentModel(scenario, seeds=SEEDS).run()
-    assert batched.n_batch == len(SEEDS) and batched.mode.shape == (len(SEEDS), 630)
+    assert batched.n_batch == len(SEEDS) and batched.mode.shape == (
+        len(SEEDS),
+        1086,
+    )  # parts: 152 x 3 ASC, 152 x 2 libraries, 326 leisure
     for r, seed in enumerate(SEEDS):
         assert_same(frames(batched, r), frames(single[seed]))
         assert batched.national_rows(r) == single[seed].national_rows()
@@ -107,16 +111,20 @@ def test_all_replications_come_with_a_batch_index(baseline):
 def test_each_replication_draws_its_own_yearly_block(baseline, seeds):
     m = DivestmentModel(baseline, seeds=seeds, record_councils=False)
     m.step()
+    block = m.u.block()
     for r, seed in enumerate(seeds):
-        expected = Streams(seed).uniform("year", 2014, (N_DRAW_ROWS, m.slots.n))
-        np.testing.assert_array_equal(m.u[r], expected)
+        words = Streams(seed).generator("year", 2014).bit_generator.random_raw(m.slots.n)
+        np.testing.assert_array_equal(m.words[r], words)
+        np.testing.assert_array_equal(block[r], YearDraws(words[None, :]).block()[0])
+    assert block.shape == (len(seeds), N_DRAW_ROWS, m.slots.n)
 
 
 def test_agents_are_shared_and_report_each_replication(baseline):
     m = DivestmentModel(baseline, seeds=[1, 2])
     assert len(m.agents) == 353
     suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
-    assert suffolk.modes(0)["libraries"] == suffolk.modes(1)["libraries"] == "mutual"
+    key = "libraries/main_libraries"
+    assert suffolk.modes(0)[key] == suffolk.modes(1)[key] == "mutual"
     counts = [sum(mode == "legacy_trust" for a in m.agents for mode in a.modes(r).values()) for r in (0, 1)]
     alone = [DivestmentModel(baseline, seed=s) for s in (1, 2)]
     assert counts == [

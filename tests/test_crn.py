@@ -13,7 +13,8 @@ import pytest
 from sim.experiments.sweep import read_runs, run_sweep
 from sim.experiments.sweep_spec import load_sweep
 from sim.inputs.scenario import load_scenario
-from sim.model import N_DRAW_ROWS, SERVICES, U_NOISE, DivestmentModel, rules
+from sim.model import SERVICES, U_NOISE, DivestmentModel, rules
+from sim.model.draws import YearDraws
 from sim.model.streams import Streams
 
 SEED = 20140904
@@ -46,7 +47,7 @@ def run_recording(scenario, seed, log=None):
     blocks = {}
     while model.year < model.end_year:
         model.step()
-        blocks[years[-1]] = model.u[0].copy()  # replication 0 of (R, N_DRAW_ROWS, n_slots)
+        blocks[years[-1]] = model.u.block()[0]  # replication 0 of (R, N_DRAW_ROWS, n_slots)
     return model, blocks
 
 
@@ -63,7 +64,8 @@ def test_yearly_blocks_depend_only_on_seed_and_year(baseline):
     )
     n = DivestmentModel(arms["baseline"], seed=SEED).slots.n
     for year in blocks["baseline"]:
-        expected = Streams(SEED).uniform("year", year, (N_DRAW_ROWS, n))
+        words = Streams(SEED).generator("year", year).bit_generator.random_raw(n)
+        expected = YearDraws(words[None, :]).block()[0]
         for name in arms:
             np.testing.assert_array_equal(blocks[name][year], expected, err_msg=f"{name} {year}")
     other = run_recording(arms["baseline"], SEED + 1)[1]
@@ -105,7 +107,8 @@ def test_a_service_gets_the_same_appraisal_noise_in_both_arms(baseline, monkeypa
                 continue
             rows = decisions[(decisions.year == year) & decisions.reason.isin(["review", "proposal"])]
             slots = [
-                model.slot_of(c, SERVICES.index(s)) for c, s in zip(rows.ons_code, rows.service, strict=True)
+                model.slot_of(c, SERVICES.index(s), part)
+                for c, s, part in zip(rows.ons_code, rows.service, rows.part, strict=True)
             ]
             assert len(slots) == len(value)
             for slot, draws in zip(slots, value, strict=True):

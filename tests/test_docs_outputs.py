@@ -21,6 +21,9 @@ def test_every_national_column_is_documented():
         )
         generic = re.sub(rf"^n_providers_({modes})$", "n_providers_<mode>", generic)
         generic = re.sub(
+            rf"^units_(adult_social_care|libraries|leisure)_({modes})$", "units_<service>_<mode>", generic
+        )
+        generic = re.sub(
             r"^council_staff_(adult_social_care|libraries|leisure)$", "council_staff_<service>", generic
         )
         if col not in documented and generic not in documented:

@@ -32,18 +32,21 @@ def test_2014_row_matches_calibration(baseline_results):
 
 @pytest.mark.parametrize("case", NAMED_CASES, ids=[c[3] for c in NAMED_CASES])
 def test_named_cases_sit_at_their_councils(baseline_results, case):
-    code, service, mode, _ = case
+    code, service, mode, _, parts = case
     c = baseline_results.councils
     service_name = ("adult_social_care", "libraries", "leisure")[service]
     rows = c[(c.year == 2014) & (c.ons_code == code) & (c.service == service_name)]
-    assert len(rows) == baseline_results.scenario.replications
+    if parts is not None:
+        rows = rows[rows.part.isin(parts)]
+    assert len(rows) == baseline_results.scenario.replications * len(parts or set(rows.part))
     assert (rows["mode"] == MODES[mode]).all()
+    assert rows.groupby("replication").provider_id.nunique().eq(1).all(), "one body runs all its parts"
 
 
 def test_leeds_aspire_is_in_the_pipeline():
     m = DivestmentModel(seed=0)
-    j = m.slot_of("E08000035", ASC)
-    assert m.pending.shape == (1, 630)  # one replication
+    j = m.slot_of("E08000035", ASC, "learning_disability")
+    assert m.pending.shape == (1, 1086)  # one replication; parts: 152 x 3 ASC, 152 x 2 libraries, 326 leisure
     assert m.pending[0, j] == rules.MUTUAL and m.pending_live[0, j] == 2015
     pipeline = np.flatnonzero(m.pending[0] >= 0)
     assert len(pipeline) == 1 + m.p["init.n_lg_pipeline_2014"]
@@ -61,26 +64,27 @@ def test_about_30_percent_of_leisure_starts_with_a_legacy_trust(baseline_results
 def test_random_placement_depends_on_seed():
     a, b = DivestmentModel(seed=1), DivestmentModel(seed=2)
     assert not np.array_equal(a.mode, b.mode)
-    for code, service, mode, _ in NAMED_CASES:
-        assert a.mode[0, a.slot_of(code, service)] == b.mode[0, b.slot_of(code, service)] == mode
+    for code, service, mode, _, parts in NAMED_CASES:
+        part = parts[0] if parts else None
+        assert a.mode[0, a.slot_of(code, service, part)] == b.mode[0, b.slot_of(code, service, part)] == mode
 
 
 def test_councils_are_mesa_agents():
     m = DivestmentModel(seed=0)
     assert len(m.agents) == 353
     suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
-    assert suffolk.modes()["libraries"] == "mutual"
+    assert suffolk.modes()["libraries/branch_libraries"] == "mutual"
     district = next(a for a in m.agents if a.ons_code == "E07000223")  # Adur
-    assert set(district.modes()) == {"leisure"}
+    assert set(district.modes()) == {"leisure/leisure_centres"}
 
 
 # ---------------------------------------------------------------- invariants on real runs
 def test_one_mode_per_service_per_year(baseline_results):
     c = baseline_results.councils
-    assert not c.duplicated(["replication", "year", "ons_code", "service"]).any()
+    assert not c.duplicated(["replication", "year", "ons_code", "service", "part"]).any()
     assert c["mode"].isin(MODES).all()
     per_year = c.groupby(["replication", "year"]).size()
-    assert (per_year == 630).all()
+    assert (per_year == 1086).all()
 
 
 def test_no_negative_counts_or_totals(baseline_results):
@@ -92,14 +96,14 @@ def test_no_negative_counts_or_totals(baseline_results):
 
 
 def test_only_allowed_transitions(baseline_results):
-    c = baseline_results.councils.sort_values(["replication", "ons_code", "service", "year"])
-    prev = c.groupby(["replication", "ons_code", "service"])["mode"].shift()
+    c = baseline_results.councils.sort_values(["replication", "ons_code", "service", "part", "year"])
+    prev = c.groupby(["replication", "ons_code", "service", "part"])["mode"].shift()
     changed = c[prev.notna() & (prev != c["mode"])]
     pairs = set(zip(prev[changed.index].map(MODES.index), changed["mode"].map(MODES.index), strict=True))
     assert pairs, "the baseline makes some transitions"
     assert pairs <= rules.ALLOWED_TRANSITIONS
     d = baseline_results.decisions
-    moved = d[d.reason.isin(["live", "failure", "contract_end"])]
+    moved = d[d.reason.isin(["live", "failure", "contract_end", "retender"]) & (d.from_mode != d.to_mode)]
     moved_pairs = set(zip(moved.from_mode.map(MODES.index), moved.to_mode.map(MODES.index), strict=True))
     assert moved_pairs <= rules.ALLOWED_TRANSITIONS
 
@@ -114,7 +118,7 @@ def test_mutual_totals_add_up(baseline_results):
     merged = n.set_index(["replication", "year"])["mutual_staff_lg"]
     np.testing.assert_allclose(merged.loc[lg.index], lg)
     counts = sum(n[f"n_{s}_{m}"] for s in ("adult_social_care", "libraries", "leisure") for m in MODES)
-    assert (counts == 630).all()
+    assert (counts == 1086).all()
 
 
 def test_staff_and_spend_are_conserved_in_every_transfer(baseline, monkeypatch):
@@ -174,12 +178,12 @@ def test_no_pressure_and_no_proposals_means_no_divestment(baseline):
         m = DivestmentModel(calm, seed=seed).run()
         d = m.decisions_frame()
         assert not d.reason.isin(["review", "proposal"]).any()
-        key = d.ons_code + "/" + d.service
+        key = d.ons_code + "/" + d.service + "/" + d.part
         went_live = set(key[d.reason == "live"])
         assert went_live <= set(key[d.reason == "pipeline"]), (
             "only the 2014 pipeline (Aspire and others) completes"
         )
-        assert "E08000035/adult_social_care" in set(key[d.reason == "pipeline"])
+        assert "E08000035/adult_social_care/learning_disability" in set(key[d.reason == "pipeline"])
         assert m.national()["new_divestments"].sum() == 0
 
 
@@ -317,3 +321,31 @@ def test_a_later_programme_adds_mutuals_only_from_its_first_year(baseline):
     early = a.year <= 2018  # decisions of 2018 are recorded from 2019
     pd.testing.assert_frame_equal(a[early], b[early])
     assert b.n_mutuals.iloc[-1] >= a.n_mutuals.iloc[-1]
+
+
+def test_the_shipped_limiting_scenario_adds_no_lg_mutuals_beyond_the_2014_pipeline():
+    from pathlib import Path
+
+    from sim.inputs.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "no_pressure_no_proposals.toml")
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    n = m.national()
+    pipeline = m.decisions_frame()
+    pipeline = pipeline[pipeline.reason == "pipeline"].groupby("batch_index").size()
+    start = n[n.year == 2014].set_index("batch_index").n_mutuals_lg
+    most = n.groupby("batch_index").n_mutuals_lg.max()
+    assert (most <= start + pipeline).all()
+    assert n.new_divestments.sum() == 0 and n.new_mutual_decisions.sum() == 0
+
+
+def test_councils_keep_cut_hand_over_outsource_and_divest_part_by_part(baseline):
+    d = DivestmentModel(baseline, seeds=range(4)).run().decisions_frame()
+    appraised = d[d.reason.isin(["review", "proposal"])]
+    kept = appraised.from_mode == appraised.to_mode
+    assert kept.any(), "keeping (and cutting within) is chosen"
+    chosen = set(appraised.to_mode[~kept])
+    assert {"reduced", "community", "outsourced", "latc", "mutual", "joint_mutual"} <= chosen
+    assert appraised.part.nunique() == 6, "decisions fall on every kind of part"
+    split = appraised.groupby(["batch_index", "ons_code", "service"]).to_mode.nunique()
+    assert (split > 1).any(), "some councils take different routes for different parts of one service"

@@ -271,3 +271,43 @@ def test_keeping_earns_its_own_savings_in_proportion_to_pressure(pressure):
     assert plain[KEEP] == pytest.approx(0.0, abs=1e-9)
     assert kept[KEEP] == pytest.approx(20.0 * pressure / 0.25 * 0.04, abs=1e-9)
     np.testing.assert_allclose(kept[1:], plain[1:])
+
+
+@pytest.mark.parametrize(
+    ("mode", "share", "before_2010", "counts"),
+    [
+        (rules.MUTUAL, 1.0, False, True),
+        (rules.MUTUAL, 0.1, False, True),
+        (rules.JOINT, 0.33, False, True),
+        (rules.JOINT, 0.2, False, False),
+        (rules.LATC, 0.0, False, False),
+        (rules.TRUST, 0.0, False, False),
+        (rules.COMMUNITY, 0.0, False, False),
+        (rules.OUTSOURCED, 0.0, False, False),
+        (rules.SHARED, 0.0, False, False),
+        (rules.IN_HOUSE, 1.0, False, False),
+        (rules.LEGACY, 0.0, True, False),
+        (rules.MUTUAL, 1.0, True, False),
+    ],
+    ids=[
+        "staff-led mutual",
+        "staff-led whatever the share",
+        "joint venture with a third staff-owned",
+        "joint venture with too little staff control",
+        "trading company (council-owned)",
+        "new non-mutual trust",
+        "community group",
+        "contractor",
+        "another council",
+        "in-house",
+        "pre-2010 leisure trust",
+        "any body founded before 2010",
+    ],
+)
+def test_which_providers_count_as_public_service_mutuals(mode, share, before_2010, counts):
+    assert rules.counts_as_mutual(mode, share, 0.25, founded_before_2010=before_2010) is counts
+
+
+def test_a_joint_venture_below_the_threshold_is_not_counted_in_the_totals():
+    counted = rules.counted_modes(joint_staff_share=0.2, min_staff_share=0.25)
+    assert counted[rules.MUTUAL] and not counted[rules.JOINT] and not counted[rules.LEGACY]

@@ -11,7 +11,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "data" / "calibrated.toml"
 """The calibration the defaults cite; refreshed only on purpose (``--out sim/data/calibrated.toml``)."""
 DEFAULT_OUT = Path("results") / "calibrated.toml"
 """Where ``python -m sim calibrate`` writes unless told: under results/, never into the package."""
-DEFAULT_TRIALS = 400
+DEFAULT_TRIALS = 800
 """Optuna trials of a calibration (calibrated: enough for the TPE sampler to settle, docs/calibration.md)."""
 DEFAULT_SEED = 2014
 """The sampler's seed of the shipped calibration."""

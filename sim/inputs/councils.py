@@ -12,6 +12,9 @@ mended here in code, so that the cleaning can be rerun and tested:
    (population is descriptive only; no model rule uses it).
 5. Spending power: City of London has no row and 21 councils reorganised in 2019 lack 2019-20; each gap is
    filled with the median change of the council's region in that year.
+6. Spending power 2019-20 is on a new basis (core spending power with new grants; the median council
+   "gains" 7%), so it is not passed through: each council's 2019-20 change is replaced by the mean of its
+   2017-18 and 2018-19 changes, the last two on the old basis.
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ def _mend_funding(table: pd.DataFrame) -> np.ndarray:
         gaps = np.isnan(block)
         block[gaps] = np.broadcast_to(medians, block.shape)[gaps]
         change[rows] = block
+    new_basis = FUNDING_YEARS.index(2019)
+    change[:, new_basis] = change[:, new_basis - 2 : new_basis].mean(axis=1)  # mend 6
     return change
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 _EXPORTS = {
     "DivestmentModel": "sim.model.divestment",
-    "CouncilAgent": "sim.model.divestment",
+    "CouncilAgent": "sim.model.agents",
     "MAX_BATCH": "sim.model.divestment",
     "batch_slices": "sim.model.divestment",
     "NAMED_CASES": "sim.model.setup",

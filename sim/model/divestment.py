@@ -23,6 +23,7 @@ import pandas as pd
 from sim.inputs.councils import load_england
 from sim.inputs.scenario import START_YEAR, Scenario
 from sim.model import loop, rules, state, tables
+from sim.model.agents import CouncilAgent
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
 from sim.model.setup import NAMED_CASES, PIPELINE_CASES, setup_start  # noqa: F401  (re-exported)
 from sim.model.slots import SERVICES, funding_path, slots_for
@@ -56,27 +57,6 @@ def batch_slices(n: int, max_size: int | None = None) -> list[slice]:
     n_batches = -(-n // size)
     bounds = [n * k // n_batches for k in range(n_batches + 1)] if n else [0]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-class CouncilAgent(mesa.Agent):
-    """An English council of 1 April 2014.
-
-    Its services' modes, staff and spend are kept by the model in columns indexed by ``slots``; the
-    agent is the handle users and notebooks hold (``agent.modes()``, ``agent.ons_code``). In a model of
-    several replications one agent stands for the council in all of them.
-    """
-
-    def __init__(self, model: DivestmentModel, index: int, ons_code: str, name: str, slots: np.ndarray):
-        super().__init__(model)
-        self.index = index
-        self.ons_code = ons_code
-        self.name = name
-        self.slots = slots
-
-    def modes(self, r: int = 0) -> dict[str, str]:
-        """Delivery mode of each of the council's services this year, in replication ``r``."""
-        m = self.model
-        return {SERVICES[m.slots.service[s]]: rules.MODES[m.mode[r, s]] for s in self.slots}
 
 
 class DivestmentModel(mesa.Model):
@@ -145,6 +125,7 @@ class DivestmentModel(mesa.Model):
                 "staff": np.empty((years, R, s.n)),
                 "spend": np.empty((years, R, s.n)),
                 "provider": np.empty((years, R, s.n), dtype=np.int64),
+                "units": np.empty((years, R, s.n)),
             }
         codes, names = eng.codes, eng.names
         for i in range(eng.n):
@@ -194,12 +175,26 @@ class DivestmentModel(mesa.Model):
         self.__dict__.clear()  # agents, Mesa's bookkeeping, state: then nothing refers back to the model
 
     # ------------------------------------------------------------------ helpers for the stages
-    def slot_of(self, ons_code: str, service: int) -> int:
-        """Slot index of a council's service (KeyError if the council does not run it)."""
+    def slot_of(self, ons_code: str, service: int, part: str | None = None) -> int:
+        """Slot index of a part of a council's service (its first part if ``part`` is None).
+
+        Raises:
+            KeyError: the council does not run the service, or the service has no such part.
+        """
+        return self.slots_of(ons_code, service)[0] if part is None else self._slot(ons_code, service, part)
+
+    def slots_of(self, ons_code: str, service: int) -> tuple[int, ...]:
+        """Slot indices of every part of a council's service (KeyError if the council does not run it)."""
         try:
-            return self.slots.index[(ons_code, service)]
+            return self.slots.by_service[(ons_code, service)]
         except KeyError:
             raise KeyError(f"{ons_code} does not run {SERVICES[service]}") from None
+
+    def _slot(self, ons_code: str, service: int, part: str) -> int:
+        try:
+            return self.slots.index[(ons_code, service, part)]
+        except KeyError:
+            raise KeyError(f"{ons_code} has no {part} in {SERVICES[service]}") from None
 
     def log_events(self, r, j, y, old, new, reason, util=None) -> None:
         """Add entries (r, j) to the decision log, with staff and spend as they are now."""
@@ -215,6 +210,7 @@ class DivestmentModel(mesa.Model):
                     None if util is None else util.copy(),
                     self.staff[r, j],
                     self.spend[r, j],
+                    self.units[r, j],
                 )
             )
 

@@ -1,10 +1,24 @@
-"""The layout of the block of uniforms each year draws: one row (or rows) per random decision.
+"""The year's random draws: one 64-bit word per replication and slot, and a uniform per decision from it.
 
-Every row is drawn every year whether used or not (shape ``(N_DRAW_ROWS, n_slots)`` per replication), so
-a slot's draw for a decision never depends on other slots, on the policy arm or on the batch.
+Each year every replication draws one word per slot, first, from its ("year", y) Philox stream
+(:mod:`sim.model.streams`); the uniform of decision row k for a slot is derived from the slot's word by
+SplitMix64 (Steele, Lea and Flood 2014), ``mix(word + (k + 1) * GAMMA)``. So a slot's draw for a decision
+depends only on the seed, the year, the slot and the decision, never on other slots, on the policy arm
+or on the batch (common random numbers), and a decision costs only the draws of the entries that need it.
+The rows (``U_*``) name the decisions.
 """
 
+from __future__ import annotations
+
+import numpy as np
+
 from sim.model.rules import N_OPTIONS
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SALT = np.uint64(0xD1B54A32D192ED03)
+_TO_UNIT = 2.0**-53
 
 U_REVIEW = 0
 """Whether a service part is reviewed this year."""
@@ -30,3 +44,46 @@ U_FAIL = U_READY + 1
 U_TAKEOVER = U_FAIL + 1
 """Takeover of the provider founded by the slot (indexed as U_FAIL)."""
 N_DRAW_ROWS = U_TAKEOVER + 1
+_OFFSETS = np.arange(1, N_DRAW_ROWS + 1, dtype=np.uint64) * _GAMMA  # wraps modulo 2**64, as SplitMix64 does
+"""Offset of each row's key from the slot's word: (k + 1) * GAMMA."""
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser of uint64 words, as uniforms on [0, 1) with 53 bits."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return ((z ^ (z >> np.uint64(31))) >> np.uint64(11)) * _TO_UNIT
+
+
+class YearDraws:
+    """The draws of one year: decision rows derived on demand from one word per replication and slot.
+
+    Args:
+        words: (R, n_slots) uint64, each replication's first draws of the year from its stream.
+    """
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+        self._rows: dict[int, np.ndarray] = {}
+
+    def row(self, k: int) -> np.ndarray:
+        """Row ``k`` for every replication and slot, (R, n_slots) uniforms (kept for the year)."""
+        out = self._rows.get(k)
+        if out is None:
+            out = self._rows[k] = _mix(self.words + _OFFSETS[k])
+        return out
+
+    def at(self, k: int, r: np.ndarray, j: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
+        """Row ``k`` at entries (r, j) only; ``salt`` (small ints, e.g. a mode) gives distinct draws."""
+        z = self.words[r, j] + _OFFSETS[k]
+        if salt is not None:
+            z = z + _SALT * np.asarray(salt).astype(np.uint64)
+        return _mix(z)
+
+    def rows_at(self, k0: int, k1: int, r: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Rows ``k0`` to ``k1 - 1`` at entries (r, j): (len(j), k1 - k0) uniforms."""
+        return _mix(self.words[r, j][:, None] + _OFFSETS[None, k0:k1])
+
+    def block(self) -> np.ndarray:
+        """Every row for every replication and slot, (R, N_DRAW_ROWS, n_slots): for tests and inspection."""
+        return np.stack([self.row(k) for k in range(N_DRAW_ROWS)], axis=1)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.draws import YearDraws
 from sim.model.stages import appraisal, outside, pressure, providers, record, review, transitions
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class Year:
     Attributes:
         y: the financial year simulated (its start, e.g. 2014 for 2014-15).
         col: its column in the funding arrays.
-        u: (R, N_DRAW_ROWS, n_slots) uniforms drawn first each year (:func:`pressure.assess`).
+        u: the year's draws (:class:`sim.model.draws.YearDraws`, from words drawn first each year).
         pressure: (n_slots,) budget pressure of each slot's council this year, the same in every replication.
         duty: whether the duty to consider staff proposals is in force this year.
         reviewed: (r, j) entries reviewed or proposed this year (:func:`review.select`).
@@ -38,7 +39,7 @@ class Year:
 
     y: int
     col: int
-    u: np.ndarray = None
+    u: YearDraws = None
     pressure: np.ndarray = None
     duty: bool = False
     reviewed: tuple[np.ndarray, np.ndarray] = ()

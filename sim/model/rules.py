@@ -256,3 +256,37 @@ def grow_spend(
 ) -> np.ndarray:
     """Next year's spend of each service: the council's funding change passed through, plus trading growth."""
     return np.maximum(spend * (1.0 + passthrough * cash_change) * (1.0 + growth), 0.0)
+
+
+def counts_as_mutual(
+    mode: int, staff_share: float, min_staff_share: float, founded_before_2010: bool = False
+) -> bool:
+    """Whether a provider counts as a public service mutual, as the registers count them.
+
+    A public service mutual has left the public sector, still delivers public services, and has
+    significant staff ownership or control. So: a staff-led mutual counts; a joint council-staff venture
+    counts if its staff share reaches ``min_staff_share``; trusts that existed before 2010 (leisure
+    trusts), trading companies (council-owned), new non-mutual trusts, contractors, community groups and
+    other councils never count. A body running several councils' services or several services is one
+    provider, so it counts once (the caller counts providers, not services).
+
+    Args:
+        mode: the provider's mode (:data:`MODES`).
+        staff_share: the staff's share of ownership or control, 0-1.
+        min_staff_share: the least share that is "significant".
+        founded_before_2010: the body existed before 2010.
+    """
+    if founded_before_2010 or mode not in MUTUAL_MODES:
+        return False
+    return mode == MUTUAL or staff_share >= min_staff_share
+
+
+def counted_modes(joint_staff_share: float, min_staff_share: float) -> np.ndarray:
+    """Lookup by mode of :func:`counts_as_mutual` for the model's providers (founded from 2010 on)."""
+    shares = {MUTUAL: 1.0, JOINT: joint_staff_share}
+    return np.array(
+        [
+            counts_as_mutual(k, shares.get(k, 0.0), min_staff_share, founded_before_2010=k == LEGACY)
+            for k in range(N_MODES)
+        ]
+    )

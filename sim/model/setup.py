@@ -20,17 +20,23 @@ if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
 
 NAMED_CASES = (
-    # (ONS code, service, mode, body): the 2014 starting state, CALIBRATION.md "Named cases by 2014".
-    ("E10000029", LIBRARIES, MUTUAL, "Suffolk Libraries IPS"),
-    ("E06000014", LIBRARIES, MUTUAL, "Explore York"),
-    ("E10000020", ASC, JOINT, "Independence Matters"),
-    ("E08000005", ASC, MUTUAL, "PossAbilities"),
-    ("E06000041", ASC, LATC, "Optalis"),
+    # (ONS code, service, mode, body, parts): the 2014 starting state, CALIBRATION.md "Named cases by
+    # 2014"; parts None is every part of the service (one provider runs them all).
+    ("E10000029", LIBRARIES, MUTUAL, "Suffolk Libraries IPS", None),
+    ("E06000014", LIBRARIES, MUTUAL, "Explore York", None),
+    ("E10000020", ASC, JOINT, "Independence Matters", ("day_services",)),
+    ("E08000005", ASC, MUTUAL, "PossAbilities", ("learning_disability",)),
+    ("E06000041", ASC, LATC, "Optalis", None),
 )
 PIPELINE_CASES = (
-    # (ONS code, service, mode, year live, body): decided by 2014, live later.
-    ("E08000035", ASC, MUTUAL, 2015, "Aspire"),
+    # (ONS code, service, mode, year live, body, parts): decided by 2014, live later.
+    ("E08000035", ASC, MUTUAL, 2015, "Aspire", ("learning_disability",)),
 )
+
+
+def case_slots(m: DivestmentModel, code: str, service: int, parts: tuple[str, ...] | None) -> list[int]:
+    """The slots of a named case: the parts named, or every part of the service."""
+    return list(m.slots_of(code, service)) if parts is None else [m.slot_of(code, service, p) for p in parts]
 
 
 def setup_start(m: DivestmentModel) -> None:
@@ -51,15 +57,17 @@ def setup_start(m: DivestmentModel) -> None:
     u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = draws.transpose(1, 0, 2)
     everyone = np.arange(R)
     fixed = np.zeros(s.n, dtype=bool)
-    for code, service, mode, _ in NAMED_CASES:
-        j = m.slot_of(code, service)
-        go_live(m, everyone, np.full(R, j), np.full(R, mode), y, "initial", join=False)
-        fixed[j] = True
-    for code, service, mode, live, _ in PIPELINE_CASES:
-        j = m.slot_of(code, service)
-        m.pending[:, j], m.pending_live[:, j], m.pending_decided[:, j] = mode, live, y
-        m.log_events(everyone, np.full(R, j), y, IN_HOUSE, mode, "pipeline")
-        fixed[j] = True
+    for code, service, mode, _, parts in NAMED_CASES:
+        slots = case_slots(m, code, service, parts)
+        for j in slots:
+            go_live(m, everyone, np.full(R, j), np.full(R, mode), y, "initial", join=False)
+            fixed[j] = True
+        m.provider[:, slots] = mode * s.n + slots[0]  # one body runs all its parts
+    for code, service, mode, live, _, parts in PIPELINE_CASES:
+        for j in case_slots(m, code, service, parts):
+            m.pending[:, j], m.pending_live[:, j], m.pending_decided[:, j] = mode, live, y
+            m.log_events(everyone, np.full(R, j), y, IN_HOUSE, mode, "pipeline")
+            fixed[j] = True
     legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust"]) & ~fixed
     m.mode[legacy] = LEGACY
     named_mutuals = sum(1 for c in NAMED_CASES if c[2] in rules.MUTUAL_MODES)

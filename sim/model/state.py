@@ -11,7 +11,6 @@ import numpy as np
 
 from sim.inputs.councils import REGIONS
 from sim.model import rules
-from sim.model.draws import N_DRAW_ROWS
 from sim.model.rules import IN_HOUSE
 from sim.model.stages import transitions
 
@@ -26,6 +25,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.mode = np.full(shape, IN_HOUSE, dtype=np.int64)
     m.staff = np.tile(s.staff, (R, 1))
     m.spend = np.tile(s.spend, (R, 1))
+    m.units = np.tile(s.units, (R, 1))  # units of provision open (library service points), cut by closures
     m.provider = np.full(shape, -1, dtype=np.int64)
     m.contract_end = np.full(shape, transitions.NO_CONTRACT, dtype=np.int64)
     m.pending = np.full(shape, -1, dtype=np.int64)
@@ -35,6 +35,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.last_review = np.full(shape, -10_000, dtype=np.int64)
     m.ready = np.zeros(shape, dtype=bool)  # a staff team ready to propose a mutual (set up in setup.py)
     m.cum_savings = np.zeros(R)
+    m.since = np.zeros(shape, dtype=np.int64)  # the year a part's current mode began
     m.contract_value = np.zeros(shape)  # a provider's contract, GBP m a year: spend less trading income
     rates = mode_rates(p)
     m.lag_by_mode, m.abandon_by_mode = rates["lag"], rates["abandon"]
@@ -112,8 +113,9 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
 
 def init_keys(m: DivestmentModel, R: int) -> None:
     """Buffers and bin keys of (replication, x) pairs: one range of bins per replication."""
-    s = m.slots
-    m.u = np.zeros((R, N_DRAW_ROWS, s.n))
+    p, s = m.p, m.slots
+    m.words = np.zeros((R, s.n), dtype=np.uint64)
+    m.u = None  # the year's draws (sim.model.draws.YearDraws), set by the pressure stage
     m.gens: list[np.random.Generator] = []
     m.weights_cache: dict[tuple, rules.AppraisalWeights] = {}
     m.cell = s.region * 3 + s.service
@@ -126,5 +128,12 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
+    m.library_slots = np.flatnonzero(s.service == 1)  # LIBRARIES
+    response = np.array(
+        [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
+    )
+    m.passthrough = p["funding.spend_passthrough"] * response[s.service]  # by slot
+    m.counted_by_mode = rules.counted_modes(p["joint.staff_share"], p["count.min_staff_share"])
+
     m.zeros = np.zeros(R, dtype=np.int64)
     m.zeros.setflags(write=False)

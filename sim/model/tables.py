@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import rules
-from sim.model.slots import SERVICES
+from sim.model.slots import PART_NAMES, SERVICES
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -30,6 +30,8 @@ DECISION_COLUMNS = [
     "year",
     "ons_code",
     "service",
+    "part",
+    "units",
     "from_mode",
     "to_mode",
     "reason",
@@ -91,6 +93,8 @@ def councils(m: DivestmentModel, r: int | None = None) -> pd.DataFrame:
             "year": np.tile(np.repeat(np.arange(m.start_year, m.start_year + n_years), n), len(reps)),
             "ons_code": np.tile(m.england.codes[s.council], n_rows),
             "service": np.tile(np.array(SERVICES)[s.service], n_rows),
+            "part": np.tile(np.array(PART_NAMES)[s.part], n_rows),
+            "units": column("units"),
             "mode": np.array(rules.MODES)[column("mode")],
             "staff": column("staff"),
             "spend_gbp_m": column("spend"),
@@ -122,6 +126,8 @@ def decisions(m: DivestmentModel, r: int | None = None) -> pd.DataFrame:
         "year": np.repeat(np.array(parts[0], dtype=np.int64), sizes)[order],
         "ons_code": m.england.codes[s.council[slot]],
         "service": np.array(SERVICES)[s.service[slot]],
+        "part": np.array(PART_NAMES)[s.part[slot]],
+        "units": np.concatenate(parts[9])[order],
         "from_mode": np.array(rules.MODES)[np.concatenate(parts[3])[order]],
         "to_mode": np.array(rules.MODES)[np.concatenate(parts[4])[order]],
         "reason": np.concatenate(parts[5])[order],

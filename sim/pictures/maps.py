@@ -154,10 +154,28 @@ def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -
     if year not in years:
         raise ValueError(f"year {year!r} not in the data for {service}; years present: {years}")
     sub = sub[sub["year"] == year]
+    if "part" in sub.columns:
+        sub = dominant_mode(sub)
     dupes = sorted(sub.loc[sub["ons_code"].duplicated(), "ons_code"].unique())
     if dupes:
         raise ValueError(f"several rows per council for {service} {year}: {dupes[:10]}")
     return sub
+
+
+def dominant_mode(parts: pd.DataFrame) -> pd.DataFrame:
+    """One row per council: the mode that holds most of its service's spend (or units) across its parts.
+
+    A council's service is made of parts (day services, branch libraries, ...), each in its own mode;
+    a map colours the council by the mode of the largest share. Ties go to the first mode in the table.
+    """
+    weight = (
+        "spend_gbp_m" if "spend_gbp_m" in parts.columns else "units" if "units" in parts.columns else None
+    )
+    parts = parts.assign(_w=parts[weight] if weight else 1.0)
+    by_mode = parts.groupby(["ons_code", "mode"], sort=False, dropna=False)["_w"].sum().reset_index()
+    best = by_mode.loc[by_mode.groupby("ons_code", sort=False)["_w"].idxmax()]
+    first = parts.drop_duplicates("ons_code").drop(columns=["mode", "_w"])
+    return first.merge(best[["ons_code", "mode"]], on="ons_code", how="left")
 
 
 def plot_mode_map(

@@ -13,6 +13,7 @@ import numpy as np
 from sim.model import rules
 from sim.model.draws import U_NOISE, U_SUPPORT
 from sim.model.rules import IS_DIVESTED, IS_MUTUAL
+from sim.model.stages import providers
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -59,7 +60,7 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
             mutual_complexity,
             mutual_complexity,
         ),
-        service_loss=(0.0, 0.0, p[a + "service_loss_reduce"], p[a + "service_loss_community"], *(0.0,) * 6),
+        service_loss=(0.0, 0.0, p[a + "saving_reduce"], p[a + "service_loss_community"], *(0.0,) * 6),
         weight_service_loss=p[a + "weight_service_loss"],
         high_jump=p[a + "high_jump"],
         weight_culture=p[a + "weight_culture"],
@@ -118,7 +119,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         return
     p, s, R, y, u = m.p, m.slots, m.n_batch, year.y, year.u
     n_reviewed = np.bincount(r, minlength=R)
-    supported = rules.supported_mask(u[r, U_SUPPORT, j], n_reviewed[r], support_capacity(p, y))
+    supported = rules.supported_mask(u.at(U_SUPPORT, r, j), n_reviewed[r], support_capacity(p, y))
     mode = m.mode[r, j]
     proposal = year.is_proposal[r, j]
     util = rules.appraise(
@@ -130,7 +131,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         service=s.service[j],
         peers_region=year.peers_region[r, j],
         peers_national=year.peers_national[r, j],
-        u_noise=u[r, U_NOISE : U_NOISE + rules.N_OPTIONS, j],
+        u_noise=u.rows_at(U_NOISE, U_NOISE + rules.N_OPTIONS, r, j),
         w=weights(m, y, year.duty),
     )
     choice = rules.choose(util)
@@ -140,6 +141,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     kept = choice == rules.KEEP  # keeping is cutting within: its saving lowers spend and staff now
     rk, jk = r[kept], j[kept]
     saved = m.p["appraisal.saving_keep"] * m.spend[rk, jk]
+    providers.close_with_cuts_at(m, rk, jk, 1.0 - m.p["appraisal.saving_keep"])
     m.spend[rk, jk] -= saved
     m.staff[rk, jk] *= 1.0 - m.p["appraisal.saving_keep"]
     m.cum_savings += np.bincount(rk, weights=saved, minlength=R)

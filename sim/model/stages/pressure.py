@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.model.draws import YearDraws
+
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
     from sim.model.loop import Year
 
 
 def assess(m: DivestmentModel, year: Year) -> None:
-    """Draw each replication's block of uniforms for the year and read this year's budget pressure.
+    """Draw each replication's words for the year and read this year's budget pressure.
 
-    The block (shape (R, N_DRAW_ROWS, n_slots)) is drawn first from the replication's ("year", y) stream,
-    whole, so a slot's draws never depend on other slots; the generators are kept for the outside sector.
+    One word per slot (shape (R, n_slots)) is drawn first from the replication's ("year", y) stream,
+    whole, so a slot's draws never depend on other slots (:class:`sim.model.draws.YearDraws`); the
+    generators are kept for the outside sector.
     """
     m.gens = []
+    words = m.words
     for r, st in enumerate(m.streams_by_replication):
         g = st.generator("year", year.y)
-        g.random(out=m.u[r])  # fixed size, drawn first
+        words[r] = g.bit_generator.random_raw(words.shape[1])  # fixed size, drawn first
         m.gens.append(g)
-    year.u = m.u
+    year.u = m.u = YearDraws(words)
     year.pressure = m.pressure_path[m.slots.council, year.col]

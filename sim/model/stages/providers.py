@@ -13,15 +13,13 @@ import numpy as np
 from sim.model import rules
 from sim.model.arrays import entries, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
-from sim.model.rules import IN_HOUSE, IS_DIVESTED, OUTSOURCED
+from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
+from sim.model.slots import LIBRARIES
 from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
     from sim.model.loop import Year
-
-_GOLDEN = 0.6180339887498949
-"""Shift of a provider draw by mode, so providers of different modes founded by one slot draw apart."""
 
 
 def grow_or_fail(m: DivestmentModel, year: Year) -> None:
@@ -34,26 +32,48 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     """
     p, s, nxt = m.p, m.slots, year.y + 1
     change = m.funding[s.council, year.col + 1]
-    passthrough = p["funding.spend_passthrough"]
+    passthrough = m.passthrough
     m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
     grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
     cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
-    m.spend = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    grown = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    close_with_cuts(m, grown)
+    m.spend = grown
     m.staff = m.spend / (s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - m.start_year))
     year.new["failures"] = fail(m, nxt)
-    year.new["takeovers"] = takeovers(m)
-    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt)
+    none = np.empty(0, dtype=np.int64)
+    best = largest_provider_by_kind(m, exclude=(none, none))  # after failures; shared by both below
+    year.new["takeovers"] = takeovers(m, best)
+    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt, best)
+
+
+def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
+    """Council-run library service points close as the council cuts their spend.
+
+    Units fall with spend to the power ``services.library_points_elasticity`` (never reopen); provision
+    run by others keeps its units (a community library stays open on a small grant).
+    """
+    lib = m.library_slots
+    old, new = m.spend[:, lib], new_spend[:, lib]
+    council = IS_COUNCIL[m.mode[:, lib]] & (old > 0)
+    ratio = np.divide(new, old, out=np.ones_like(new), where=council)
+    m.units[:, lib] *= np.minimum(ratio, 1.0) ** m.p["services.library_points_elasticity"]
+
+
+def close_with_cuts_at(m: DivestmentModel, r: np.ndarray, j: np.ndarray, ratio: float) -> None:
+    """:func:`close_with_cuts` for entries (r, j) whose spend is multiplied by ``ratio`` (a keep's cuts)."""
+    library = m.slots.service[j] == LIBRARIES
+    m.units[r[library], j[library]] *= min(ratio, 1.0) ** m.p["services.library_points_elasticity"]
 
 
 def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndarray) -> np.ndarray:
     """The year's draw of each provider (replication ``r``, id ``mode * n_slots + founding slot``).
 
-    Drawn in the founding slot's column of ``row`` and shifted by the mode (mod 1), so the draw is uniform
-    and depends only on the provider, never on other slots.
+    Derived from the founding slot's word with the mode as salt, so the draw depends only on the
+    provider, never on other slots.
     """
-    n = m.slots.n
-    mode, founder = np.divmod(provider, n)
-    return np.mod(m.u[r, row, founder] + _GOLDEN * mode, 1.0)
+    mode, founder = np.divmod(provider, m.slots.n)
+    return m.u.at(row, r, founder, salt=mode)
 
 
 def fail(m: DivestmentModel, y: int) -> np.ndarray:
@@ -68,6 +88,7 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
         return np.zeros(R, dtype=np.int64)
     provider = m.provider[r, j]
     fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[m.mode[r, j]]
+    fails &= m.since[r, j] < y  # a provider does not fail in the year it takes a part on
     representative, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
     failed = np.zeros(len(j), dtype=bool)
     failed[representative[fails]] = True  # a provider fails if a draw of its own says so
@@ -76,19 +97,19 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
     return np.bincount(r[failed & is_provider], minlength=R)
 
 
-def takeovers(m: DivestmentModel) -> np.ndarray:
+def takeovers(m: DivestmentModel, best: np.ndarray) -> np.ndarray:
     """Providers merge into the largest provider of their kind in their region and service.
 
     Each provider is taken over with chance ``contract.p_takeover_per_year`` by its own draw, if a larger
     one of its mode exists in its cell; all its parts move to the acquirer (the count of providers falls;
-    modes, staff and spend are unchanged). Returns (R,) the numbers taken over.
+    modes, staff and spend are unchanged). ``best`` is :func:`largest_provider_by_kind` of this year.
+    Returns (R,) the numbers taken over.
     """
     R = m.n_batch
     r, j = entries(IS_DIVESTED[m.mode])
     if len(j) == 0:
         return np.zeros(R, dtype=np.int64)
     provider = m.provider[r, j]
-    best = largest_provider_by_kind(m, exclude=(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)))
     acquirer = best[r, m.mode[r, j], m.cell[j]]
     taken = (provider_draw(m, U_TAKEOVER, r, provider) < m.p["contract.p_takeover_per_year"]) & (
         (acquirer >= 0) & (acquirer != provider)
@@ -103,34 +124,40 @@ def takeovers(m: DivestmentModel) -> np.ndarray:
     return counted
 
 
-def contract_ends(m: DivestmentModel, y: int) -> tuple[np.ndarray, np.ndarray]:
+def contract_ends(m: DivestmentModel, y: int, best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Contracts ending in ``y`` are re-tendered.
 
     With chance ``contract.p_return_in_house`` the part comes back in-house; with chance
     ``contract.p_lose_retender`` the incumbent loses, to a contractor (``contract.p_contractor_wins``) or
     else to the largest other provider of its kind in the region and service (which grows by winning it;
-    a contractor if there is none); otherwise the incumbent keeps it for another term.
+    a contractor if there is none, or if the largest is the incumbent itself); otherwise the incumbent
+    keeps it for another term. ``best`` is :func:`largest_provider_by_kind` of this year.
 
     Returns:
         (R,) parts returned in-house, and (R,) parts that changed provider.
     """
     p, R = m.p, m.n_batch
     ending = IS_DIVESTED[m.mode] & (m.contract_end == y)
-    u = m.u[:, U_CONTRACT]
-    back = ending & (u < p["contract.p_return_in_house"])
-    lost = ending & ~back & (u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"])
+    re, je = entries(ending)
+    u = m.u.at(U_CONTRACT, re, je)
+    back, lost = np.zeros_like(ending), np.zeros_like(ending)
+    back[re, je] = u < p["contract.p_return_in_house"]
+    lost[re, je] = (u >= p["contract.p_return_in_house"]) & (
+        u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"]
+    )
     r, j = entries(back)
     return_in_house(m, r, j, y, "contract_end")
     r, j = entries(lost)
     moved = np.zeros(R, dtype=np.int64)
     if len(j):
-        best = largest_provider_by_kind(m, exclude=(r, j))
         rival = best[r, m.mode[r, j], m.cell[j]]
-        contractor = (m.u[r, U_WINNER, j] < p["contract.p_contractor_wins"]) | (rival < 0)
+        rival = np.where(rival == m.provider[r, j], -1, rival)
+        contractor = (m.u.at(U_WINNER, r, j) < p["contract.p_contractor_wins"]) | (rival < 0)
         old = m.mode[r, j]
         rc, jc = r[contractor], j[contractor]
         m.log_events(rc, jc, y, old[contractor], OUTSOURCED, "retender")
         m.mode[rc, jc] = OUTSOURCED
+        m.since[rc, jc] = y
         m.provider[rc, jc] = OUTSOURCED * m.slots.n + jc
         rw, jw = r[~contractor], j[~contractor]
         m.log_events(rw, jw, y, old[~contractor], old[~contractor], "retender")
@@ -147,6 +174,7 @@ def return_in_house(m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, re
         return
     m.log_events(r, j, y, m.mode[r, j], IN_HOUSE, reason)
     m.mode[r, j] = IN_HOUSE
+    m.since[r, j] = y
     m.provider[r, j] = -1
     m.contract_end[r, j] = NO_CONTRACT
     m.contract_value[r, j] = 0.0

@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.arrays import group, row_sums
-from sim.model.rules import IS_COUNCIL, IS_MUTUAL, LATC
+from sim.model.rules import IS_COUNCIL, LATC
 from sim.model.slots import SERVICES
 
 if TYPE_CHECKING:
@@ -34,10 +34,30 @@ def n_providers(m: DivestmentModel, mask: np.ndarray) -> np.ndarray:
     return np.bincount(key[group(key, m.scratch)[1]] // m.n_provider_ids, minlength=m.n_batch)
 
 
-def lg_totals(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(R,) local-government mutuals: providers, staff and spend."""
-    is_mutual = IS_MUTUAL[m.mode]
-    return n_providers(m, is_mutual), row_sums(is_mutual, m.staff), row_sums(is_mutual, m.spend)
+def providers_by_mode(m: DivestmentModel) -> np.ndarray:
+    """(R, n_modes) number of distinct providers in each mode (a provider has one mode), in one pass."""
+    key = (m.provider + m.provider_base)[m.provider >= 0]
+    first = key[group(key, m.scratch)[1]]
+    r, provider = np.divmod(first, m.n_provider_ids)
+    mode = provider // m.slots.n
+    n_modes = len(rules.MODES)
+    return np.bincount(r * n_modes + mode, minlength=m.n_batch * n_modes).reshape(m.n_batch, n_modes)
+
+
+def lg_totals(
+    m: DivestmentModel, by_mode: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(R,) local-government mutuals: providers, staff and spend.
+
+    Counted as the registers count them (:func:`sim.model.rules.counts_as_mutual`).
+    """
+    is_mutual = m.counted_by_mode[m.mode]
+    by_mode = providers_by_mode(m) if by_mode is None else by_mode
+    return (
+        by_mode[:, m.counted_by_mode].sum(axis=1),
+        row_sums(is_mutual, m.staff),
+        row_sums(is_mutual, m.spend),
+    )
 
 
 def record(m: DivestmentModel, year: Year | None = None) -> None:
@@ -50,7 +70,8 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         m.year = year.y + 1
     new = year.new if year is not None else {}
     p, R = m.p, m.n_batch
-    lg_n, lg_staff, lg_spend = lg_totals(m)
+    by_mode = providers_by_mode(m)
+    lg_n, lg_staff, lg_spend = lg_totals(m, by_mode)
     row = {
         "year": np.full(R, m.year, dtype=np.int64),
         "n_mutuals": lg_n + m.out_n,
@@ -64,17 +85,22 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         "mutual_spend_outside_gbp_m": m.out_spend,
     }
     row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
-    row["n_latcs"] = n_providers(m, m.mode == LATC)
-    council = IS_COUNCIL[m.mode]
-    for k, service in enumerate(SERVICES):
-        row[f"council_staff_{service}"] = row_sums(council & m.is_service[k], m.staff)
-    for mode in rules.DIVESTED_MODES:
-        row[f"n_providers_{rules.MODES[mode]}"] = n_providers(m, m.mode == mode)
+    row["n_latcs"] = by_mode[:, LATC]
     n_modes = len(rules.MODES)
-    by_mode = (m.mode_base + m.mode).ravel()
-    counts = np.bincount((m.service_key * n_modes + m.mode).ravel(), minlength=R * 3 * n_modes)
-    staff = np.bincount(by_mode, weights=m.staff.ravel(), minlength=R * n_modes)
+    cell = (m.service_key * n_modes + m.mode).ravel()  # (replication, service, mode)
+    counts = np.bincount(cell, minlength=R * 3 * n_modes)
+    staff_cells = np.bincount(cell, weights=m.staff.ravel(), minlength=R * 3 * n_modes).reshape(R, 3, n_modes)
+    units = np.bincount(cell, weights=m.units.ravel(), minlength=R * 3 * n_modes).reshape(R, 3, n_modes)
+    council_staff = staff_cells[:, :, IS_COUNCIL].sum(axis=2)
+    for k, service in enumerate(SERVICES):
+        row[f"council_staff_{service}"] = council_staff[:, k]
+    for mode in rules.DIVESTED_MODES:
+        row[f"n_providers_{rules.MODES[mode]}"] = by_mode[:, mode]
+    staff = staff_cells.sum(axis=1)
     tail = {"n_pending": (m.pending >= 0).sum(axis=1)}
+    for k, service in enumerate(SERVICES):
+        for mode, name in enumerate(rules.MODES):
+            tail[f"units_{service}_{name}"] = units[:, k, mode]
     tail.update({f"new_{key}": new.get(key, m.zeros) for key in FLOWS})
     tail["cum_savings_gbp_m"] = m.cum_savings.copy()
     m.rows.append((row, staff.reshape(R, n_modes), counts.reshape(R, 3, n_modes), tail))
@@ -82,3 +108,4 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         t = m.year - m.start_year
         h = m.history
         h["mode"][t], h["staff"][t], h["spend"][t], h["provider"][t] = m.mode, m.staff, m.spend, m.provider
+        h["units"][t] = m.units

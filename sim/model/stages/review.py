@@ -48,16 +48,17 @@ def select(m: DivestmentModel, year: Year) -> None:
         eligible
         & cooled
         & (
-            u[:, U_REVIEW]
+            u.row(U_REVIEW)
             < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult * capacity)
         )
     )
     year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
     in_house = m.mode == IN_HOUSE
-    m.ready |= in_house & (u[:, U_READY] < p["proposals.replenish_per_year"])  # new teams, slowly
+    rn, jn = entries(in_house & ~m.ready)
+    m.ready[rn, jn] = u.at(U_READY, rn, jn) < p["proposals.replenish_per_year"]  # new teams, slowly
     prob_prop = rules.proposal_probability(
         p["proposals.rate_per_year"], p["proposals.peer_effect"], year.peers_region
     )
-    year.is_proposal = eligible & in_house & m.ready & (u[:, U_PROPOSAL] < prob_prop) & (cooled | year.duty)
+    year.is_proposal = eligible & in_house & m.ready & (u.row(U_PROPOSAL) < prob_prop) & (cooled | year.duty)
     m.ready[year.is_proposal] = False  # a team that has proposed is spent, whatever the outcome
     year.reviewed = entries(is_review | year.is_proposal)

@@ -9,7 +9,7 @@ import numpy as np
 from sim.model import rules
 from sim.model.arrays import entries, group
 from sim.model.draws import U_ABANDON, U_JOIN
-from sim.model.rules import IS_DIVESTED
+from sim.model.rules import IS_DIVESTED, REDUCED
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -30,7 +30,7 @@ def transfer(m: DivestmentModel, year: Year) -> None:
     p, R, y, nxt = m.p, m.n_batch, year.y, year.y + 1
     to = m.pending[r, j]
     rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * m.pending_supported[r, j])
-    abandon = year.u[r, U_ABANDON, j] < rate
+    abandon = year.u.at(U_ABANDON, r, j) < rate
     rg, jg = r[abandon], j[abandon]
     m.log_events(rg, jg, y, m.mode[rg, jg], to[abandon], "abandoned")
     m.pending[rg, jg] = -1
@@ -59,10 +59,11 @@ def go_live(
     old = m.mode[r, j]
     m.log_events(r, j, y, old, mode, reason)
     m.mode[r, j] = mode
+    m.since[r, j] = y
     divested = IS_DIVESTED[mode]
     provider = np.where(divested, mode * s.n + j, -1)
     if join:
-        joining = divested & (m.u[r, U_JOIN, j] < p["contract.p_join_existing"])
+        joining = divested & (m.u.at(U_JOIN, r, j) < p["contract.p_join_existing"])
         if joining.any():
             best = largest_provider_by_kind(m, exclude=(r, j))
             found = best[r[joining], mode[joining], m.cell[j[joining]]]
@@ -75,6 +76,8 @@ def go_live(
         kept = 1.0 - saved / np.where(m.spend[r, j] > 0, m.spend[r, j], 1.0)
         m.spend[r, j] -= saved
         m.staff[r, j] *= kept
+        cut = (mode == REDUCED) & (old != mode)
+        m.units[r[cut], j[cut]] *= kept[cut]  # a cut closes its share of the provision
         m.cum_savings += np.bincount(r, weights=saved, minlength=m.n_batch)
     m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
