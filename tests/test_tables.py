@@ -107,7 +107,13 @@ def test_the_datapackage_describes_every_table_and_column_written(folders, which
     for resource in package["resources"]:
         names = [f["name"] for f in resource["schema"]["fields"]]
         assert list(_read(folder / resource["path"]).columns) == names, resource["path"]
-        assert all(f["unit"] and f["description"] and f["type"] for f in resource["schema"]["fields"])
+        undescribed = [
+            f["name"] for f in resource["schema"]["fields"] if not (f["unit"] and f["description"])
+        ]
+        assert not undescribed, (
+            f"{resource['path']}: columns not in the data dictionary: {undescribed}; add them to "
+            "sim/experiments/columns.toml (name, type, unit, description) and to docs/outputs.md"
+        )
     assert len({r["name"] for r in package["resources"]}) == len(package["resources"])
 
 
@@ -132,4 +138,8 @@ def test_the_dictionary_matches_docs_outputs_md():
     docs = _doc_sections()
     for name, table in dictionary(expand=False).items():
         assert name in docs, f"docs/outputs.md has no section for {table['path']}"
-        assert {c["name"] for c in table["columns"]} == docs[name], name
+        in_dictionary = {c["name"] for c in table["columns"]}
+        assert in_dictionary == docs[name], (
+            f"{table['path']}: only in sim/experiments/columns.toml: {sorted(in_dictionary - docs[name])}; "
+            f"only in docs/outputs.md: {sorted(docs[name] - in_dictionary)}"
+        )
