@@ -21,7 +21,7 @@ def test_every_uncertainty_has_a_plausible_range_within_its_bounds_with_a_reason
         assert spec.plausible is None  # a free text value (a file path) is not sampled
         return
     assert spec.plausible is not None and spec.plausible_source.strip(), (
-        f"{spec.key}: an {spec.tag} parameter needs plausible = [low, high] and plausible_source (its reason) "
+        f"{spec.key}: an {spec.tag} parameter needs plausible = [low, high] and plausible_source (a reason) "
         "in sim/inputs/parameters.toml: designs and the EMA adapter sample it over that range"
     )
     assert spec.plausible_source.startswith(("assumption", "calibrated"))
