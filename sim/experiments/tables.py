@@ -161,6 +161,18 @@ def datapackage(name: str, written: dict[str, tuple[str, list[str]]]) -> dict[st
     return {"profile": FRICTIONLESS_PROFILE, "name": slug, "resources": resources_}
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A large table as CSV with pyarrow's writer (about 8 times pandas' speed); NaN as an empty cell."""
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    plain = pa.schema(
+        [pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]
+    )
+    pa_csv.write_csv(table.cast(plain), path)
+
+
 def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Path]:
     """Write a run's tables and their ``datapackage.json`` into ``folder``; returns the files by key.
 
@@ -176,7 +188,7 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
     files["national_long"] = folder / tables["national_long"]["path"]
     files["national_long_csv"] = folder / tables["national_long"]["csv"]
     long.to_parquet(files["national_long"], index=False)
-    long.to_csv(files["national_long_csv"], index=False)
+    write_csv(long, files["national_long_csv"])
     written = {
         "national": (files["national"].name, list(results.national.columns)),
         "national_long": (files["national_long"].name, list(long.columns)),
@@ -189,7 +201,7 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
         ):
             files[key] = folder / tables[key]["csv" if csv else "path"]
             if csv:
-                frame.to_csv(files[key], index=False)
+                write_csv(frame, files[key])
             else:
                 frame.to_parquet(files[key], index=False)
             written[key] = (files[key].name, list(frame.columns))
