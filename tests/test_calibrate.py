@@ -175,3 +175,13 @@ def test_shipped_calibration_file_matches_the_code():
     reg = params.registry()
     for key, fit in shipped["parameters"].items():
         assert reg[key].min <= fit["p05"] <= fit["p95"] <= reg[key].max
+
+
+def test_patterns_held_out_of_the_fit_are_reproduced():
+    """Out of sample: council ASC and library staff trends known by 2014, never fitted, within tolerance."""
+    stats = cal.simulate(load_scenario(cal.DEFAULT_SCENARIO))
+    for t in cal.HOLDOUT:
+        assert t.name not in {target.name for target in cal.TARGETS}, "a held-out pattern is not a target"
+        assert abs(stats[t.name] - t.value) <= t.sd_log, (t.name, stats[t.name], t.value)
+    shipped = tomllib.loads((ROOT / "sim" / "data" / "calibrated.toml").read_text())["holdout"]
+    assert set(shipped) == {t.name for t in cal.HOLDOUT} and all(v["within"] for v in shipped.values())

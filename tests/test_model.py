@@ -349,3 +349,19 @@ def test_councils_keep_cut_hand_over_outsource_and_divest_part_by_part(baseline)
     assert appraised.part.nunique() == 6, "decisions fall on every kind of part"
     split = appraised.groupby(["batch_index", "ons_code", "service"]).to_mode.nunique()
     assert (split > 1).any(), "some councils take different routes for different parts of one service"
+
+
+def test_the_2014_council_workforce_is_counted_once(baseline):
+    """Council-run adult social care parts hold all of HSCIC's council staff; spun-out staff are extra."""
+    p = baseline.params
+    shares = sum(
+        p[f"services.asc_share_{k}"] for k in ("day_services", "learning_disability", "home_care_reablement")
+    )
+    m = DivestmentModel(baseline, seeds=[1, 2, 3])
+    n = m.national()
+    first = n[n.year == 2014]
+    np.testing.assert_allclose(first.council_staff_adult_social_care, p["services.asc_staff_2014"] * shares)
+    asc = m.slots.service == ASC
+    spun_out = (m.staff * (rules.IS_DIVESTED[m.mode] & asc)).sum(axis=1)
+    assert (spun_out > 0).all()
+    np.testing.assert_allclose(m.staff[:, asc].sum(axis=1), p["services.asc_staff_2014"] * shares + spun_out)

@@ -255,14 +255,12 @@ def test_every_row_names_its_run_arm_seed_and_lever_values(arms_run):
 
 # ------------------------------------------------------------------ workers and clusters
 def test_one_worker_two_workers_and_dask_give_identical_results(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     sweep = load_sweep(DATA / "sweep_lhs.toml")
     run_sweep(sweep, tmp_path / "one", workers=1)
     run_sweep(sweep, tmp_path / "two", workers=2, chunk_size=2)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
-        summary = run_sweep(sweep, tmp_path / "dask", scheduler=cluster.scheduler_address, chunk_size=3)
+    # the program's own LocalCluster (loopback only), reached through its scheduler's address
+    summary = run_sweep(sweep, tmp_path / "dask", scheduler="local", workers=2, chunk_size=3)
     assert summary.n_executed == sweep.n_runs == 14
     one = read_runs(tmp_path / "one")
     assert one["run_id"].nunique() == 14 and set(one["funding.path"]) == {"data", "flat"}
@@ -395,3 +393,129 @@ def test_cli_sweep_default_folder_and_exit_codes(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "--help"])
     assert "results/sweep-<sweep name>" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")
+
+
+# ------------------------------------------------------------------ damaged stores and changed inputs
+def test_a_chunk_copied_under_another_name_is_refused_not_hidden(tmp_path, arms_run):
+    sweep, _, _ = arms_run
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, chunk_size=4)
+    first = chunk_files(out, "runs")[0]
+    copy = first.with_name("chunk-000000000000-0000000000.parquet")
+    shutil.copy(first, copy)
+    for read in (read_runs, completed_run_ids, lambda o: run_sweep(sweep, o, workers=1)):
+        with pytest.raises(SweepError, match="copy of chunk"):
+            read(out)
+    copy.unlink()
+    assert run_sweep(sweep, out, workers=1).n_executed == 0
+
+
+def test_a_run_stored_twice_is_refused(tmp_path, arms_run):
+    import pyarrow.parquet as pq
+
+    sweep, _, _ = arms_run
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, chunk_size=4)
+    first = chunk_files(out, "runs")[0]
+    table = pq.read_table(first)
+    table = table.replace_schema_metadata({})  # as an older version (or a hand) wrote it, unnamed
+    pq.write_table(table, first.with_name("chunk-999999999999-ffffffffff.parquet"))
+    with pytest.raises(SweepError, match="stored twice"):
+        read_runs(out)
+
+
+def test_a_chunk_of_another_sweep_is_refused(tmp_path, arms_run):
+    _, reference_dir, _ = arms_run
+    text = (DATA / "sweep_arms.toml").read_text().replace("../../scenarios/baseline.toml", "BASE")
+    other = load_sweep(write_sweep(tmp_path, text.replace("seed = 99", "seed = 7")))
+    out = tmp_path / "other"
+    run_sweep(other, out, workers=1, chunk_size=12)
+    (mine,) = chunk_files(out, "runs")
+    mine.unlink()
+    shutil.copy(chunk_files(reference_dir, "runs")[0], out / "runs")  # same run ids, other seeds
+    with pytest.raises(SweepError, match="another sweep"):
+        completed_run_ids(out)
+
+
+FUNDING_SWEEP = """
+[sweep]
+name = "funding-file"
+base = "BASE"
+[run]
+replications = 1
+seed = 1
+end_year = 2016
+[parameters]
+"funding.path" = "file"
+"funding.path_file" = "path.csv"
+[arms.baseline]
+[arms.publicity]
+"policy.publicity" = 2.0
+"""
+
+
+def test_a_resumed_sweep_refuses_a_changed_funding_file(tmp_path):
+    funding = tmp_path / "path.csv"
+    funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.05\n")
+    path = write_sweep(tmp_path, FUNDING_SWEEP)
+    out = tmp_path / "out"
+    run_sweep(load_sweep(path).with_replications(1), out, workers=1)
+    inputs = {item["role"]: item for item in read_manifest(out)["inputs"]}
+    assert set(inputs) == {"sweep", "scenario", "funding"}
+    assert inputs["funding"]["path"] == str(funding) and len(inputs["funding"]["sha256"]) == 64
+    assert run_sweep(load_sweep(path).with_replications(2), out, workers=1).n_executed == 2  # unchanged
+    funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.25\n")
+    with pytest.raises(SweepError, match="changed since this sweep started"):
+        run_sweep(load_sweep(path).with_replications(3), out, workers=1)
+    assert len(completed_run_ids(out)) == 4, "the runs done are kept"
+    assert main(["sweep", str(path), "--out", str(out), "--replications", "3", "--quiet"]) == 2
+
+
+def test_compare_refuses_an_unfinished_sweep_unless_partial(tmp_path, arms_run, capsys):
+    sweep, _, _ = arms_run
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, chunk_size=2)
+    sorted(chunk_files(out, "runs"))[-1].unlink()  # as if killed before the last chunk
+    assert main(["compare", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not finished (10 of 12 runs done)" in err and "--partial" in err
+    assert not (out / "compare").exists()
+    assert main(["compare", str(out), "--partial"]) == 0
+    assert "comparing 10 of 12 runs" in capsys.readouterr().err
+    assert (out / "compare" / "report.md").is_file()
+    for chunk in chunk_files(out, "runs")[:2]:  # the baseline arm's three runs (run ids 0-2)
+        chunk.unlink()
+    assert main(["compare", str(out), "--partial", "--force"]) == 2
+    assert "the baseline arm 'baseline' has no finished runs" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ Dask fails loudly, binds to loopback
+def test_a_scheduler_without_workers_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep_mod, "WORKERS_TIMEOUT_S", 1)
+    with sweep_mod.local_cluster(0) as cluster:  # a scheduler and no workers
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert "127.0.0.1" in cluster.dashboard_link
+        t0 = time.monotonic()
+        with pytest.raises(SweepError, match="no workers after 1 s"):
+            run_sweep(
+                load_sweep(DATA / "sweep_arms.toml"), tmp_path / "out", scheduler=cluster.scheduler_address
+            )
+        assert time.monotonic() - t0 < 30
+    assert not (tmp_path / "out").exists(), "nothing left behind"
+
+
+def test_a_funding_file_changed_during_a_sweep_is_an_error(tmp_path, monkeypatch):
+    funding = tmp_path / "path.csv"
+    funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.05\n")
+    sweep = load_sweep(write_sweep(tmp_path, FUNDING_SWEEP))
+    real = sweep_mod.simulate_batch
+
+    def edit_then_run(scenario, seeds):
+        funding.write_text("ons_code,year,cash_change\nE10000029,2016,-0.3\n")  # an editor saves mid-sweep
+        return real(scenario, seeds)
+
+    monkeypatch.setattr(sweep_mod, "simulate_batch", edit_then_run)
+    with pytest.raises(SweepError, match="changed while the sweep ran"):
+        run_sweep(sweep, tmp_path / "out", workers=1)
+    assert read_manifest(tmp_path / "out")["sessions"][-1]["inputs_changed"]

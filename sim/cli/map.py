@@ -18,10 +18,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mp.add_argument("--year", type=int, required=True)
     mp.add_argument("--replication", type=int, default=0)
     mp.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    mp.add_argument("--force", action="store_true", help="replace --out if it is an existing PNG picture")
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim map``; returns the exit code."""
+    from sim.experiments.safety import check_out_file, staged_file
     from sim.pictures.maps import plot_mode_map_file
 
     if not args.results.is_dir():
@@ -30,9 +32,13 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.results}: a sweep's results folder; map needs a folder written by `python -m sim run`"
         )
+    problem = check_out_file(args.out, args.force)
+    if problem:
+        raise InputError(problem)
     try:
-        path = plot_mode_map_file(args.results, args.service, args.year, args.out, args.replication)
+        with staged_file(args.out) as tmp:
+            plot_mode_map_file(args.results, args.service, args.year, tmp, args.replication)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
-    print(f"map: {path}")
+    print(f"map: {args.out}")
     return 0

@@ -29,7 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
     )
-    run.add_argument("--force", action="store_true", help="replace --out if it exists")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out if it holds an earlier run's results (never a folder this program did not make)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 

@@ -17,6 +17,7 @@ beside the fit table and plots of the same series.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,8 @@ WORKFORCE_MEASURES = {
     "mutual_staff_outside": "NHS and central government",
 }
 """Observed measures drawn on the workforce figure, by sector (keys of `charts.SECTOR_COLOURS`)."""
+FIRST_YEAR, LAST_YEAR = 2000, 2040
+"""Years an observation may have: the model simulates 2014 to at most 2040; earlier figures give context."""
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 FIT_COLUMNS = [
     "measure",
@@ -107,6 +110,10 @@ def _parse_row(
             f"{where}: column year: {year_text!r} is not a year (the financial year's start, e.g. 2014)"
         )
         ok = False
+    else:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            problems.append(f"{where}: column year: {year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+            ok = False
     measure = row["measure"]
     if measure not in allowed:
         problems.append(
@@ -129,6 +136,38 @@ def _parse_row(
     return {"year": year, "measure": measure, "value": value, "source": row["source"], "note": row["note"]}
 
 
+def _read_rows(path: Path, reader, allowed: tuple[str, ...], problems: list[str], rows: list[dict]) -> None:
+    """Check the header and every row, appending rows and problems (raises at once on a bad header)."""
+    seen: dict[tuple[int, str], int] = {}
+    header = next(reader, None)
+    if header is None:
+        raise ScenarioError([f"{path}: line 1: empty file; expected a header {list(REQUIRED_COLUMNS)}"])
+    problems += _check_header(path, header)
+    if problems:
+        raise ScenarioError(problems)
+    names = [h.strip() for h in header]
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(names):
+            problems.append(f"{path}: line {line}: expected {len(names)} fields ({names}), got {len(fields)}")
+            continue
+        row = {"note": ""} | {n: f.strip() for n, f in zip(names, fields, strict=True)}
+        parsed = _parse_row(path, line, row, allowed, problems)
+        if parsed is None:
+            continue
+        key = (parsed["year"], parsed["measure"])
+        if key in seen:
+            problems.append(
+                f"{path}: line {line}: columns year, measure: duplicate of line {seen[key]} "
+                f"({key[0]}, {key[1]}); give one observation per year and measure"
+            )
+            continue
+        seen[key] = line
+        rows.append(parsed)
+
+
 def load_observed(path: str | Path) -> pd.DataFrame:
     """Read and check an observed series file.
 
@@ -143,49 +182,32 @@ def load_observed(path: str | Path) -> pd.DataFrame:
         ScenarioError: listing every problem found, each naming the file, the line and the column.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError([f"{path}: is a folder, not an observed series file"])
     if not path.is_file():
         raise ScenarioError([f"{path}: file not found"])
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ScenarioError([f"{path}: not a text (UTF-8 CSV) file: {byte}"]) from None
     allowed = measures()
     problems: list[str] = []
     rows: list[dict] = []
-    seen: dict[tuple[int, str], int] = {}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise ScenarioError([f"{path}: line 1: empty file; expected a header {list(REQUIRED_COLUMNS)}"])
-        problems += _check_header(path, header)
-        if problems:
-            raise ScenarioError(problems)
-        names = [h.strip() for h in header]
-        for fields in reader:
-            line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(names):
-                problems.append(
-                    f"{path}: line {line}: expected {len(names)} fields ({names}), got {len(fields)}"
-                )
-                continue
-            row = {"note": ""} | {n: f.strip() for n, f in zip(names, fields, strict=True)}
-            parsed = _parse_row(path, line, row, allowed, problems)
-            if parsed is None:
-                continue
-            key = (parsed["year"], parsed["measure"])
-            if key in seen:
-                problems.append(
-                    f"{path}: line {line}: columns year, measure: duplicate of line {seen[key]} "
-                    f"({key[0]}, {key[1]}); give one observation per year and measure"
-                )
-                continue
-            seen[key] = line
-            rows.append(parsed)
+    try:
+        _read_rows(path, csv.reader(io.StringIO(text, newline="")), allowed, problems, rows)
+    except csv.Error as exc:
+        raise ScenarioError([f"{path}: not a readable CSV file: {exc}"]) from None
     if not rows and not problems:
         problems.append(f"{path}: no observations after the header")
     if problems:
         raise ScenarioError(problems)
     df = pd.DataFrame(rows, columns=["year", "measure", "value", "source", "note"])
-    return df.astype({"year": "int64", "value": "float64"})
+    df = df.astype({"year": "int64", "value": "float64"})
+    df.attrs["path"] = str(path.resolve())  # recorded, with its SHA-256, in the run's manifest
+    return df
 
 
 def fit_table(national: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:

@@ -359,7 +359,7 @@ def write_comparison(
     effects = paired_effects(res, year)
     levels = outcomes(res, year)
     indices, pairs, morris = _sensitivity(res, year, None)
-    with staged_dir(out) as stage:
+    with staged_dir(out, kind="compare") as stage:
         files = {
             "effects": stage / "effects.csv",
             "outcomes": stage / "outcomes.csv",

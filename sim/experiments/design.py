@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
+from sim.inputs.scenario import non_finite
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 MORRIS_LEVELS = 4
@@ -133,6 +134,9 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
             problems.append(f"{where}: unknown parameter{suggest(key, reg)}; see `python -m sim params`")
             continue
         kind = reg[key].kind
+        if key == "funding.path_file":
+            problems.append(f"{where}: a file cannot be a design factor; give each file its own arm")
+            continue
         if spec == "plausible":
             factor = plausible_factor(key)
             if factor is None:
@@ -140,7 +144,7 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
             else:
                 factors.append(factor)
         elif isinstance(spec, list):
-            bad = [f"{where}: level {v!r}: {m}" for v in spec if (m := reg[key].check(v))]
+            bad = [f"{where}: level {v!r}: {m}" for v in spec if (m := non_finite(v) or reg[key].check(v))]
             if not spec:
                 bad.append(f"{where}: needs at least one level")
             elif len({json.dumps(v) for v in spec}) < len(spec):
@@ -152,7 +156,11 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
             if kind not in (int, float):
                 problems.append(f"{where}: a {kind.__name__} parameter needs levels (an array), not a range")
                 continue
-            bad = [f"{where}.{b}: {m}" for b in ("min", "max") if (m := reg[key].check(spec[b]))]
+            bad = [
+                f"{where}.{b}: {m}"
+                for b in ("min", "max")
+                if (m := non_finite(spec[b]) or reg[key].check(spec[b]))
+            ]
             if not bad and spec["min"] >= spec["max"]:
                 bad.append(f"{where}: min {spec['min']!r} must be below max {spec['max']!r}")
             problems.extend(bad)

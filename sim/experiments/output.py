@@ -1,26 +1,32 @@
 """Writing a run's self-describing results folder, all or nothing.
 
 Files are written into a hidden staging folder beside the destination and moved into place only when
-every file is complete, so an error or an interrupt never leaves a half-written results folder.
+every file is complete, so an error or an interrupt never leaves a half-written results folder; the
+folder carries the program's marker and replaces only a folder the program made
+(:mod:`sim.experiments.safety`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sim.experiments.safety import (  # noqa: F401  (re-exported: where callers have found them)
+    MARKER,
+    OutputError,
+    check_out_dir,
+    safe_name,
+    staged_dir,
+)
 
 PACKAGES = (
     "mutuals-sim",
@@ -93,40 +99,32 @@ def _json_default(obj: Any) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON with numpy scalars converted."""
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    path.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=False) + "\n")
 
 
 def default_out_dir(name: str, root: str | Path = "results") -> Path:
-    """A new folder name under ``root``: ``<name>-<UTC timestamp>``."""
+    """A new folder name under ``root``: ``<name made safe>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{name}-{stamp}"
+    base = Path(root) / f"{safe_name(name)}-{stamp}"
     out, k = base, 1
     while out.exists():
         out, k = Path(f"{base}-{k}"), k + 1
     return out
 
 
-def check_out_dir(out: Path, force: bool) -> str | None:
-    """A message if ``out`` exists and is not empty (and ``force`` is off), else None."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        return f"{out}: output folder exists and is not empty (use --force to replace it)"
-    return None
+def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every file a run read, with its role and SHA-256: scenario files, funding path file, observed file."""
+    from sim.inputs.files import file_sha256
 
-
-@contextlib.contextmanager
-def staged_dir(out: Path) -> Iterator[Path]:
-    """Yield a staging folder; on success it replaces ``out``; on any error it is removed."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    stage.rename(out)
+    found: dict[str, str] = dict.fromkeys(scenario.sources, "scenario")
+    if scenario.params.get("funding.path") == "file" and scenario.params.get("funding.path_file"):
+        found.setdefault(str(scenario.params["funding.path_file"]), "funding")
+    if observed_path is not None:
+        found.setdefault(str(Path(observed_path).resolve()), "observed")
+    return [
+        {"role": role, "path": path, "sha256": file_sha256(path) if Path(path).is_file() else None}
+        for path, role in found.items()
+    ]
 
 
 def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str, Path]:
@@ -145,7 +143,7 @@ def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str,
     from sim.pictures import charts as plots
 
     sc = results.scenario
-    with staged_dir(out) as stage:
+    with staged_dir(out, kind="run") as stage:
         files = write_tables(results, stage, csv=csv)
         files.update(
             summary=stage / "summary.csv",
@@ -171,6 +169,7 @@ def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str,
             "replications": len(results.seeds),
             "warnings": results.warnings,
             "files": sorted(p.name for p in files.values()),
+            "inputs": input_files(sc, None if observed is None else observed.attrs.get("path")),
             **provenance(),
         }
         write_json(files["manifest"], manifest)

@@ -7,94 +7,63 @@ Layout (columns in ``docs/sweeps.md``)::
     runs/chunk-*.parquet        national rows, one per run and year, of the runs in one chunk
     failures/chunk-*.parquet    runs that raised: ids, varied values, error, traceback
 
-Each chunk file is written under a temporary name (starting with a dot) and renamed when complete, so a
-chunk file is only ever whole, and the runs done are exactly those in the chunk files. A folder is locked
-while a sweep writes to it.
+Chunk files are written atomically and checked when read back (:mod:`sim.experiments.chunks`). A folder
+is locked while a sweep writes to it, and carries the program's marker
+(:data:`sim.experiments.safety.MARKER`), so only folders the program made are ever written to. The
+manifest records every input file with its SHA-256; a sweep whose funding file has changed since it
+started is refused, so runs from different inputs are never mixed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from sim.experiments.chunks import (  # noqa: F401  (chunk names re-exported)
+    ID_COLUMNS,
+    SweepError,
+    _read_tables,
+    chunk_files,
+    completed_run_ids,
+    sweep_digest,
+    write_atomic,
+    write_chunk,
+)
 from sim.experiments.output import provenance, write_json
+from sim.experiments.safety import MARKER, marker_kind, protected_reason, write_marker
 from sim.experiments.sweep_spec import Sweep
+from sim.inputs.files import file_sha256
 
 FORMAT = 1
-ID_COLUMNS = ("run_id", "case", "arm_index", "arm", "point", "replication", "seed")
-
-
-class SweepError(Exception):
-    """A sweep cannot run in the folder given (another sweep's results, or one already running there)."""
-
-
-def chunk_files(out: str | Path, kind: str) -> list[Path]:
-    """Complete chunk files of ``kind`` ("runs" or "failures"), in name order (temporary files excluded)."""
-    return sorted((Path(out) / kind).glob("chunk-*.parquet"))
-
-
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name, flush it to disk, and rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def write_chunk(
-    out: Path, run_ids: tuple[int, ...], runs: pa.Table | None, failures: pa.Table | None
-) -> None:
-    """Failures first, then runs: each file is atomic and each run is recorded in exactly one of them."""
-    ids = np.array(run_ids, dtype=np.int64)
-    name = f"chunk-{ids.min():012d}-{hashlib.sha256(ids.tobytes()).hexdigest()[:10]}.parquet"
-    for kind, table in (("failures", failures), ("runs", runs)):
-        if table is not None:
-            write_atomic(table, out / kind / name)
-
-
-def _read_ids(files: list[Path]) -> set[int]:
-    ids: set[int] = set()
-    for f in files:
-        try:
-            ids.update(pq.read_table(f, columns=["run_id"]).column(0).to_pylist())
-        except (OSError, pa.ArrowException) as exc:
-            raise SweepError(f"{f}: cannot read a chunk file ({exc}); remove it and run again") from None
-    return ids
-
-
-def completed_run_ids(out: str | Path, include_failed: bool = True) -> set[int]:
-    """run_ids stored in a results folder (those that finished and, optionally, those that failed)."""
-    ids = _read_ids(chunk_files(out, "runs"))
-    return ids | _read_ids(chunk_files(out, "failures")) if include_failed else ids
 
 
 def read_manifest(out: str | Path) -> dict[str, Any]:
-    """The manifest of a sweep's results folder."""
+    """The manifest of a sweep's results folder.
+
+    Raises:
+        SweepError: ``out`` is not a sweep's results folder (a run's, or not the program's at all).
+    """
     path = Path(out) / "manifest.json"
     if not path.is_file():
         raise SweepError(f"{out}: not a sweep results folder (no manifest.json)")
-    return json.loads(path.read_text())
-
-
-def _read_tables(files: list[Path], columns: list[str] | None, replications: int) -> pd.DataFrame:
-    tables = [pq.read_table(f, columns=columns) for f in files]
-    if not tables:
-        return pd.DataFrame(columns=columns or list(ID_COLUMNS))
-    df = pa.concat_tables(tables, promote_options="permissive").to_pandas()
-    df = df[df["replication"] < replications] if "replication" in df else df
-    keys = ["run_id", "year"] if "year" in df else ["run_id"]
-    return df.sort_values(keys, kind="stable").drop_duplicates(keys, keep="last").reset_index(drop=True)
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SweepError(f"{path}: cannot be read as a sweep manifest ({exc})") from None
+    if not isinstance(manifest, dict) or "sweep" not in manifest or "compat" not in manifest:
+        if isinstance(manifest, dict) and "scenario" in manifest:
+            raise SweepError(
+                f"{out}: a run's results folder (from `run`), not a sweep's; give a sweep folder"
+            )
+        raise SweepError(f"{out}: not a sweep results folder; give a folder written by `sweep`")
+    return manifest
 
 
 def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -105,36 +74,84 @@ def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame
         columns: columns to read (None: all); include ``run_id``, ``replication`` and ``year``.
     """
     reps = read_manifest(out)["sweep"]["run"]["replications"]
-    return _read_tables(chunk_files(out, "runs"), columns, reps)
+    return _read_tables(chunk_files(out, "runs"), columns, reps, unique=True)
 
 
 def read_failures(out: str | Path) -> pd.DataFrame:
     """Runs that raised and have not since finished (a run retried with --retry-failed may have)."""
     reps = read_manifest(out)["sweep"]["run"]["replications"]
-    df = _read_tables(chunk_files(out, "failures"), None, reps)
+    df = _read_tables(chunk_files(out, "failures"), None, reps, unique=False)
     return df[~df["run_id"].isin(completed_run_ids(out, include_failed=False))].reset_index(drop=True)
 
 
 def read_design(out: str | Path) -> pd.DataFrame:
-    """One row per case (arm x design point): case, arm_index, arm, point, label and varied values."""
-    return pd.read_parquet(Path(out) / "design.parquet")
+    """One row per case (arm x design point): case, arm_index, arm, point, label and varied values.
+
+    Raises:
+        SweepError: ``design.parquet`` is missing or unreadable (the folder is damaged).
+    """
+    path = Path(out) / "design.parquet"
+    try:
+        return pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise SweepError(
+            f"{path}: missing or unreadable ({exc}); run the same sweep command again to write it"
+        ) from None
 
 
 @contextlib.contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the folder, so two sweeps never write to it at once."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Hold an exclusive lock on the folder, so two sweeps never write to it at once.
+
+    The folder (and its parents) are made if missing; the lock file is removed on leaving, and a folder
+    made here that holds no finished chunk is removed again, so a sweep that fails before finishing a
+    chunk leaves nothing behind.
+
+    Raises:
+        SweepError: the folder may not be used (a file, the working folder, home, another program's
+            folder), or another sweep is writing to it.
+    """
+    out = Path(out)
+    why = protected_reason(out)
+    if why:
+        raise SweepError(f"{out}: {why}; give a new folder for the sweep, e.g. --out results/sweep-x")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise SweepError(f"{out}: exists and is not a folder; give a new folder for the sweep")
+    made: list[Path] = []
+    folder = out.absolute()
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
     try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    with open(out / ".lock", "w") as fh:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(f"{out}: cannot make the folder: {exc.strerror or exc}") from None
+    lock = out / ".lock"
+    try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SweepError(f"{out}: another sweep is writing to this folder") from None
-        yield
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        with open(lock, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.stat(lock).st_ino != os.fstat(fh.fileno()).st_ino:  # removed by the holder meanwhile
+                    raise OSError
+            except OSError:
+                raise SweepError(f"{out}: another sweep is writing to this folder") from None
+            try:
+                yield
+            finally:
+                lock.unlink(missing_ok=True)  # still holding the lock: nobody else has it
+    finally:
+        if made and not chunk_files(out, "runs") and not chunk_files(out, "failures"):
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+            for parent in made[1:]:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -156,18 +173,62 @@ def _differences(old: dict, new: dict) -> list[str]:
     return diffs
 
 
+def input_files(sweep: Sweep) -> list[dict[str, str]]:
+    """Every file the sweep reads, with its role and SHA-256: sweep file, scenario files, funding files."""
+    found: dict[str, str] = {}
+    if sweep.path is not None:
+        found[str(sweep.path)] = "sweep"
+    for source in sweep.base.sources:
+        found.setdefault(source, "scenario")
+    funding = [sweep.base.params.get("funding.path_file", "")]
+    funding += [c.changes.get("funding.path_file", "") for c in sweep.cases()]
+    for path in funding:
+        if path:
+            found.setdefault(str(path), "funding")
+    return [
+        {"role": role, "path": path, "sha256": file_sha256(path) if Path(path).is_file() else None}
+        for path, role in found.items()
+    ]
+
+
+def changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
+    """Data files (funding paths) whose contents differ from when the sweep started (``old``)."""
+    now = {item["path"]: item["sha256"] for item in new}
+    return [
+        f"{item['path']} (sha256 {str(item['sha256'])[:12]} then, {str(now.get(item['path']))[:12]} now)"
+        for item in old
+        if item.get("role") == "funding" and now.get(item["path"]) != item.get("sha256")
+    ]
+
+
 def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
-    """Check the folder against the sweep (or start it): the manifest and design are written first."""
+    """Check the folder against the sweep (or start it): the manifest and design are written first.
+
+    Raises:
+        SweepError: the folder holds another sweep's results, a run's, files of the user's own, or results
+            made from a data file (funding path) whose contents have changed since.
+    """
     path = out / "manifest.json"
     sweep_file = {"path": str(sweep.path), "text": sweep.path.read_text() if sweep.path else None}
+    inputs = input_files(sweep)
+    made = marker_kind(out)
+    if made not in (None, "sweep"):
+        raise SweepError(f"{out}: holds {made} results, not a sweep's; give another --out folder")
     if path.is_file():
-        manifest = json.loads(path.read_text())
+        manifest = read_manifest(out)
         diffs = [] if manifest.get("format") == FORMAT else ["results format"]
         diffs += _differences(manifest.get("compat", {}), sweep.compat())
         if diffs:
             raise SweepError(
                 f"{out}: holds results of a different sweep (changed: {'; '.join(diffs)}). "
                 "Use another --out folder, or remove this one to start again."
+            )
+        changed = changed_inputs(manifest.get("inputs", []), inputs)
+        if changed:
+            raise SweepError(
+                f"{out}: input file(s) changed since this sweep started: {'; '.join(changed)}. "
+                "Resuming would mix runs made from different inputs: restore the file, or use another "
+                "--out folder."
             )
         then, now = manifest["provenance"]["git"], provenance()["git"]
         if stream and (then["commit"] != now["commit"] or then["dirty"] or now["dirty"]):
@@ -178,10 +239,19 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
                 file=stream,
             )
     else:
-        if any(p.name != ".lock" and ".tmp-" not in p.name for p in out.iterdir()):
+        if any(p.name not in (".lock", MARKER) and ".tmp-" not in p.name for p in out.iterdir()):
             raise SweepError(f"{out}: folder is not empty and has no manifest.json; choose another --out")
-        manifest = {"format": FORMAT, "compat": sweep.compat(), "provenance": provenance(), "sessions": []}
+        manifest = {
+            "format": FORMAT,
+            "compat": sweep.compat(),
+            "provenance": provenance(),
+            "sessions": [],
+            "inputs": inputs,
+        }
     manifest.update(sweep=sweep.to_dict(), sweep_file=sweep_file, seeds=sweep.seeds())
+    manifest.setdefault("inputs", inputs)  # a folder started before inputs were recorded
+    if made is None:
+        write_marker(out, "sweep")
     for folder in (out, out / "runs", out / "failures"):
         folder.mkdir(exist_ok=True)
         for stray in folder.glob(".*.tmp-*"):  # left by a killed writer; we hold the lock

@@ -38,13 +38,16 @@ import pyarrow as pa
 from sim.experiments.output import provenance
 from sim.experiments.store import (  # noqa: F401  (read_* re-exported for notebooks)
     SweepError,
+    changed_inputs,
     completed_run_ids,
+    input_files,
     locked,
     prepare,
     read_design,
     read_failures,
     read_manifest,
     read_runs,
+    sweep_digest,
     write_chunk,
     write_manifest,
 )
@@ -52,6 +55,12 @@ from sim.experiments.sweep_spec import RUN_ID_STRIDE, Case, Sweep
 from sim.inputs import params
 from sim.inputs.scenario import Scenario
 
+CONNECT_TIMEOUT_S = 20
+"""Seconds to wait for a Dask scheduler to answer."""
+WORKERS_TIMEOUT_S = 60
+"""Seconds to wait for a Dask scheduler to have at least one worker (a sweep would otherwise hang)."""
+LOCAL_SCHEDULER = "local"
+"""``scheduler`` value that starts a Dask LocalCluster on this machine, bound to loopback only."""
 SMALL_SWEEP = 3000
 """Below this many runs left, the default is to run in this process, as starting worker processes costs
 about 0.9 s each (imports and a first model; benchmarks/bench_sweep.py) and, on a busy machine, a second
@@ -271,10 +280,11 @@ def _executor(
     """(executor, parallel slots): the one given, Dask, local processes, or None for this process."""
     if given is not None:
         yield given, workers
+    elif scheduler == LOCAL_SCHEDULER:
+        with local_cluster(workers) as cluster, dask_client(cluster.scheduler_address) as client:
+            yield client.get_executor(pure=False), workers
     elif scheduler:
-        from distributed import Client
-
-        with Client(scheduler, timeout="20s") as client:
+        with dask_client(scheduler) as client:
             slots = max(1, sum(client.nthreads().values()))
             yield client.get_executor(pure=False), slots
     elif workers > 1:
@@ -288,6 +298,56 @@ def _executor(
                 raise
     else:
         yield None, 1
+
+
+def local_cluster(workers: int):
+    """A Dask LocalCluster of ``workers`` processes listening on 127.0.0.1 only.
+
+    The scheduler, the workers and both dashboards bind to loopback, so nothing is exposed to the network.
+    """
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
+    )
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str, workers_timeout: float | None = None):
+    """A Dask client of the scheduler at ``scheduler`` that has at least one worker.
+
+    Raises:
+        SweepError: the address is malformed, the scheduler does not answer within
+            :data:`CONNECT_TIMEOUT_S`, or it has no worker after ``workers_timeout`` seconds (default
+            :data:`WORKERS_TIMEOUT_S`).
+    """
+    from distributed import Client
+
+    workers_timeout = WORKERS_TIMEOUT_S if workers_timeout is None else workers_timeout
+    try:
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except ValueError as exc:
+        raise SweepError(
+            f"--scheduler {scheduler}: not a Dask scheduler address ({exc}); e.g. tcp://10.0.0.5:8786"
+        ) from None
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(
+            f"--scheduler {scheduler}: cannot connect ({exc}); is the scheduler running?"
+        ) from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=workers_timeout)
+        except TimeoutError:
+            raise SweepError(
+                f"--scheduler {scheduler}: the scheduler has no workers after {workers_timeout:g} s; start "
+                f"some with `dask worker {scheduler}` (docs/sweeps.md)"
+            ) from None
+        yield client
 
 
 def default_workers() -> int:
@@ -312,7 +372,8 @@ def run_sweep(
         out: results folder; a folder holding part of the same sweep is resumed.
         workers: local processes (1: this process; None: all cores, or this process if fewer than
             ``SMALL_SWEEP`` runs are left, as starting workers takes seconds).
-        scheduler: address of a Dask scheduler, e.g. ``tcp://127.0.0.1:8786`` (overrides ``workers``).
+        scheduler: address of a Dask scheduler, e.g. ``tcp://127.0.0.1:8786`` (overrides ``workers``),
+            or ``"local"`` for a LocalCluster of ``workers`` processes bound to 127.0.0.1.
         chunk_size: runs per task (None: about four tasks per worker, 10 to 200 runs each).
         retry_failed: run again the runs recorded as failed.
         progress: stream for a progress line (None: silent).
@@ -320,7 +381,9 @@ def run_sweep(
             ``get_executor()``), with ``workers`` parallel slots; it is left running.
 
     Raises:
-        SweepError: ``out`` holds another sweep's results, or another sweep is writing to it.
+        SweepError: ``out`` holds another sweep's results (or a changed input file's), is not a folder
+            the program may write to, another sweep is writing to it, or the Dask scheduler cannot be
+            used (malformed address, no answer, no workers).
     """
     from sim.experiments.progress import Progress
 
@@ -329,6 +392,7 @@ def run_sweep(
     chosen, workers = workers, workers or default_workers()
     with locked(out):
         manifest = prepare(sweep, out, progress)
+        sweep_id = sweep_digest(manifest["compat"])
         done = completed_run_ids(out, include_failed=not retry_failed)
         todo = [
             (c.index * RUN_ID_STRIDE + r, c.index, r, sweep.seed + r)
@@ -351,7 +415,7 @@ def run_sweep(
             with _executor(workers, scheduler, executor) as (executor, slots):
                 size = chunk_size or min(200, max(10, math.ceil(len(todo) / (4 * slots))))
                 for result in _results(_tasks(sweep, todo, size), executor, 2 * slots):
-                    write_chunk(out, result.run_ids, result.runs, result.failures)
+                    write_chunk(out, result.run_ids, result.runs, result.failures, sweep_id)
                     n_failed = 0 if result.failures is None else result.failures.num_rows
                     executed, failed = executed + len(result.run_ids), failed + n_failed
                     if bar:
@@ -359,9 +423,19 @@ def run_sweep(
         finally:
             if bar:
                 bar.close()
+            changed = changed_inputs(manifest["inputs"], input_files(sweep))
             session.update(
-                runs_executed=executed, runs_failed=failed, complete=skipped + executed == sweep.n_runs
+                runs_executed=executed,
+                runs_failed=failed,
+                complete=skipped + executed == sweep.n_runs,
+                inputs_changed=changed,
             )
             manifest["sessions"].append(session)
             write_manifest(out, manifest)
+        if changed:
+            raise SweepError(
+                f"{out}: input file(s) changed while the sweep ran: {'; '.join(changed)}. The runs of this "
+                "session may come from either version: restore the file and start again in another --out "
+                "folder."
+            )
     return SweepSummary(out, sweep.n_runs, skipped, executed, failed, time.perf_counter() - t0)

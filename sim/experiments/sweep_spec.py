@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,16 @@ from typing import Any
 from sim.experiments.design import DESIGNS, Design, check_int, make_design, plausible_factors, read_factors
 from sim.experiments.metrics import Metric, read_metrics
 from sim.inputs import params
+from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
-from sim.inputs.scenario import RUN_KEYS, Scenario, ScenarioError, load_scenario
+from sim.inputs.scenario import (
+    RUN_KEYS,
+    Scenario,
+    ScenarioError,
+    check_seed_range,
+    load_scenario,
+    non_finite,
+)
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors", "metrics"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
@@ -121,6 +128,9 @@ class Sweep:
             or not lo <= replications <= hi
         ):
             raise ScenarioError([f"--replications: {replications!r} is outside [{lo}, {hi}]"])
+        problems = check_seed_range(self.seed, replications, "--replications")
+        if problems:
+            raise ScenarioError([p.replace("run.seed: ", "") for p in problems])
         return replace(self, replications=replications)
 
     def cases(self) -> list[Case]:
@@ -205,6 +215,8 @@ def _jsonable(obj: Any) -> Any:
 
 def _check_value(key: str, value: Any, where: str) -> list[str]:
     reg = params.registry()
+    if non_finite(value):
+        return [f"{where}.{key}: {non_finite(value)}"]
     if key not in reg:
         return [f"{where}.{key}: unknown parameter{suggest(key, reg)}; see `python -m sim params`"]
     message = reg[key].check(value)
@@ -219,6 +231,9 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
     bad = [p for k, v in changes.items() for p in _check_value(k, v, f"{path}: {where}")]
     problems.extend(bad)
     out = {k: params.coerce(k, v) for k, v in changes.items() if k in params.registry()}
+    if bad_path_text(out.get("funding.path_file")):
+        problems.append(f"{path}: {where}.funding.path_file: {bad_path_text(out['funding.path_file'])}")
+        return {}
     if isinstance(out.get("funding.path_file"), str) and out["funding.path_file"]:
         target = (path.parent / out["funding.path_file"]).resolve()
         if not target.is_file():
@@ -242,12 +257,9 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     path = Path(path).resolve()
     problems: list[str] = []
-    if not path.is_file():
-        raise ScenarioError([f"{path}: file not found"])
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    data, problem = read_toml_text(path, "sweep file")
+    if problem:
+        raise ScenarioError([problem])
     for key in sorted(set(data) - TOP_KEYS):
         problems.append(f"{path}: {key}: unknown table{suggest(key, TOP_KEYS)}; allowed: {sorted(TOP_KEYS)}")
     tables = {k: data.get(k, {}) for k in ("sweep", "run", "design")}
@@ -267,9 +279,14 @@ def load_sweep(path: str | Path) -> Sweep:
             problems.append(f"{path}: run.{key}: required (replication r of every arm runs with seed + r)")
     for key, (_, lo, hi, _) in RUN_KEYS.items():
         check_int(run, key, lo, hi, path, "run", problems)
+    if not problems:
+        problems += check_seed_range(run.get("seed"), run.get("replications"), str(path))
+    problems += check_name(meta.get("name"), f"{path}: sweep.name")
     base = None
     if not isinstance(meta.get("base"), str):
         problems.append(f"{path}: sweep.base: required: the base scenario file, relative to this file")
+    elif bad_path_text(meta["base"]):
+        problems.append(f"{path}: sweep.base: {bad_path_text(meta['base'])}")
     elif not (path.parent / meta["base"]).is_file():
         problems.append(f"{path}: sweep.base: file not found: {(path.parent / meta['base']).resolve()}")
     else:
@@ -311,7 +328,7 @@ def load_sweep(path: str | Path) -> Sweep:
     elif factors:
         problems.append(f"{path}: design.kind: required when [factors] is given; one of {list(DESIGNS)}")
     baseline_arm = meta.get("baseline_arm", "baseline" if "baseline" in arms else next(iter(arms), ""))
-    if arms and baseline_arm not in arms:
+    if arms and isinstance(baseline_arm, str) and baseline_arm not in arms:
         problems.append(f"{path}: sweep.baseline_arm: {baseline_arm!r} is not an arm; arms: {list(arms)}")
     if problems:
         raise ScenarioError(problems)

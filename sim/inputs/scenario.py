@@ -21,12 +21,13 @@ reported together in one :class:`ScenarioError` naming the file and the key.
 
 from __future__ import annotations
 
-import tomllib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
+from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 
 START_YEAR = 2014
@@ -39,6 +40,9 @@ RUN_KEYS = {
     "seed": (int, 0, 2**63 - 1, "base seed; replication r uses seed + r"),
 }
 RUN_DEFAULTS = {"end_year": 2020, "replications": 10, "seed": 20140904}
+MAX_SEED = 2**63 - 1
+"""Seeds are stored as 64-bit signed integers: the last replication's seed (seed + replications - 1) must
+not exceed this."""
 SCENARIO_KEYS = {"name", "description", "extends"}
 TOP_KEYS = {"scenario", "run", "parameters"}
 
@@ -64,6 +68,7 @@ class Scenario:
         end_year: last financial year simulated.
         replications: number of replications.
         seed: base seed.
+        sources: the scenario files read, the file itself last (what it extends first).
     """
 
     name: str
@@ -74,6 +79,7 @@ class Scenario:
     end_year: int = RUN_DEFAULTS["end_year"]
     replications: int = RUN_DEFAULTS["replications"]
     seed: int = RUN_DEFAULTS["seed"]
+    sources: tuple[str, ...] = ()
 
     def seeds(self) -> list[int]:
         """The explicit seed of each replication."""
@@ -81,13 +87,16 @@ class Scenario:
 
     def with_changes(self, changes: dict[str, Any], **run: Any) -> Scenario:
         """Return a copy with more parameter changes and/or run settings, checked like a file."""
+        run = {k: params.plain(v) for k, v in run.items()}
         problems = check_parameters(changes, "<changes>")
         for key, value in run.items():
-            problems += _check_run_value(key, params.plain(value), "<changes>")
+            problems += _check_run_value(key, value, "<changes>")
+        if not problems:
+            merged = {"seed": self.seed, "replications": self.replications, **run}
+            problems += check_seed_range(merged["seed"], merged["replications"], "<changes>")
         if problems:
             raise ScenarioError(problems)
         coerced = {k: params.coerce(k, v) for k, v in changes.items()}
-        run = {k: params.plain(v) for k, v in run.items()}
         problems = [
             f"<changes>: parameters: {m}" for m in params.check_constraints({**self.params, **coerced})
         ]
@@ -102,6 +111,7 @@ class Scenario:
             end_year=run.get("end_year", self.end_year),
             replications=run.get("replications", self.replications),
             seed=run.get("seed", self.seed),
+            sources=self.sources,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,11 +130,31 @@ class Scenario:
         }
 
 
+def non_finite(value: Any) -> str | None:
+    """A message if ``value`` is a float that is NaN or infinite (TOML allows ``nan`` and ``inf``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    return None
+
+
+def check_seed_range(seed: Any, replications: Any, where: str) -> list[str]:
+    """A problem if the last replication's seed, seed + replications - 1, exceeds :data:`MAX_SEED`."""
+    if isinstance(seed, int) and isinstance(replications, int) and seed + replications - 1 > MAX_SEED:
+        return [
+            f"{where}: run.seed: {seed} + {replications} replications exceeds the largest seed "
+            f"{MAX_SEED} (2**63 - 1); use a smaller seed"
+        ]
+    return []
+
+
 def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
-    """Problems with a set of parameter changes (unknown keys, wrong types, out of range)."""
+    """Problems with a set of parameter changes (unknown keys, wrong types, non-finite, out of range)."""
     reg = params.registry()
     problems = []
     for key, value in changes.items():
+        if non_finite(value):
+            problems.append(f"{where}: parameters.{key}: {non_finite(value)}")
+            continue
         if key not in reg:
             problems.append(
                 f"{where}: parameters.{key}: unknown parameter{suggest(key, reg)}; "
@@ -149,21 +179,23 @@ def _check_run_value(key: str, value: Any, where: str) -> list[str]:
 
 
 def _read_toml(path: Path, problems: list[str]) -> dict | None:
-    if not path.is_file():
-        problems.append(f"{path}: file not found")
+    data, problem = read_toml_text(path)
+    if problem:
+        problems.append(problem)
         return None
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path}: not valid TOML: {exc}")
+    if not data:
+        problems.append(
+            f"{path}: empty scenario file: give at least [scenario] name = ... or [parameters]; "
+            "to run the defaults, use scenarios/baseline.toml"
+        )
         return None
+    return data
 
 
 def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict[str, Any]:
     """Read one file and what it extends: returns merged {'meta', 'run', 'changes'}."""
     path = path.resolve()
-    merged: dict[str, Any] = {"meta": {}, "run": {}, "changes": {}}
+    merged: dict[str, Any] = {"meta": {}, "run": {}, "changes": {}, "sources": []}
     if path in seen:
         problems.append(f"{path}: scenario.extends makes a cycle: {' -> '.join(map(str, seen))}")
         return merged
@@ -185,13 +217,27 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     for key in ("name", "description", "extends"):
         if key in meta and not isinstance(meta[key], str):
             problems.append(f"{path}: scenario.{key}: expected str, got {type(meta[key]).__name__}")
+    problems.extend(check_name(meta.get("name"), f"{path}: scenario.name"))
     if isinstance(meta.get("extends"), str):
-        merged = _load_layer(path.parent / meta["extends"], problems, (*seen, path))
+        if bad_path_text(meta["extends"]):
+            problems.append(f"{path}: scenario.extends: {bad_path_text(meta['extends'])}")
+        elif (target := (path.parent / meta["extends"]).resolve()).is_dir():
+            problems.append(f"{path}: scenario.extends: {target} is a folder, not a scenario file")
+        elif not target.is_file():
+            problems.append(f"{path}: scenario.extends: file not found: {target}")
+        else:  # problems in the file extended, each after the file and key that referred to it
+            inner: list[str] = []
+            merged = _load_layer(target, inner, (*seen, path))
+            problems.extend(f"{path}: scenario.extends: {p}" for p in inner)
     for key, value in run.items():
         problems.extend(_check_run_value(key, value, str(path)))
     changes = flatten(raw_params)
     problems.extend(check_parameters(changes, str(path)))
-    if changes.get("funding.path_file"):
+    if bad_path_text(changes.get("funding.path_file")):
+        problems.append(
+            f"{path}: parameters.funding.path_file: {bad_path_text(changes['funding.path_file'])}"
+        )
+    elif changes.get("funding.path_file") and isinstance(changes["funding.path_file"], str):
         target = (path.parent / changes["funding.path_file"]).resolve()
         if not target.is_file():
             problems.append(f"{path}: parameters.funding.path_file: file not found: {target}")
@@ -199,35 +245,8 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     merged["meta"].update({k: v for k, v in meta.items() if k != "extends"})
     merged["run"].update(run)
     merged["changes"].update(changes)
+    merged["sources"].append(str(path))
     return merged
-
-
-def check_funding_file(path: str | Path) -> list[str]:
-    """Problems with a funding path CSV (columns ons_code, year, cash_change; known councils; numbers)."""
-    import pandas as pd
-
-    from sim.inputs.councils import load_england
-
-    try:
-        df = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        return [f"{path}: cannot be read as CSV: {exc}"]
-    missing = {"ons_code", "year", "cash_change"} - set(df.columns)
-    if missing:
-        return [f"{path}: missing columns {sorted(missing)}"]
-    problems = []
-    unknown = sorted(set(df["ons_code"].astype(str)) - set(load_england().codes))
-    if unknown:
-        problems.append(f"{path}: unknown ONS codes {unknown[:5]}{' ...' if len(unknown) > 5 else ''}")
-    for col in ("year", "cash_change"):
-        bad = pd.to_numeric(df[col], errors="coerce").isna()
-        if bad.any():
-            problems.append(
-                f"{path}: column {col}: non-numeric values on lines {(df.index[bad] + 2).tolist()[:5]}"
-            )
-    if not problems and not df["cash_change"].between(-0.9, 0.9).all():
-        problems.append(f"{path}: column cash_change: values must be fractions in [-0.9, 0.9]")
-    return problems
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -242,18 +261,26 @@ def load_scenario(path: str | Path) -> Scenario:
     resolved = {**params.defaults(), **merged["changes"]}
     if resolved["funding.path"] == "file" and not resolved["funding.path_file"]:
         problems.append(f"{path}: parameters.funding.path_file: required when funding.path = 'file'")
-    elif resolved["funding.path"] == "file" and Path(resolved["funding.path_file"]).is_file():
+    elif (
+        resolved["funding.path"] == "file"
+        and isinstance(resolved["funding.path_file"], str)
+        and Path(resolved["funding.path_file"]).is_file()
+    ):
+        from sim.inputs.funding import check_funding_file
+
         problems.extend(
             f"{path}: parameters.funding.path_file: {p}"
             for p in check_funding_file(resolved["funding.path_file"])
         )
+    run = {**RUN_DEFAULTS, **merged["run"]}
+    if not problems:
+        problems += check_seed_range(run["seed"], run["replications"], str(path))
     if not problems:
         values = {**params.defaults(), **{k: params.coerce(k, v) for k, v in merged["changes"].items()}}
         problems.extend(f"{path}: parameters: {m}" for m in params.check_constraints(values))
     if problems:
         raise ScenarioError(problems)
     changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}
-    run = {**RUN_DEFAULTS, **merged["run"]}
     return Scenario(
         name=merged["meta"].get("name", path.stem),
         description=merged["meta"].get("description", ""),
@@ -263,4 +290,5 @@ def load_scenario(path: str | Path) -> Scenario:
         end_year=run["end_year"],
         replications=run["replications"],
         seed=run["seed"],
+        sources=tuple(merged["sources"]),
     )

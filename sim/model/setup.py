@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import entries
-from sim.model.rules import IN_HOUSE, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
+from sim.model.arrays import entries, row_sums
+from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
 from sim.model.slots import ASC, LEISURE, LIBRARIES
 from sim.model.stages.record import lg_totals
 from sim.model.stages.transitions import go_live
@@ -93,9 +93,28 @@ def setup_start(m: DivestmentModel) -> None:
     m.pending_decided[picked] = y - 1
     m.pending_supported[picked] = True
     m.log_events(*picked, y, IN_HOUSE, MUTUAL, "pipeline")
+    count_council_staff_once(m)
     divested = IS_DIVESTED[m.mode]
     m.contract_end[divested] = y + 1 + (u_contract[divested] * p["contract.length_years"]).astype(np.int64)
     setup_outside(m)
+
+
+def count_council_staff_once(m: DivestmentModel) -> None:
+    """The 2014 council adult social care workforce excludes the staff already in mutuals and companies.
+
+    The parts' staff share the HSCIC count of council-employed staff (``services.asc_staff_2014``), which
+    by September 2014 no longer held the staff of the parts already spun out. So the council-run parts are
+    scaled up to hold all of it, and the staff of the divested parts are counted once, in their providers.
+    """
+    s = m.slots
+    asc = m.is_service[ASC]
+    total = s.staff[asc].sum()
+    divested = row_sums(IS_DIVESTED[m.mode] & asc, m.staff)
+    factor = total / np.maximum(total - divested, 1e-9)
+    council = IS_COUNCIL[m.mode] & asc
+    scale = np.where(council, factor[:, None], 1.0)
+    m.staff *= scale
+    m.spend *= scale
 
 
 def setup_outside(m: DivestmentModel) -> None:

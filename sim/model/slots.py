@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.inputs.councils import FUNDING_YEARS, LEISURE_TYPES, REGIONS, UPPER_TIER_TYPES, England, load_england
+from sim.inputs.funding import read_funding_file
 from sim.inputs.scenario import START_YEAR
 
 SERVICES = ("adult_social_care", "libraries", "leisure")
@@ -171,15 +172,6 @@ def slots_for(p: dict) -> Slots:
     )
 
 
-@lru_cache(maxsize=8)
-def _read_funding_file(path: str) -> pd.DataFrame:
-    df = pd.read_csv(path)
-    missing = {"ons_code", "year", "cash_change"} - set(df.columns)
-    if missing:
-        raise ValueError(f"{path}: funding path file lacks columns {sorted(missing)}")
-    return df
-
-
 def funding_path(eng: England, p: dict, end_year: int) -> np.ndarray:
     """Yearly cash change of each council's funding, years 2011 to ``end_year``.
 
@@ -194,7 +186,7 @@ def funding_path(eng: England, p: dict, end_year: int) -> np.ndarray:
     if p["funding.path"] == "flat":
         path[:, projected] = p["funding.flat_cash_change_per_year"]
     elif p["funding.path"] == "file":
-        df = _read_funding_file(p["funding.path_file"])
+        df = read_funding_file(p["funding.path_file"])  # checked: sim.inputs.funding
         codes = eng.councils["ons_code"].to_numpy()
         row = pd.Series(np.arange(eng.n), index=codes).reindex(df["ons_code"]).to_numpy()
         col = df["year"].to_numpy() - years[0]

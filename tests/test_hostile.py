@@ -1,0 +1,522 @@
+"""Hostile input: every file or argument a user can get wrong gives exit 2, one message naming the file and
+key (or argument), no traceback and nothing written; generated documents (Hypothesis) find no exception.
+"""
+
+import contextlib
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+from sim.experiments.sweep_spec import load_sweep
+from sim.inputs import params
+from sim.inputs.scenario import RUN_KEYS, SCENARIO_KEYS, ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+TINY = ["--replications", "1", "--end-year", "2015", "--quiet"]
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+# ------------------------------------------------------------------ scenario, funding and observed files
+FUNDING_HEAD = "ons_code,year,cash_change\n"
+SCENARIOS = {
+    "nan-simplification": ('[parameters]\n"policy.simplification" = nan\n', "policy.simplification"),
+    "nan-review-rate": ('[parameters]\n"review.rate_per_pressure" = nan\n', "review.rate_per_pressure"),
+    "nan-budget": ('[parameters]\n"support.budget_gbp_m_per_year" = nan\n', "support.budget_gbp_m_per_year"),
+    "inf-budget": ('[parameters]\n"support.budget_gbp_m_per_year" = inf\n', "not a finite number"),
+    "nested-nan": ("[parameters.policy]\nsimplification = -nan\n", "policy.simplification"),
+    "empty-file": ("", "empty scenario file"),
+    "comments-only": ("# nothing here\n\n", "empty scenario file"),
+    "seed-too-large": ("[run]\nseed = 9223372036854775807\nreplications = 2\n", "run.seed"),
+    "seed-beyond-64-bits": ("[run]\nseed = 99999999999999999999\n", "run.seed"),
+    "name-climbs-out": ('[scenario]\nname = "../../../x"\n', "scenario.name"),
+    "name-absolute": ('[scenario]\nname = "/tmp/x"\n', "scenario.name"),
+    "name-hidden": ('[scenario]\nname = ".hidden"\n', "scenario.name"),
+    "extends-missing": ('[scenario]\nextends = "nowhere.toml"\n', "scenario.extends: file not found"),
+    "extends-folder": ('[scenario]\nextends = "."\n', "scenario.extends"),
+    "extends-nul": ('[scenario]\nextends = "a\\u0000b"\n', "control character"),
+    "funding-path-file-nul": (
+        '[parameters]\n"funding.path" = "file"\n"funding.path_file" = "a\\u0000b"\n',
+        "funding.path_file: 'a\\x00b' contains the control character",
+    ),
+    "funding-path-file-not-str": ('[parameters]\n"funding.path" = "file"\n"funding.path_file" = 5\n', "str"),
+}
+FUNDING = {
+    "duplicate-council-year": ("E10000029,2016,-0.05\nE10000029,2016,-0.04\n", "more than once"),
+    "fractional-year": ("E10000029,2016.7,-0.05\n", "not a whole year"),
+    "year-1800": ("E10000029,1800,-0.05\n", "outside the model's years"),
+    "year-huge": ("E10000029,99999999999,-0.05\n", "outside the model's years"),
+    "nan-change": ("E10000029,2016,nan\n", "not finite"),
+    "inf-change": ("E10000029,2016,inf\n", "not finite"),
+    "percent-not-fraction": ("E10000029,2016,-5\n", "not a plausible yearly change"),
+    "unknown-council": ("E99999999,2016,-0.05\n", "unknown ONS codes"),
+    "header-only": ("", "no rows after the header"),
+}
+
+
+def _check_refused(tmp_path: Path, argv: list[str], file: Path, fragment: str) -> str:
+    before = files_under(tmp_path)
+    code, err = run_cli(argv)
+    assert code == 2, err
+    assert str(file) in err or file.name in err, err
+    assert fragment in err, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert files_under(tmp_path) == before, "nothing may be written"
+    return err
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_hostile_scenario_file_is_refused(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    text, fragment = SCENARIOS[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    _check_refused(tmp_path, ["run", str(path), *TINY], path, fragment)
+
+
+@pytest.mark.parametrize("name", FUNDING)
+def test_hostile_funding_file_is_refused(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    body, fragment = FUNDING[name]
+    (tmp_path / "path.csv").write_text(FUNDING_HEAD + body)
+    path = tmp_path / "s.toml"
+    path.write_text('[parameters]\n"funding.path" = "file"\n"funding.path_file" = "path.csv"\n')
+    err = _check_refused(tmp_path, ["run", str(path), *TINY], path, fragment)
+    assert "path.csv" in err and "funding.path_file" in err
+
+
+@pytest.mark.parametrize("kind", ["scenario", "sweep", "funding", "observed"])
+def test_binary_garbage_is_refused_as_not_text(tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(128, 256)) * 4)
+    if kind == "funding":
+        cfg = tmp_path / "s.toml"
+        cfg.write_text('[parameters]\n"funding.path" = "file"\n"funding.path_file" = "junk.bin"\n')
+        argv = ["run", str(cfg), *TINY]
+    elif kind == "observed":
+        argv = ["run", str(BASELINE), "--observed", str(junk), *TINY]
+    else:
+        argv = ["run" if kind == "scenario" else "sweep", str(junk), "--quiet"]
+    _check_refused(tmp_path, argv, junk, "not a text")
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b'\xef\xbb\xbf[scenario]\nname = "bom"\n')
+    assert load_scenario(path).name == "bom"
+
+
+def test_extends_errors_name_the_file_and_key_that_refer(tmp_path):
+    (tmp_path / "a.toml").write_text('[scenario]\nextends = "b.toml"\n')
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(tmp_path / "a.toml")
+    assert exc.value.problems == [
+        f"{tmp_path / 'a.toml'}: scenario.extends: file not found: {tmp_path / 'b.toml'}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        ("2014,n_mutuals,nan,x", "not a finite number"),
+        ("1800,n_mutuals,1,x", "outside"),
+        ("2016.7,n_mutuals,1,x", "not a year"),
+    ],
+    ids=["nan", "year-1800", "fractional-year"],
+)
+def test_hostile_observed_file_is_refused(tmp_path, monkeypatch, row, fragment):
+    monkeypatch.chdir(tmp_path)
+    obs = tmp_path / "obs.csv"
+    obs.write_text(f"year,measure,value,source\n{row}\n")
+    _check_refused(tmp_path, ["run", str(BASELINE), "--observed", str(obs), *TINY], obs, fragment)
+
+
+# ------------------------------------------------------------------ sweep files
+SWEEP_HEAD = f'[sweep]\nbase = "{BASELINE}"\n[run]\nreplications = 1\nseed = 1\n'
+SWEEPS = {
+    "nan-arm-value": ('[arms.a]\n"policy.simplification" = nan\n', "arms.a.policy.simplification"),
+    "nan-fixed": ('[parameters]\n"policy.publicity" = inf\n', "parameters.policy.publicity"),
+    "nan-range": (
+        "[design]\nkind = 'lhs'\nsamples = 4\n[factors]\n'policy.publicity' = {min = nan, max = 1.0}\n",
+        "factors.policy.publicity.min",
+    ),
+    "nan-level": (
+        "[design]\nkind = 'factorial'\n[factors]\n'policy.publicity' = [1.0, nan]\n",
+        "factors.policy.publicity: level nan",
+    ),
+    "name-climbs-out": ("", "sweep.name"),
+    "file-as-factor": (
+        "[design]\nkind = 'factorial'\n[factors]\n'funding.path_file' = ['a.csv', 'b.csv']\n",
+        "factors.funding.path_file: a file cannot be a design factor",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SWEEPS)
+def test_hostile_sweep_file_is_refused(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    body, fragment = SWEEPS[name]
+    head = (
+        SWEEP_HEAD.replace("[sweep]\n", '[sweep]\nname = "../../x"\n')
+        if name == "name-climbs-out"
+        else SWEEP_HEAD
+    )
+    path = tmp_path / "sw.toml"
+    path.write_text(head + body)
+    _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
+
+
+def test_sweep_seed_range_counts_the_replications(tmp_path):
+    path = tmp_path / "sw.toml"
+    path.write_text(SWEEP_HEAD.replace("seed = 1", f"seed = {2**63 - 1}"))
+    sweep = load_sweep(path)  # one replication: the largest seed itself is allowed
+    with pytest.raises(ScenarioError, match="--replications"):
+        sweep.with_replications(2)
+
+
+# ------------------------------------------------------------------ arguments and tracebacks
+def test_a_bad_scheduler_address_is_one_message_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep = ROOT / "tests" / "data" / "sweep_arms.toml"
+    code, err = run_cli(["sweep", str(sweep), "--scheduler", "not a url", "--quiet", "--out", "sw"])
+    assert code == 2 and "--scheduler not a url" in err and "Traceback" not in err
+    assert files_under(tmp_path) == set(), "no sweep folder, no .lock"
+
+
+def test_compare_on_a_run_folder_says_so(tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", str(BASELINE), "--out", str(out), *TINY]) == 0
+    code, err = run_cli(["compare", str(out)])
+    assert code == 2 and "a run's results folder" in err
+    assert not (out / "compare").exists()
+
+
+def test_an_internal_error_gives_a_short_message_and_a_traceback_file(monkeypatch, tmp_path):
+    from sim.cli import params as params_command
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(params_command, "command", broken)
+    code, err = run_cli(["params"])
+    assert code == 1 and "internal error: RuntimeError: boom" in err and "Traceback" not in err
+    (written,) = tmp_path.glob("mutuals-sim-error-*.txt")
+    assert str(written) in err
+    assert "Traceback" in written.read_text() and "boom" in written.read_text()
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "params"])
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["params", "--debug"])
+
+
+def test_piping_into_a_reader_that_stops_ends_quietly(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "params"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    proc.stdout.close()  # as `| head` does once it has its lines
+    err = proc.stderr.read().decode()
+    proc.wait()
+    assert proc.returncode in (0, 141) and "Traceback" not in err and "Error" not in err, err
+
+
+def test_binary_scenario_in_a_real_process_has_no_traceback(tmp_path):
+    junk = tmp_path / "junk.toml"
+    junk.write_bytes(b"\x00\xff\xfe" * 50)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(junk)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and str(junk) in proc.stderr
+    assert files_under(tmp_path) == {"junk.toml"}
+
+
+# ------------------------------------------------------------------ property: generated documents
+KEYS = sorted(params.registry())
+STR_KEYS = sorted(k for k, spec in params.registry().items() if spec.kind is str)
+"""Text parameters (choices and the funding file's path): where a value can become a path."""
+PARAM_KEYS = st.one_of(st.sampled_from(STR_KEYS), st.sampled_from(KEYS))
+ODD_TEXT = st.sampled_from(["", " ", "..", "../x", "/", "a/b", "\\", ".", "nan", "file", "data", "é", "\x00"])
+SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 1, -1, 2014, 2015, 2020, 2040, 2**63 - 1, 2**63, -(2**63)]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.5, 1e308, -0.0]),
+    ODD_TEXT,
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+TABLE_NAMES = st.sampled_from(
+    ["scenario", "run", "parameters", "sweep", "arms", "design", "factors"]
+) | st.text(max_size=6)
+KNOWN_KEYS = st.sampled_from(
+    KEYS + sorted(RUN_KEYS) + sorted(SCENARIO_KEYS) + ["base", "name", "kind", "samples"]
+)
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # JSON string escapes are TOML basic-string escapes (no surrogates generated)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
+
+
+def toml_document(doc: dict) -> str:
+    top = [f"{json.dumps(k)} = {toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
+    tables = [
+        f"[{json.dumps(k)}]\n" + "".join(f"{json.dumps(kk)} = {toml_value(vv)}\n" for kk, vv in v.items())
+        for k, v in doc.items()
+        if isinstance(v, dict)
+    ]
+    return "\n".join(top) + "\n" + "\n".join(tables)
+
+
+KEYS_OF = {
+    "scenario": st.sampled_from(sorted(SCENARIO_KEYS)),
+    "run": st.sampled_from(sorted(RUN_KEYS)),
+    "parameters": PARAM_KEYS,
+    "factors": PARAM_KEYS,
+    "sweep": st.sampled_from(["name", "description", "base", "baseline_arm"]),
+    "design": st.sampled_from(["kind", "samples", "seed", "second_order"]),
+    "arms": st.sampled_from(["baseline", "other", "new"]),
+}
+
+
+PATH_KEYS = {"extends", "base", "funding.path_file"}
+PATHS = st.sampled_from(
+    [
+        "",
+        ".",
+        "..",
+        "/",
+        "a\x00b",
+        "doc.toml",
+        "nowhere.csv",
+        "/dev/null",
+        "/etc/hostname",
+        "/proc/self/status",
+    ]
+    + [str(BASELINE), str(ROOT / "tests" / "data"), str(ROOT / "sim" / "data" / "councils_2014.csv")]
+)
+"""File names a document may give: itself, folders, devices, other programs' files, NUL."""
+
+
+def _near(key: str):
+    """Values near what a parameter expects: its default, its bounds, and beyond them."""
+    if key in PATH_KEYS:
+        return st.one_of(PATHS, VALUES)
+    spec = params.registry().get(key)
+    if spec is None:
+        return VALUES
+    edges = [v for v in (spec.default, spec.min, spec.max) if v is not None]
+    return st.one_of(st.sampled_from(edges + list(spec.choices or ()) + ["", "x"]), SCALARS, VALUES)
+
+
+def _mutation(table: str):
+    keys = KEYS_OF.get(table, st.text(max_size=8))
+    keys = st.one_of(keys, KNOWN_KEYS, st.text(max_size=8))
+    if table == "arms":  # an arm: a table of parameter changes
+        return keys.flatmap(
+            lambda arm: st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=2).map(
+                lambda v: (table, arm, v)
+            )
+        )
+    if table == "factors":  # levels or a range
+        return PARAM_KEYS.flatmap(
+            lambda k: st.one_of(
+                st.lists(_near(k), max_size=3),
+                st.fixed_dictionaries({"min": _near(k), "max": _near(k)}),
+                VALUES,
+            ).map(lambda v: (table, k, v))
+        )
+    return keys.flatmap(lambda k: _near(k).map(lambda v: (table, k, v)))
+
+
+def _mutated(base: dict, tables: list[str]):
+    mutation = st.one_of(st.sampled_from(tables), TABLE_NAMES).flatmap(_mutation)
+
+    def apply(changes):
+        doc = json.loads(json.dumps(base))
+        for table, key, value in changes:
+            if isinstance(doc.get(table), dict):
+                doc[table][key] = value
+            else:
+                doc[table] = {key: value}
+        return doc
+
+    return st.lists(mutation, min_size=1, max_size=4).map(apply)
+
+
+SCENARIO_BASE = {"scenario": {"name": "gen"}, "run": {"replications": 1, "end_year": 2015, "seed": 1}}
+SWEEP_BASE = {
+    "sweep": {"name": "gen", "base": str(BASELINE)},
+    "run": {"replications": 1, "seed": 1, "end_year": 2015},
+    "arms": {"baseline": {}, "other": {"policy.publicity": 1.5}},
+}
+RANDOM_DOCS = st.dictionaries(TABLE_NAMES, VALUES, max_size=4)
+SCENARIO_TABLES = ["scenario", "run", "parameters", "parameters", "parameters"]
+SWEEP_TABLES = ["sweep", "run", "parameters", "arms", "arms", "design", "factors", "factors"]
+
+
+def _with_path(base: dict, table: str, key: str, also: dict | None = None):
+    """``base`` with a file name from :data:`PATHS` at ``table.key`` (and ``also`` set)."""
+
+    def put(path):
+        doc = json.loads(json.dumps(base))
+        doc.setdefault(table, {})[key] = path
+        for t, values in (also or {}).items():
+            doc.setdefault(t, {}).update(values)
+        return doc
+
+    return PATHS.map(put)
+
+
+FILE_FUNDING = {"parameters": {"funding.path": "file"}}
+SCENARIO_DOCS = st.one_of(
+    RANDOM_DOCS,
+    _mutated(SCENARIO_BASE, SCENARIO_TABLES),
+    _with_path(SCENARIO_BASE, "scenario", "extends"),
+    _with_path(SCENARIO_BASE, "parameters", "funding.path_file", FILE_FUNDING),
+)
+SWEEP_DOCS = st.one_of(
+    RANDOM_DOCS,
+    _mutated(SWEEP_BASE, SWEEP_TABLES),
+    _with_path(SWEEP_BASE, "sweep", "base"),
+    _with_path(SWEEP_BASE, "parameters", "funding.path_file", FILE_FUNDING),
+)
+RAW = st.one_of(st.binary(max_size=64), st.binary(max_size=16).map(lambda b: b"\xef\xbb\xbf" + b))
+_runs_left = {"run": 3, "sweep": 2}
+
+
+def _accepted_or_refused(command: str, loader, doc_bytes: bytes) -> None:
+    """The document is either loaded (and, the first few times, run tiny) or refused by the command line
+    with exit 2, a message naming the file, no traceback and nothing written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / "doc.toml"
+        path.write_bytes(doc_bytes)
+        out = folder / "out"
+        try:
+            loader(path)
+            accepted = True
+        except ScenarioError:
+            accepted = False
+        if accepted and _runs_left[command] <= 0:
+            return
+        extra = ["--replications", "1", "--quiet"] + (
+            ["--end-year", "2015"] if command == "run" else ["--workers", "1"]
+        )
+        code, err = run_cli([command, str(path), "--out", str(out), *extra])
+        assert "internal error" not in err and "Traceback" not in err, err
+        if accepted:
+            _runs_left[command] -= 1
+            assert code == 0, err
+            assert (out / "manifest.json").is_file()
+        else:
+            assert code == 2, err
+            assert str(path) in err, err
+            assert files_under(folder) == {"doc.toml"}, "a refused document writes nothing"
+
+
+PROPERTY = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,  # nothing written into the checkout; a failure prints the example to reproduce it
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@PROPERTY
+@given(st.one_of(SCENARIO_DOCS.map(lambda d: toml_document(d).encode()), RAW))
+def test_generated_scenario_documents_are_accepted_or_refused_cleanly(doc_bytes):
+    _accepted_or_refused("run", load_scenario, doc_bytes)
+
+
+@PROPERTY
+@given(st.one_of(SWEEP_DOCS.map(lambda d: toml_document(d).encode()), RAW))
+def test_generated_sweep_documents_are_accepted_or_refused_cleanly(doc_bytes):
+    _accepted_or_refused("sweep", load_sweep, doc_bytes)
+
+
+@pytest.mark.parametrize(
+    "damage", ["manifest-garbage", "manifest-a-list", "design-missing", "chunk-truncated"]
+)
+def test_compare_on_a_damaged_sweep_folder_is_one_message(tmp_path, damage):
+    from sim.experiments.store import chunk_files
+    from sim.experiments.sweep import run_sweep
+
+    out = tmp_path / "sw"
+    run_sweep(load_sweep(ROOT / "tests" / "data" / "sweep_arms.toml").with_replications(1), out, workers=1)
+    if damage == "manifest-garbage":
+        (out / "manifest.json").write_bytes(b"\x00garbage")
+    elif damage == "manifest-a-list":
+        (out / "manifest.json").write_text("[1, 2]")
+    elif damage == "design-missing":
+        (out / "design.parquet").unlink()
+    else:
+        chunk = chunk_files(out, "runs")[0]
+        chunk.write_bytes(chunk.read_bytes()[:100])
+    code, err = run_cli(["compare", str(out)])
+    assert code == 2 and str(out) in err and "Traceback" not in err and "internal error" not in err, err
+    assert not (out / "compare").exists()
+
+
+def test_a_run_records_every_input_file_with_its_hash(tmp_path):
+    import hashlib
+
+    funding = tmp_path / "path.csv"
+    funding.write_text(FUNDING_HEAD + "E10000029,2016,-0.05\n")
+    base = tmp_path / "base.toml"
+    base.write_text('[parameters]\n"funding.path" = "file"\n"funding.path_file" = "path.csv"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nname = "child"\nextends = "base.toml"\n')
+    observed = ROOT / "sim" / "data" / "observed_2014.csv"
+    out = tmp_path / "out"
+    assert main(["run", str(child), "--out", str(out), "--observed", str(observed), *TINY]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    inputs = [(i["role"], Path(i["path"]).name, i["sha256"]) for i in manifest["inputs"]]
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (base, child, funding, observed)}
+    assert inputs == [
+        ("scenario", "base.toml", digest["base.toml"]),
+        ("scenario", "child.toml", digest["child.toml"]),
+        ("funding", "path.csv", digest["path.csv"]),
+        ("observed", "observed_2014.csv", digest["observed_2014.csv"]),
+    ]
