@@ -92,12 +92,19 @@ _OPTION_KEYS = (
 _ALLOW_KEYS = _OPTION_KEYS[1:]
 
 
+DELIVERING_DIFFERENTLY_YEAR = 2014
+"""Delivering Differently ran in 2014 only (CALIBRATION.md: Jan-May 2014)."""
+
+
 def support_budget(p: dict, y: int) -> float:
     """National support for mutuals in year ``y``, GBP m.
 
-    The programme known by 2014 while it runs, plus any later programme a scenario sets (``support.extra_*``).
+    The Mutuals Support Programme known by 2014 while it runs, Delivering Differently in 2014, plus any
+    later programme a scenario sets (``support.extra_*``).
     """
     budget = p["support.budget_gbp_m_per_year"] if y <= p["support.end_year"] else 0.0
+    if y == DELIVERING_DIFFERENTLY_YEAR:
+        budget += p["support.delivering_differently_gbp_m"]
     if p["support.extra_from_year"] <= y <= p["support.extra_end_year"]:
         budget += p["support.extra_budget_gbp_m_per_year"]
     return budget
