@@ -128,3 +128,17 @@ def test_a_factor_can_take_its_plausible_range(tmp_path):
     high_jump, length = reg["appraisal.high_jump"].plausible, reg["contract.length_years"].plausible
     assert (factors["appraisal.high_jump"].low, factors["appraisal.high_jump"].high) == high_jump
     assert factors["contract.length_years"].levels == tuple(range(length[0], length[1] + 1))
+
+
+def test_calibrated_ranges_follow_the_last_calibration():
+    import tomllib
+
+    from sim.inputs.councils import data_path
+
+    fitted = tomllib.loads(data_path("calibrated.toml").read_text())["parameters"]
+    reg = params.registry()
+    for key, entry in fitted.items():
+        lo, hi = reg[key].plausible
+        assert lo == pytest.approx(min(entry["accepted_min"], reg[key].default))
+        assert hi == pytest.approx(max(entry["accepted_max"], reg[key].default))
+        assert reg[key].plausible_source == params.CALIBRATED_SOURCE

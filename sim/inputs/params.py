@@ -66,6 +66,7 @@ class ParamSpec:
         choices: allowed values (strings only).
         plausible: (low, high) sampled by default (numbers), or the plausible choices (strings);
             None for parameters that are not sampled (levers and constants may have none).
+            ``plausible = "calibrated"`` in the file takes the accepted range of the last calibration.
         plausible_source: why that range (``assumption: ...`` unless cited).
     """
 
@@ -124,6 +125,9 @@ def registry() -> dict[str, ParamSpec]:
         if item["tag"] not in TAGS:
             raise ValueError(f"parameters.toml: {key}: tag {item['tag']!r} not in {TAGS}")
         plausible = item.get("plausible")
+        if plausible == "calibrated":
+            item = {**item, "plausible_source": item.get("plausible_source", CALIBRATED_SOURCE)}
+            plausible = _accepted_range(key, item)
         problem = _plausible_problem(item, plausible)
         if problem:
             raise ValueError(f"parameters.toml: {key}: {problem}")
@@ -148,6 +152,31 @@ def registry() -> dict[str, ParamSpec]:
             plausible_source=item.get("plausible_source"),
         )
     return specs
+
+
+CALIBRATED_SOURCE = (
+    "calibrated: the range of the calibration's accepted trials (loss <= 1; accepted_min and accepted_max "
+    "in sim/data/calibrated.toml), widened to hold the fitted value"
+)
+"""The reason of a ``plausible = "calibrated"`` range."""
+
+
+def _accepted_range(key: str, item: dict[str, Any]) -> list[float] | None:
+    """``plausible = "calibrated"``: the accepted range that sim/data/calibrated.toml records for ``key``.
+
+    It follows every recalibration; None (a test then says so) if the file does not record the key.
+    """
+    entry = _calibration().get(key, {})
+    if "accepted_min" not in entry or "accepted_max" not in entry:
+        return None
+    lo, hi = min(entry["accepted_min"], item["value"]), max(entry["accepted_max"], item["value"])
+    return [max(float(lo), item.get("min", lo)), min(float(hi), item.get("max", hi))]
+
+
+@lru_cache(maxsize=1)
+def _calibration() -> dict[str, Any]:
+    path = resources.files("sim") / "data" / "calibrated.toml"
+    return tomllib.loads(path.read_text()).get("parameters", {}) if path.is_file() else {}
 
 
 def _plausible_problem(item: dict[str, Any], plausible: Any) -> str | None:
