@@ -54,13 +54,26 @@ def _quiet_tqdm_in_notebooks() -> None:
 _quiet_tqdm_in_notebooks()
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562)."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+def lazy_exports(module: str, exports: dict[str, str], namespace: dict[str, Any]):
+    """A PEP 562 ``__getattr__`` for ``module`` importing each public name of ``exports`` on first use.
+
+    Args:
+        module: the package's name, for error messages.
+        exports: public name -> the module that defines it.
+        namespace: the package's ``globals()``, where a loaded name is kept.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in exports:
+            value = getattr(importlib.import_module(exports[name]), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = lazy_exports("sim", _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -6,8 +6,7 @@ as :mod:`sim.model.rules` does not import Mesa.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sim import lazy_exports
 
 _EXPORTS = {
     "DivestmentModel": "sim.model.divestment",
@@ -32,10 +31,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562)."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sim.model' has no attribute {name!r}")
+__getattr__ = lazy_exports("sim.model", _EXPORTS, globals())

@@ -74,6 +74,8 @@ OPTIONS = (
     "joint_mutual",
 )
 N_OPTIONS = len(OPTIONS)
+OPTION_KEY = {o: "joint" if o == "joint_mutual" else o for o in OPTIONS}
+"""The registry's name of each option (``appraisal.saving_<key>``, ``policy.allow_<key>``)."""
 OPTION_MODE = np.array([-1, REBOOTED, REDUCED, COMMUNITY, OUTSOURCED, SHARED, LATC, TRUST, MUTUAL, JOINT])
 MUTUAL_OPTIONS = (OPT_MUTUAL, OPT_JOINT)
 

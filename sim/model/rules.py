@@ -40,6 +40,7 @@ from sim.model.modes import (  # noqa: F401  (the vocabulary of modes and option
     OPT_REDUCE,
     OPT_SHARE,
     OPT_TRUST,
+    OPTION_KEY,
     OPTION_MODE,
     OPTIONS,
     OUTSOURCED,

@@ -76,18 +76,7 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
     )
 
 
-_OPTION_KEYS = (
-    "keep",
-    "reboot",
-    "reduce",
-    "community",
-    "outsource",
-    "share",
-    "latc",
-    "trust",
-    "mutual",
-    "joint",
-)
+_OPTION_KEYS = tuple(rules.OPTION_KEY[o] for o in rules.OPTIONS)
 """The registry's names of the options (``appraisal.saving_<name>``), in the order of ``rules.OPTIONS``."""
 _ALLOW_KEYS = _OPTION_KEYS[1:]
 
