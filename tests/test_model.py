@@ -365,3 +365,12 @@ def test_the_2014_council_workforce_is_counted_once(baseline):
     spun_out = (m.staff * (rules.IS_DIVESTED[m.mode] & asc)).sum(axis=1)
     assert (spun_out > 0).all()
     np.testing.assert_allclose(m.staff[:, asc].sum(axis=1), p["services.asc_staff_2014"] * shares + spun_out)
+
+
+def test_mutual_turnover_is_the_contracts_plus_capped_trading(baseline_results):
+    n = baseline_results.national
+    cap = 1 + baseline_results.scenario.params["contract.max_trading_share"]
+    assert (n.mutual_contracts_lg_gbp_m <= n.mutual_spend_lg_gbp_m + 1e-9).all()
+    assert (n.mutual_spend_lg_gbp_m <= n.mutual_contracts_lg_gbp_m * cap + 1e-9).all()
+    first = n[n.year == 2014]
+    np.testing.assert_allclose(first.mutual_contracts_lg_gbp_m, first.mutual_spend_lg_gbp_m)

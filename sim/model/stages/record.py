@@ -80,6 +80,7 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         "n_mutuals_lg": lg_n,
         "mutual_staff_lg": lg_staff,
         "mutual_spend_lg_gbp_m": lg_spend,
+        "mutual_contracts_lg_gbp_m": row_sums(m.counted_by_mode[m.mode], m.contract_value),
         "n_mutuals_outside": m.out_n,
         "mutual_staff_outside": m.out_staff,
         "mutual_spend_outside_gbp_m": m.out_spend,
