@@ -6,10 +6,16 @@ The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go th
   processes (start-up included), and with a warm pool passed in (the steady rate); the runner runs
   each arm's replications together as batched models (``DivestmentModel(seeds=[...])``, at most
   ``sim.model.MAX_BATCH`` each);
-- ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores.
+- ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores;
+- the EMA Workbench adapter (``sim.experiments.ema``, if installed): the ten arms as EMA policies over
+  the same levers, each experiment running its 100 replications in one batched model (same seeds).
 
-Then the runner's peak memory (maximum resident set of the parent and of any worker) for a 1,000-run
-sweep, and with ``--big`` for a 10,000-run sweep, each in a fresh process.
+Then the start-up of a fresh worker process (what a spawned worker imports before its first run, beside
+a bare Python), the command line end to end (``python -m sim sweep scenarios/sweeps/levers.toml
+--replications 500``, 3,500 runs, with 1 and 2 workers, imports and writing included), and the runner's
+
+peak memory (maximum resident set of the parent and of any worker) for a 1,000-run sweep, and with
+``--big`` for a 10,000-run sweep, each in a fresh process.
 
 Usage::
 
@@ -114,6 +120,69 @@ def time_batch_run(replications: int, processes: int | None) -> float:
     return seconds
 
 
+# ------------------------------------------------------------------ the EMA Workbench adapter
+def time_ema(replications: int) -> float:
+    """Seconds for EMA Workbench's perform_experiments over the ten arms, given as its scenarios.
+
+    (The arms are policies in EMA's terms; given as policies with no uncertainties, EMA Workbench 3.0.0
+    raises "Parameters exist in both ..." from its second experiment on, so they are passed as
+    scenarios over the same keys: the same runs.)
+    """
+    import ema_workbench as ema_wb
+
+    from sim.experiments import ema
+
+    keys = sorted({k for changes in ARMS.values() for k in changes})
+    model = ema.model(BASELINE, replications=replications, uncertainties=keys, levers=[])
+    base = _scenario("baseline").params
+    arms = [
+        ema_wb.Sample(name, **{ema.name(k): changes.get(k, base[k]) for k in keys})
+        for name, changes in ARMS.items()
+    ]
+    t0 = time.perf_counter()
+    with ema_wb.SequentialEvaluator(model) as evaluator:
+        experiments, _ = ema_wb.perform_experiments(model, scenarios=arms, evaluator=evaluator)
+    seconds = time.perf_counter() - t0
+    assert len(experiments) == len(ARMS), len(experiments)
+    return seconds
+
+
+def worker_startup(repeat: int = 3) -> tuple[float, float]:
+    """(seconds for a fresh Python to import what a sweep worker needs and build a model, bare Python)."""
+    needs = (
+        "from sim.experiments.sweep import run_chunk; from sim.model import DivestmentModel; "
+        "from sim.inputs.scenario import load_scenario; "
+        f"DivestmentModel(load_scenario({str(BASELINE)!r}), seed=0, record_councils=False)"
+    )
+    timings = {}
+    for label, code in (("worker", needs), ("bare", "pass")):
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+            best = min(best, time.perf_counter() - t0)
+        timings[label] = best
+    return timings["worker"], timings["bare"]
+
+
+def command_line(workers: int, replications: int = 500) -> float:
+    """Seconds for ``python -m sim sweep scenarios/sweeps/levers.toml --replications N`` from the shell."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "sim", "sweep", str(ROOT / "scenarios/sweeps/levers.toml")]
+        cmd += [
+            "--replications",
+            str(replications),
+            "--workers",
+            str(workers),
+            "--out",
+            tmp + "/o",
+            "--quiet",
+        ]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - t0
+
+
 # ------------------------------------------------------------------ this runner
 def time_runner(path: Path, out: Path, workers: int, warm: bool = False) -> float:
     """Seconds for run_sweep; with ``warm`` a process pool started (and warmed up) beforehand."""
@@ -187,6 +256,12 @@ def main() -> None:
         ("mesa.batch_run, 1 process", lambda out: time_batch_run(reps, 1)),
         (f"mesa.batch_run, all cores ({w})", lambda out: time_batch_run(reps, None)),
     ]
+    try:
+        import ema_workbench  # noqa: F401
+
+        configs.append(("EMA Workbench adapter, 1 process (SequentialEvaluator)", lambda out: time_ema(reps)))
+    except ImportError:
+        print("EMA Workbench not installed (pip install 'mutuals-sim[ema]'): its line is left out")
     seconds: dict[str, list[float]] = {label: [] for label, _ in configs}
     with tempfile.TemporaryDirectory() as tmp:
         path = sweep_file(Path(tmp), reps)
@@ -205,6 +280,21 @@ def main() -> None:
     print(
         f"ratio, {w} processes: this runner / batch_run = {fresh / pool:.2f} (warm pool: {warm / pool:.2f})"
     )
+    if "EMA Workbench adapter, 1 process (SequentialEvaluator)" in rates:
+        print(f"ratio, one process: this runner / EMA adapter = {one / rates[configs[-1][0]]:.2f}")
+    worker, bare = worker_startup()
+    print(
+        f"worker start-up: {worker:.2f} s to import what a run needs and build a model "
+        f"(bare Python {bare:.2f} s)"
+    )
+    levers_runs = 500 * 7
+    for workers in (1, w):
+        t = command_line(workers)
+        print(
+            f"command line, sweep scenarios/sweeps/levers.toml --replications 500 --workers {workers}: "
+            f"{levers_runs:,} runs in {t:.1f} s, {levers_runs / t:,.0f} runs/s end to end"
+        )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"peak memory (resident), {w} workers:")
     for r in (100, 1000) if args.big else (100,):
         m = memory(r, w)

@@ -19,6 +19,7 @@ Names are imported lazily, so ``import sim`` costs almost nothing (neither Mesa 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 _EXPORTS = {
@@ -32,6 +33,25 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+def _quiet_tqdm_in_notebooks() -> None:
+    """Keep Mesa's import from warning "IProgress not found" in a notebook without ipywidgets.
+
+    Mesa's batch runner imports ``tqdm.auto``, which warns so once, when first imported, in any Jupyter
+    kernel without ipywidgets (and then uses plain tqdm). Importing it here first, with that one
+    warning silenced, leaves tqdm exactly as it would be. Only in a running IPython; nothing otherwise.
+    """
+    if "IPython" not in sys.modules or "tqdm.auto" in sys.modules:
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import tqdm.auto  # noqa: F401
+
+
+_quiet_tqdm_in_notebooks()
 
 
 def lazy_exports(module: str, exports: dict[str, str], namespace: dict[str, Any]):

@@ -33,7 +33,9 @@ def test_run_writes_a_self_describing_folder(tmp_path, capsys):
     assert {
         "national.csv",
         "councils.parquet",
-        "decisions.csv",
+        "decisions.parquet",
+        "national_long.parquet",
+        "datapackage.json",
         "manifest.json",
         "workforce.png",
         "summary.csv",
@@ -59,7 +61,7 @@ def test_run_writes_a_self_describing_folder(tmp_path, capsys):
     assert {"ons_code", "service", "year", "replication", "mode", "staff", "spend_gbp_m"} <= set(
         councils.columns
     )
-    decisions = pd.read_csv(out / "decisions.csv")
+    decisions = pd.read_parquet(out / "decisions.parquet")
     assert {"ons_code", "service", "year", "from_mode", "to_mode", "reason", "score_mutual"} <= set(
         decisions.columns
     )

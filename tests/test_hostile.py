@@ -520,3 +520,27 @@ def test_a_run_records_every_input_file_with_its_hash(tmp_path):
         ("funding", "path.csv", digest["path.csv"]),
         ("observed", "observed_2014.csv", digest["observed_2014.csv"]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('[arms.a]\n"funding.path" = "file"\n', "arms.a: funding.path_file: required"),
+        (
+            '[arms.a]\n"funding.path" = "file"\n"funding.path_file" = "dup.csv"\n',
+            "arms.a: funding.path_file: ",
+        ),
+        (
+            "[design]\nkind = 'factorial'\n[factors]\n'funding.path' = ['data', 'file']\n",
+            "arms.base: funding.path_file: required",
+        ),
+    ],
+    ids=["arm-without-file", "arm-with-bad-file", "design-switches-to-file"],
+)
+def test_a_sweep_arm_on_a_funding_file_needs_a_good_one(tmp_path, monkeypatch, body, fragment):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dup.csv").write_text(FUNDING_HEAD + "E10000029,2016,-0.05\nE10000029,2016,-0.05\n")
+    path = tmp_path / "sw.toml"
+    path.write_text(SWEEP_HEAD + body)
+    err = _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
+    assert "dup.csv" not in body or "more than once" in err

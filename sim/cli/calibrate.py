@@ -18,13 +18,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sampler seed (default {DEFAULT_SEED})")
     p.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="TOML file to write (default sim/data/calibrated.toml)"
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"TOML file to write (default {DEFAULT_OUT}; sim/data/calibrated.toml, which the defaults "
+        "cite, is refreshed only when given as --out)",
     )
     p.add_argument(
         "--scenario",
         type=Path,
         default=DEFAULT_SCENARIO,
-        help="scenario each trial runs (scenarios/calibration/calibration.toml)",
+        help="scenario each trial runs (default: the shipped scenarios/calibration/calibration.toml)",
     )
     p.add_argument("--replications", type=int, help="model seeds per trial (overrides the scenario file)")
     p.add_argument("--quiet", action="store_true", help="do not print the table")
@@ -37,6 +41,7 @@ def command(args: argparse.Namespace) -> int:
 
     from sim.evidence.calibrate import calibrate, format_table, to_toml
     from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.shipped import find_scenario
 
     problems = []
     if args.trials < 1:
@@ -47,10 +52,23 @@ def command(args: argparse.Namespace) -> int:
         problems.append(f"--replications: must be at least 1, got {args.replications}")
     if problems:
         raise ScenarioError(problems)
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(find_scenario(args.scenario))
     if args.replications is not None:
         scenario = scenario.with_changes({}, replications=args.replications)
-    result = calibrate(scenario, args.trials, args.seed)
+    from sim.experiments.progress import Progress
+
+    bar = None if args.quiet else Progress(args.trials, "trials")
+
+    def step(best: float) -> None:
+        bar.update()
+        if bar.bar is not None:
+            bar.bar.set_postfix_str(f"best loss {best:.3g}", refresh=False)
+
+    try:
+        result = calibrate(scenario, args.trials, args.seed, progress=None if bar is None else step)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.scenario.resolve() != DEFAULT_SCENARIO:
         result["calibration"]["command"] += f" --scenario {args.scenario}"
     if args.replications is not None:

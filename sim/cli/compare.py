@@ -48,7 +48,7 @@ def command(args: argparse.Namespace) -> int:
         if problem:
             raise InputError(problem)
         files = write_comparison(args.results, out=out, year=args.year)
-    except (SweepError, ValueError) as exc:
+    except (SweepError, ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     print(f"comparison: {files['report'].parent}")
     return 0

@@ -49,7 +49,14 @@ def server_command(args: argparse.Namespace) -> list[str]:
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim explore`` until interrupted; returns the exit code."""
     from sim.inputs.scenario import load_scenario
-    from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
+
+    try:
+        from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
+    except ImportError as exc:
+        raise InputError(
+            f"the explorer needs the 'explore' extra ({exc.name} is missing): "
+            "pip install 'mutuals-sim[explore]' (the README's uv commands install it)"
+        ) from None
 
     if args.replications < 1:
         raise InputError(f"--replications must be at least 1, got {args.replications}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.cli.errors import EXIT_BAD_INPUT, InputError
 
-COMMAND_MODULES = ("run", "sweep", "compare", "params", "map", "calibrate", "explore")
+COMMAND_MODULES = ("run", "sweep", "compare", "params", "check", "map", "calibrate", "explore")
 """The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
 
 
@@ -21,11 +21,34 @@ def _command(name: str):
     return importlib.import_module(f"sim.cli.{name}")
 
 
+def version() -> str:
+    """The installed package's version (or the checkout's, from pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("mutuals-sim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (reading package metadata takes tens of ms)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help"))
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} (mutuals-sim) {version()}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
         description="English councils divesting services to public service mutuals, 2014 onwards.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback of an internal error (for bug reports)"
     )

@@ -26,6 +26,12 @@ def command(args: argparse.Namespace) -> int:
     from sim.experiments.safety import check_out_file, staged_file
     from sim.pictures.maps import plot_mode_map_file
 
+    if not args.results.is_dir():
+        raise InputError(f"{args.results}: no such results folder")
+    if (args.results / "design.parquet").is_file():
+        raise InputError(
+            f"{args.results}: a sweep's results folder; map needs a folder written by `python -m sim run`"
+        )
     problem = check_out_file(args.out, args.force)
     if problem:
         raise InputError(problem)

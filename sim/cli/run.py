@@ -14,12 +14,21 @@ NAME = "run"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``run`` command to the main parser's subparsers."""
     run = sub.add_parser("run", help="run a scenario file and write its results folder")
-    run.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
+    run.add_argument(
+        "scenario",
+        type=Path,
+        help="scenario TOML file, e.g. scenarios/baseline.toml, or a shipped one by name (baseline)",
+    )
     run.add_argument("--out", type=Path, help="results folder (default: a new folder under results/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
     run.add_argument("--end-year", type=int, help="last financial year to simulate, e.g. 2020")
     run.add_argument("--observed", type=Path, help="observed series CSV to draw beside the results")
+    run.add_argument(
+        "--csv",
+        action="store_true",
+        help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
+    )
     run.add_argument(
         "--force",
         action="store_true",
@@ -34,8 +43,9 @@ def command(args: argparse.Namespace) -> int:
     from sim.experiments.progress import Progress
     from sim.experiments.run import run_scenario, summarise
     from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.shipped import find_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(find_scenario(args.scenario))
     overrides = {
         k: v
         for k, v in (("replications", args.replications), ("seed", args.seed), ("end_year", args.end_year))
@@ -58,8 +68,13 @@ def command(args: argparse.Namespace) -> int:
     if problem:
         raise InputError(problem)
     progress = None if args.quiet else Progress(scenario.replications, "replications")
-    results = run_scenario(scenario, progress=(lambda done, total: progress.update()) if progress else None)
-    files = write_run(results, out, observed=observed)
+    try:
+        step = (lambda done, total: progress.update(done - progress.done)) if progress else None
+        results = run_scenario(scenario, progress=step)
+    finally:
+        if progress:
+            progress.close()
+    files = write_run(results, out, observed=observed, csv=args.csv)
     if not args.quiet:
         _print_summary(results, summarise, files)
     return 0

@@ -23,7 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "File format and output columns: docs/sweeps.md."
         ),
     )
-    sweep.add_argument("sweep", type=Path, help="sweep TOML file, e.g. scenarios/sweeps/levers.toml")
+    sweep.add_argument(
+        "sweep",
+        type=Path,
+        help="sweep TOML file, e.g. scenarios/sweeps/levers.toml, or a shipped one (sweeps/levers)",
+    )
     sweep.add_argument(
         "--out",
         type=Path,
@@ -56,8 +60,9 @@ def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim sweep``; returns the exit code."""
     from sim.experiments.sweep import SweepError, read_failures, run_sweep
     from sim.experiments.sweep_spec import load_sweep
+    from sim.inputs.shipped import find_scenario
 
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(find_scenario(args.sweep))
     if args.replications is not None:
         sweep = sweep.with_replications(args.replications)
     out = args.out or Path("results") / f"sweep-{sweep.name}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS, ROOT  # noqa: F401
+from sim.evidence.settings import (  # noqa: F401
+    DEFAULT_OUT,
+    DEFAULT_SCENARIO,
+    DEFAULT_SEED,
+    DEFAULT_TRIALS,
+    ROOT,
+    SHIPPED,
+)
 from sim.inputs import params
 from sim.inputs.scenario import START_YEAR, Scenario
 
@@ -219,13 +227,16 @@ def check_stock(scenario: Scenario) -> dict[str, dict[str, float]]:
     }
 
 
-def calibrate(scenario: Scenario, trials: int, seed: int) -> dict[str, Any]:
+def calibrate(
+    scenario: Scenario, trials: int, seed: int, progress: Callable[[float], None] | None = None
+) -> dict[str, Any]:
     """Fit :data:`FITTED` to :data:`TARGETS` with Optuna's seeded TPE sampler.
 
     Args:
         scenario: the scenario each trial runs (its seeds are common to every trial).
         trials: number of Optuna trials.
         seed: the sampler's seed.
+        progress: called after each trial with the best loss so far.
 
     Returns:
         A dict ready for :func:`to_toml`: settings, fitted values with spread, targets with the
@@ -241,7 +252,8 @@ def calibrate(scenario: Scenario, trials: int, seed: int) -> dict[str, Any]:
         return loss(simulate(scenario, values))
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=trials)
+    callbacks = [lambda study, trial: progress(study.best_value)] if progress else None
+    study.optimize(objective, n_trials=trials, callbacks=callbacks)
     done = sorted(study.trials, key=lambda t: (t.value, t.number))
     n_top = min(len(done), max(3, math.ceil(TOP_SHARE * len(done))))
     top = pd.DataFrame([t.params for t in done[:n_top]])

@@ -16,8 +16,7 @@ same grouping of a sweep's runs.
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import show
-from sim.experiments.store import read_design, read_failures, read_manifest, read_runs
-from sim.model.outcomes import METRICS
+from sim.experiments.metrics import Metric, default_metrics, from_dict
+from sim.experiments.store import SweepError, read_design, read_failures, read_manifest, read_runs
+from sim.model.outcomes import METRICS  # noqa: F401  (the default metrics, re-exported)
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class SweepResults:
         runs: national rows (ids, year, metrics), with the case's ``label`` from design.parquet.
         failures: runs that raised.
         design: one row per case.
+        metrics: what is compared, by name (the sweep file's [metrics], or the headline columns); each
+            is a column of ``runs``.
     """
 
     out: Path
@@ -46,6 +48,12 @@ class SweepResults:
     runs: pd.DataFrame
     failures: pd.DataFrame
     design: pd.DataFrame
+    metrics: dict[str, Metric] = field(default_factory=default_metrics)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each metric's label, by name."""
+        return {k: m.label for k, m in self.metrics.items()}
 
     @property
     def sweep(self) -> dict[str, Any]:
@@ -76,17 +84,36 @@ class SweepResults:
         return None
 
 
-def load(out: str | Path, metrics: dict[str, str] = METRICS) -> SweepResults:
-    """Read a sweep's results folder (the columns needed for comparison)."""
+def load(out: str | Path, metrics: dict[str, str] | None = None) -> SweepResults:
+    """Read a sweep's results folder (the columns its metrics need) and compute the metrics.
+
+    Args:
+        out: the sweep's results folder.
+        metrics: national columns to compare instead of the sweep's own metrics, with their labels
+            (``{"mutual_staff_lg": "mutual staff, local government"}``), each at the compared year.
+    """
     out = Path(out)
     manifest = read_manifest(out)
+    if not (out / "design.parquet").is_file():
+        kind = "a `run` results folder" if "scenario" in manifest else "not a sweep results folder"
+        raise SweepError(
+            f"{out}: {kind} (no design.parquet); compare needs a folder written by `python -m sim sweep`"
+        )
     design = read_design(out)
-    columns = ["run_id", "case", "arm_index", "arm", "point", "replication", "seed", "year", *metrics]
+    metrics = (
+        from_dict(manifest["sweep"].get("metrics"))
+        if metrics is None
+        else from_dict({name: {"column": name, "label": label} for name, label in metrics.items()})
+    )
+    needed = sorted(set().union(*(m.columns for m in metrics.values())))
+    columns = ["run_id", "case", "arm_index", "arm", "point", "replication", "seed", "year", *needed]
     runs = read_runs(out, columns=columns)
     if runs.empty:
         raise ValueError(f"{out}: no finished runs to compare")
     runs = runs.merge(design[["case", "label"]], on="case", how="left")
-    return SweepResults(out, manifest, runs, read_failures(out), design)
+    computed = {name: m.values(runs) for name, m in metrics.items()}
+    runs = runs.drop(columns=[c for c in computed if c in runs]).assign(**computed)
+    return SweepResults(out, manifest, runs, read_failures(out), design, metrics)
 
 
 def _final(res: SweepResults, year: int | None) -> tuple[pd.DataFrame, int]:
@@ -106,7 +133,7 @@ def _changes(res: SweepResults, name: str) -> str:
 
 
 def paired_effects(
-    res: SweepResults, year: int | None = None, metrics: dict[str, str] = METRICS
+    res: SweepResults, year: int | None = None, metrics: list[str] | None = None
 ) -> pd.DataFrame:
     """Each arm's effect against the baseline arm in ``year``: paired differences, summarised.
 
@@ -116,6 +143,7 @@ def paired_effects(
         differences (arm minus baseline, same seed and design point), ``share_above_zero``.
         Empty if the sweep has nothing to compare (see :meth:`SweepResults.grouping`).
     """
+    metrics = list(res.metrics) if metrics is None else metrics
     grouping = res.grouping()
     cols = ["arm", "reference", "changes", "metric", "n_pairs", "reference_median"]
     cols += ["median", "p05", "p95", "mean", "share_above_zero"]
@@ -150,8 +178,9 @@ def paired_effects(
     return pd.DataFrame(rows, columns=cols)
 
 
-def outcomes(res: SweepResults, year: int | None = None, metrics: dict[str, str] = METRICS) -> pd.DataFrame:
+def outcomes(res: SweepResults, year: int | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
     """Levels in ``year`` by arm (or factorial point): runs, median, 5th and 95th percentiles."""
+    metrics = list(res.metrics) if metrics is None else metrics
     final, year = _final(res, year)
     grouping = res.grouping()
     column = grouping[0] if grouping else "arm"
@@ -164,48 +193,29 @@ def outcomes(res: SweepResults, year: int | None = None, metrics: dict[str, str]
 
 
 def sobol_indices(
-    res: SweepResults, year: int | None = None, metrics: dict[str, str] = METRICS
+    res: SweepResults, year: int | None = None, metrics: list[str] | None = None
 ) -> pd.DataFrame:
-    """First and total order Sobol indices (SALib.analyze.sobol) of each metric in ``year``, per arm.
+    """First and total order Sobol indices of each metric in ``year``, per arm, with the N/2 check.
 
     The output at each design point is the mean over its replications. Indices are NaN where the output
-    does not vary. Empty unless the design is ``sobol``.
+    does not vary. Empty unless the design is ``sobol``. See :func:`sim.experiments.sensitivity.sobol`.
 
     Raises:
         ValueError: design points are missing (runs failed or not done), so the indices cannot be computed.
     """
-    design = res.sweep["design"]
-    cols = ["arm", "metric", "parameter", "tag", "S1", "S1_conf", "ST", "ST_conf"]
-    if not design or design["kind"] != "sobol":
-        return pd.DataFrame(columns=cols)
-    from SALib.analyze import sobol
+    return _sensitivity(res, year, metrics)[0]
 
-    final, year = _final(res, year)
-    problem = design["problem"]
-    rows = []
-    for arm, part in final.groupby("arm", sort=False):
-        means = part.groupby("point")[list(metrics)].mean()
-        if len(means) != design["n_points"]:
-            missing = design["n_points"] - len(means)
-            raise ValueError(f"arm {arm}: {missing} of {design['n_points']} Sobol design points have no runs")
-        for metric in metrics:
-            y = means[metric].to_numpy(dtype=float)
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                si = sobol.analyze(
-                    problem, y, calc_second_order=design["second_order"], seed=design["seed"] or 0
-                )
-            for k, name in enumerate(problem["names"]):
-                rows.append(
-                    {
-                        "arm": arm,
-                        "metric": metric,
-                        "parameter": name,
-                        "tag": res.sweep["varied"][name]["tag"],
-                        **{key: float(si[key][k]) for key in ("S1", "S1_conf", "ST", "ST_conf")},
-                    }
-                )
-    return pd.DataFrame(rows, columns=cols)
+
+def _sensitivity(
+    res: SweepResults, year: int | None, metrics: list[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(Sobol S1/ST, Sobol S2, Morris) tables; those the design does not give are empty."""
+    from sim.experiments import sensitivity
+
+    _, year = _final(res, year)
+    metrics = list(res.metrics) if metrics is None else metrics
+    first, second = sensitivity.sobol(res, year, metrics)
+    return first, second, sensitivity.morris(res, year, metrics)
 
 
 def _fmt(x: Any) -> str:
@@ -224,7 +234,13 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def report(
-    res: SweepResults, effects: pd.DataFrame, levels: pd.DataFrame, indices: pd.DataFrame, year: int
+    res: SweepResults,
+    effects: pd.DataFrame,
+    levels: pd.DataFrame,
+    indices: pd.DataFrame,
+    year: int,
+    pairs: pd.DataFrame | None = None,
+    morris: pd.DataFrame | None = None,
 ) -> str:
     """The Markdown report tying the tables and figures together (figures linked by file name)."""
     sw, m = res.sweep, res.manifest
@@ -283,11 +299,35 @@ def report(
         text += [
             f"## Sobol indices in {year}",
             "",
-            "First order (S1) and total order (ST) with 95% confidence half-widths (SALib, bootstrap).",
+            "First order (S1) and total order (ST) with 95% confidence half-widths (SALib, bootstrap). "
+            "Convergence: the same indices from the first half of the base samples (N/2), and "
+            "`ST_change`, ST at N minus ST at N/2; `converged` when that is within the bootstrap "
+            "half-width or 0.05.",
             "",
             markdown_table(indices),
             "",
             "![Sobol indices](sobol.png)",
+            "",
+        ]
+        if not indices.empty and not indices["converged"].all():
+            n_not = int((~indices["converged"].astype(bool)).sum())
+            text += [f"**{n_not} indices moved more than that from N/2 to N: run more samples.**", ""]
+    if pairs is not None and not pairs.empty:
+        top = pairs.reindex(pairs["S2"].abs().sort_values(ascending=False).index).head(15)
+        text += [
+            "### Second-order indices (interactions), largest 15 (all in sobol_s2.csv)",
+            "",
+            markdown_table(top),
+            "",
+        ]
+    if morris is not None and not morris.empty:
+        text += [
+            f"## Morris screening in {year}",
+            "",
+            "mu_star: mean absolute elementary effect (with its 95% half-width); sigma: their spread "
+            "(interactions, non-linearity). Parameters with small mu_star can be fixed.",
+            "",
+            markdown_table(morris.sort_values(["arm", "metric", "mu_star"], ascending=[True, True, False])),
             "",
         ]
     if len(res.failures):
@@ -306,7 +346,8 @@ def write_comparison(
     """Write the comparison of a sweep's results folder; returns the files written.
 
     Files: ``effects.csv``, ``outcomes.csv``, ``fan.png``, ``ranking.png`` (if arms are compared),
-    ``sobol.csv`` and ``sobol.png`` (Sobol designs), ``report.md``. The folder (default
+    ``sobol.csv``, ``sobol_s2.csv`` and ``sobol.png`` (Sobol designs), ``morris.csv`` (Morris designs),
+    ``report.md``. The folder (default
     ``RESULTS/compare``) is replaced as a whole.
     """
     from sim.experiments.output import staged_dir
@@ -317,7 +358,7 @@ def write_comparison(
     out = Path(out) if out is not None else Path(results) / "compare"
     effects = paired_effects(res, year)
     levels = outcomes(res, year)
-    indices = sobol_indices(res, year)
+    indices, pairs, morris = _sensitivity(res, year, None)
     with staged_dir(out, kind="compare") as stage:
         files = {
             "effects": stage / "effects.csv",
@@ -334,6 +375,12 @@ def write_comparison(
             files["sobol"], files["sobol_plot"] = stage / "sobol.csv", stage / "sobol.png"
             indices.to_csv(files["sobol"], index=False)
             compare_plots.save(compare_plots.sobol_figure(indices, year), files["sobol_plot"])
+        if not pairs.empty:
+            files["sobol_s2"] = stage / "sobol_s2.csv"
+            pairs.to_csv(files["sobol_s2"], index=False)
+        if not morris.empty:
+            files["morris"] = stage / "morris.csv"
+            morris.to_csv(files["morris"], index=False)
         files["report"] = stage / "report.md"
-        files["report"].write_text(report(res, effects, levels, indices, year))
+        files["report"].write_text(report(res, effects, levels, indices, year, pairs, morris))
     return {k: out / v.name for k, v in files.items()}

@@ -1,7 +1,9 @@
 """Designs over parameters for sweeps: full factorial, Latin hypercube and Sobol/Saltelli.
 
-A factor is a parameter varied by the design, given either as levels (an array) or as a range
-``{ min = ..., max = ... }``. Latin hypercube samples come from :mod:`scipy.stats.qmc`, Saltelli samples
+A factor is a parameter varied by the design, given as levels (an array), as a range
+``{ min = ..., max = ... }``, or as ``"plausible"``: the registry's plausible range (levels for integers,
+choices and booleans). ``[design] uncertainties = "plausible"`` adds every uncertain and calibrated
+parameter at its plausible range. Latin hypercube samples come from :mod:`scipy.stats.qmc`, Saltelli samples
 from :mod:`SALib.sample.sobol`; both are seeded by ``design.seed``, so a design is the same on every run.
 """
 
@@ -17,7 +19,9 @@ from sim.inputs import params
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import non_finite
 
-DESIGNS = ("factorial", "lhs", "sobol")
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+MORRIS_LEVELS = 4
+"""Grid levels of a Morris design unless ``design.levels`` says otherwise (SALib's default)."""
 
 
 def show(v: Any) -> str:
@@ -79,6 +83,7 @@ class Design:
     samples: int | None = None
     seed: int | None = None
     second_order: bool = True
+    levels: int | None = None
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem the design was sampled from."""
@@ -93,6 +98,26 @@ class Design:
         if self.kind == "factorial":
             return ", ".join(f"{k}={show(v)}" for k, v in self.points[i].items())
         return f"p{i:05d}"
+
+
+def plausible_factor(key: str) -> Factor | None:
+    """A factor over the registry's plausible range of ``key`` (None if it has none)."""
+    spec = params.registry()[key]
+    if spec.plausible is None:
+        return None
+    if spec.choices is not None or spec.kind is bool:
+        return Factor(key, levels=tuple(spec.plausible))
+    lo, hi = spec.plausible
+    if spec.kind is int:
+        return Factor(key, levels=tuple(range(lo, hi + 1)))
+    return Factor(key, low=float(lo), high=float(hi))
+
+
+def plausible_factors(exclude: set[str] = frozenset()) -> list[Factor]:
+    """Every uncertain and calibrated parameter with a plausible range, but those in ``exclude``."""
+    reg = params.registry()
+    keys = [k for k, s in reg.items() if s.tag in params.SAMPLED_TAGS and k not in exclude]
+    return [f for k in keys if (f := plausible_factor(k)) is not None]
 
 
 def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
@@ -112,7 +137,13 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
         if key == "funding.path_file":
             problems.append(f"{where}: a file cannot be a design factor; give each file its own arm")
             continue
-        if isinstance(spec, list):
+        if spec == "plausible":
+            factor = plausible_factor(key)
+            if factor is None:
+                problems.append(f"{where}: no plausible range in the registry; give levels or a range")
+            else:
+                factors.append(factor)
+        elif isinstance(spec, list):
             bad = [f"{where}: level {v!r}: {m}" for v in spec if (m := non_finite(v) or reg[key].check(v))]
             if not spec:
                 bad.append(f"{where}: needs at least one level")
@@ -141,8 +172,8 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
                 factors.append(Factor(key, low=float(spec["min"]), high=float(spec["max"])))
         else:
             problems.append(
-                f"{where}: expected levels (an array, e.g. [0.0, 0.5]) "
-                f"or a range {{ min = ..., max = ... }}, got {spec!r}"
+                f"{where}: expected levels (an array, e.g. [0.0, 0.5]), "
+                f'a range {{ min = ..., max = ... }} or "plausible", got {spec!r}'
             )
     return factors
 
@@ -151,7 +182,8 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
     """Check the [design] table and sample its points; None (with problems appended) if invalid.
 
     Sizes: factorial, the product of the numbers of levels; lhs, ``samples``; sobol (Saltelli),
-    ``samples * (2 * factors + 2)`` with ``second_order`` (the default), else ``samples * (factors + 2)``.
+    ``samples * (2 * factors + 2)`` with ``second_order`` (the default), else ``samples * (factors + 2)``;
+    morris, ``samples`` trajectories of ``factors + 1`` points on a grid of ``levels`` (default 4).
     """
     kind = table.get("kind")
     if kind not in DESIGNS:
@@ -160,7 +192,7 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
     if not factors:
         problems.append(f"{path}: factors: design.kind = {kind!r} needs at least one factor")
     if kind == "factorial":
-        for key in sorted({"samples", "seed", "second_order"} & set(table)):
+        for key in sorted({"samples", "seed", "second_order", "levels"} & set(table)):
             problems.append(f"{path}: design.{key}: not used by a factorial design")
         for f in factors:
             if f.levels is None:
@@ -175,6 +207,9 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
             problems.append(f"{path}: design.samples: Saltelli sampling needs a power of 2, got {samples}")
         if "second_order" in table and (kind != "sobol" or not isinstance(table["second_order"], bool)):
             problems.append(f"{path}: design.second_order: a boolean, for design.kind = 'sobol' only")
+        if "levels" in table and kind != "morris":
+            problems.append(f"{path}: design.levels: for design.kind = 'morris' only")
+        check_int(table, "levels", 2, 100, path, "design", problems)
     if problems:
         return None
     seed = table.get("seed", 0)
@@ -190,6 +225,14 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
         unit = qmc.LatinHypercube(d=len(factors), rng=seed).random(table["samples"])
         points = [{f.key: f.from_unit(u) for f, u in zip(factors, row, strict=True)} for row in unit]
         return Design(kind, tuple(factors), tuple(points), table["samples"], seed)
+    if kind == "morris":
+        from SALib.sample import morris
+
+        levels = table.get("levels", MORRIS_LEVELS)
+        problem = Design(kind, tuple(factors), ()).problem()
+        x = morris.sample(problem, table["samples"], num_levels=levels, seed=seed)
+        points = [{f.key: f.from_bounds(v) for f, v in zip(factors, row, strict=True)} for row in x]
+        return Design(kind, tuple(factors), tuple(points), table["samples"], seed, levels=levels)
     from SALib.sample import sobol
 
     second = table.get("second_order", True)

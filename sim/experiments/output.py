@@ -127,36 +127,30 @@ def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[
     ]
 
 
-def write_run(results, out: Path, observed=None) -> dict[str, Path]:
+def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
     Args:
         results: a :class:`sim.experiments.run.ScenarioResults`.
         out: the destination folder (replaced atomically).
         observed: optional observed series (a DataFrame from :func:`sim.evidence.observed.load_observed`).
+        csv: the council table and the decision log as CSV instead of Parquet.
     """
     from sim.experiments.run import summarise
+    from sim.experiments.tables import write_tables
     from sim.model import SERVICES
     from sim.model.rules import MODES
     from sim.pictures import charts as plots
 
     sc = results.scenario
     with staged_dir(out, kind="run") as stage:
-        files = {
-            "national": stage / "national.csv",
-            "councils": stage / "councils.parquet",
-            "decisions": stage / "decisions.csv",
-            "summary": stage / "summary.csv",
-            "workforce_plot": stage / "workforce.png",
-            "modes_plot": stage / "modes.png",
-            "manifest": stage / "manifest.json",
-        }
-        results.national.to_csv(files["national"], index=False)
-        if results.councils is not None:
-            results.councils.to_parquet(files["councils"], index=False)
-            results.decisions.to_csv(files["decisions"], index=False)
-        else:
-            del files["councils"], files["decisions"]
+        files = write_tables(results, stage, csv=csv)
+        files.update(
+            summary=stage / "summary.csv",
+            workforce_plot=stage / "workforce.png",
+            modes_plot=stage / "modes.png",
+            manifest=stage / "manifest.json",
+        )
         table = summarise(results.national)
         table.columns = [f"{a}_{b}" for a, b in table.columns]
         table.to_csv(files["summary"])

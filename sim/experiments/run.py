@@ -19,6 +19,9 @@ import pandas as pd
 from sim.inputs.scenario import Scenario
 from sim.model import MAX_BATCH, DivestmentModel, batch_slices
 
+PROGRESS_BATCH = 8
+"""Smallest batch of replications when progress is shown (smaller batches run slower per replication)."""
+
 
 @dataclass
 class ScenarioResults:
@@ -41,9 +44,29 @@ class ScenarioResults:
     warnings: list[str]
 
 
-def run_batch(scenario: Scenario, seeds: list[int], record_councils: bool = True) -> DivestmentModel:
-    """Run replications with ``seeds`` together in one model (results identical to runs one by one)."""
-    return DivestmentModel(scenario, seeds=seeds, record_councils=record_councils).run()
+def run_batch(
+    scenario: Scenario,
+    seeds: list[int],
+    record_councils: bool = True,
+    each_year: Callable[[float], None] | None = None,
+) -> DivestmentModel:
+    """Run replications with ``seeds`` together in one model (results identical to runs one by one).
+
+    Args:
+        scenario: the resolved scenario.
+        seeds: one per replication.
+        record_councils: keep the council table and the decision log.
+        each_year: called after each simulated year with the share of the years done (for progress);
+            the model steps as Mesa's runners step it (``step`` while ``running``), as ``run`` does.
+    """
+    model = DivestmentModel(scenario, seeds=seeds, record_councils=record_councils)
+    if each_year is None:
+        return model.run()
+    years = max(scenario.end_year - model.year, 1)
+    while model.running:
+        model.step()
+        each_year(min(1.0, 1 - (scenario.end_year - model.year) / years))
+    return model
 
 
 def _tag(df: pd.DataFrame, first: int, seeds: list[int]) -> pd.DataFrame:
@@ -67,23 +90,27 @@ def run_scenario(
     Args:
         scenario: the resolved scenario.
         record_councils: also gather the council table and the decision log.
-        progress: called with (replications done, replications in all) for each replication, as each
-            batch of them finishes.
+        progress: called with (replications done, replications in all) as the replications run: after
+            each simulated year of each batch, so ``done`` may be fractional (a batch of 8 halfway
+            through its years adds 4). Batches are then smaller (about 20 of them, of 8 replications
+            or more), so that progress moves. Results do not depend on batching.
     """
     seeds = scenario.seeds()
     national, councils, decisions, warnings = [], [], [], []
-    for part in batch_slices(len(seeds), MAX_BATCH):
+    size = MAX_BATCH if progress is None else min(MAX_BATCH, max(PROGRESS_BATCH, -(-len(seeds) // 20)))
+    for part in batch_slices(len(seeds), size):
         first, batch = part.start, seeds[part]
-        model = run_batch(scenario, batch, record_councils)
+
+        def each_year(share: float, first: int = first, n: int = len(batch)) -> None:
+            progress(first + share * n, len(seeds))
+
+        model = run_batch(scenario, batch, record_councils, each_year if progress else None)
         national.append(_tag(model.national(), first, batch))
         if record_councils:
             councils.append(_tag(model.councils_frame(), first, batch))
             decisions.append(_tag(model.decisions_frame(), first, batch))
         warnings += [f"replication {first + r}: {w}" for r in range(len(batch)) for w in model.warnings_of(r)]
         model.release()
-        for r in range(len(batch)):
-            if progress:
-                progress(first + r + 1, len(seeds))
     return ScenarioResults(
         scenario=scenario,
         seeds=seeds,

@@ -62,8 +62,9 @@ WORKERS_TIMEOUT_S = 60
 LOCAL_SCHEDULER = "local"
 """``scheduler`` value that starts a Dask LocalCluster on this machine, bound to loopback only."""
 SMALL_SWEEP = 3000
-"""Below this many runs left, the default is to run in this process (about 3 s of work, batched), as
-starting worker processes takes about as long (each imports Mesa, pandas and SciPy)."""
+"""Below this many runs left, the default is to run in this process, as starting worker processes costs
+about 0.9 s each (imports and a first model; benchmarks/bench_sweep.py) and, on a busy machine, a second
+worker may find no free core."""
 _ARROW_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
 
 
@@ -420,6 +421,8 @@ def run_sweep(
                     if bar:
                         bar.update(len(result.run_ids), n_failed)
         finally:
+            if bar:
+                bar.close()
             changed = changed_inputs(manifest["inputs"], input_files(sweep))
             session.update(
                 runs_executed=executed,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.design import DESIGNS, Design, check_int, make_design, read_factors
+from sim.experiments.design import DESIGNS, Design, check_int, make_design, plausible_factors, read_factors
+from sim.experiments.metrics import Metric, read_metrics
 from sim.inputs import params
 from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
@@ -34,9 +35,9 @@ from sim.inputs.scenario import (
     non_finite,
 )
 
-TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors"}
+TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors", "metrics"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
-DESIGN_KEYS = {"kind", "samples", "seed", "second_order"}
+DESIGN_KEYS = {"kind", "samples", "seed", "second_order", "levels", "uncertainties"}
 RUN_ID_STRIDE = 100_000
 """run_id = case * RUN_ID_STRIDE + replication; replications are below RUN_KEYS' maximum of 100,000."""
 IMPLICIT_ARM = "base"
@@ -81,6 +82,8 @@ class Sweep:
         replications: replications of every case.
         seed: base seed; replication r uses seed + r in every arm and point.
         end_year: last financial year simulated.
+        varied: each varied parameter's tag, unit and whether arms or the design vary it.
+        metrics: what ``compare`` compares, by name ([metrics]; None: the headline columns).
     """
 
     name: str
@@ -95,6 +98,7 @@ class Sweep:
     seed: int
     end_year: int
     varied: dict[str, dict[str, str]] = field(default_factory=dict)
+    metrics: dict[str, Metric] | None = None
 
     @property
     def n_points(self) -> int:
@@ -188,11 +192,15 @@ class Sweep:
                     "samples": self.design.samples,
                     "seed": self.design.seed,
                     "second_order": self.design.second_order,
+                    "levels": self.design.levels,
                     "factors": [f.describe() for f in self.design.factors],
                     "problem": self.design.problem(),
                     "n_points": len(self.design.points),
                 },
                 "varied": self.varied,
+                "metrics": None
+                if self.metrics is None
+                else {k: m.to_dict() for k, m in self.metrics.items()},
                 "run": {"end_year": self.end_year, "replications": self.replications, "seed": self.seed},
                 "n_cases": self.n_cases,
                 "n_runs": self.n_runs,
@@ -232,6 +240,26 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
             problems.append(f"{path}: {where}.funding.path_file: file not found: {target}")
         out["funding.path_file"] = str(target)
     return out if not bad else {}
+
+
+def _check_funding_files(base: Scenario, arms: dict, factors: list, path: Path) -> list[str]:
+    """Problems with the funding file of every arm that uses one (or may, by a design factor)."""
+    from sim.inputs.funding import check_funding_file
+
+    by_design = any(f.key == "funding.path" and "file" in (f.levels or ()) for f in factors)
+    problems: list[str] = []
+    checked: set[str] = set()
+    for name, changes in arms.items():
+        p = {**base.params, **changes}
+        if p["funding.path"] != "file" and not by_design:
+            continue
+        where = f"{path}: arms.{name}: funding.path_file"
+        if not p["funding.path_file"]:
+            problems.append(f"{where}: required when funding.path = 'file' (in this arm or the design)")
+        elif p["funding.path_file"] not in checked:
+            checked.add(p["funding.path_file"])
+            problems += [f"{where}: {m}" for m in check_funding_file(p["funding.path_file"])]
+    return problems
 
 
 def _check_keys(table: dict, allowed: set[str], path: Path, where: str, problems: list[str]) -> None:
@@ -304,6 +332,14 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems.append(f"{path}: arms.{name}.{key}: also a factor; vary it by arms or by design")
         if key in fixed:
             problems.append(f"{path}: parameters.{key}: also a factor; set it in one place")
+    metrics = read_metrics(data["metrics"], path, problems) if "metrics" in data else None
+    design_table = dict(design_table)
+    every = design_table.pop("uncertainties", None)
+    if every == "plausible":
+        taken = {*keys, *fixed, *(k for changes in arms.values() for k in changes)}
+        factors += plausible_factors(exclude=taken)
+    elif every is not None:
+        problems.append(f'{path}: design.uncertainties: {every!r}: the only value is "plausible"')
     design = None
     if design_table:
         design_problems: list[str] = []
@@ -318,13 +354,16 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(problems)
     end_year = run.get("end_year", base.end_year)
     base = base.with_changes(fixed, end_year=end_year)
+    problems += _check_funding_files(base, arms, factors, path)
+    if problems:
+        raise ScenarioError(problems)
     reg = params.registry()
     varied = {
         k: {"tag": reg[k].tag, "by": "arms", "unit": reg[k].unit}
         for k in dict.fromkeys(k for c in arms.values() for k in c)
     }
     varied.update({f.key: {"tag": reg[f.key].tag, "by": "design", "unit": reg[f.key].unit} for f in factors})
-    return Sweep(
+    sweep = Sweep(
         name=meta.get("name", path.stem),
         description=meta.get("description", ""),
         path=path,
@@ -337,4 +376,21 @@ def load_sweep(path: str | Path) -> Sweep:
         seed=run["seed"],
         end_year=end_year,
         varied=varied,
+        metrics=metrics,
     )
+    _check_case_constraints(sweep)
+    return sweep
+
+
+def _check_case_constraints(sweep: Sweep) -> None:
+    """Refuse a sweep whose arms or design points break a constraint between parameters."""
+    varied = set(sweep.varied)
+    if not any(varied & set(c.keys) for c in params.constraints()):
+        return
+    broken = []
+    for case in sweep.cases():
+        messages = params.check_constraints({**sweep.base.params, **case.values})
+        broken += [f"{sweep.path}: {case.label}: {m}" for m in messages]
+    if broken:
+        more = f" (and {len(broken) - 5} more)" if len(broken) > 5 else ""
+        raise ScenarioError([*broken[:5], *([f"{sweep.path}: {len(broken)} cases break constraints{more}"])])

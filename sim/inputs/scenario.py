@@ -87,6 +87,7 @@ class Scenario:
 
     def with_changes(self, changes: dict[str, Any], **run: Any) -> Scenario:
         """Return a copy with more parameter changes and/or run settings, checked like a file."""
+        run = {k: params.plain(v) for k, v in run.items()}
         problems = check_parameters(changes, "<changes>")
         for key, value in run.items():
             problems += _check_run_value(key, value, "<changes>")
@@ -96,6 +97,11 @@ class Scenario:
         if problems:
             raise ScenarioError(problems)
         coerced = {k: params.coerce(k, v) for k, v in changes.items()}
+        problems = [
+            f"<changes>: parameters: {m}" for m in params.check_constraints({**self.params, **coerced})
+        ]
+        if problems:
+            raise ScenarioError(problems)
         return Scenario(
             name=self.name,
             description=self.description,
@@ -269,6 +275,9 @@ def load_scenario(path: str | Path) -> Scenario:
     run = {**RUN_DEFAULTS, **merged["run"]}
     if not problems:
         problems += check_seed_range(run["seed"], run["replications"], str(path))
+    if not problems:
+        values = {**params.defaults(), **{k: params.coerce(k, v) for k, v in merged["changes"].items()}}
+        problems.extend(f"{path}: parameters: {m}" for m in params.check_constraints(values))
     if problems:
         raise ScenarioError(problems)
     changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}

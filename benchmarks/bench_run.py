@@ -1,0 +1,83 @@
+"""What `run` costs beside what it simulates: end-to-end seconds per replication against the model's own.
+
+For 20 and 200 replications of the baseline (2014-2020):
+
+- the command, end to end, in a fresh process: ``python -m sim run scenarios/baseline.toml
+  --replications N --quiet`` (imports, simulation, tables, figures, manifest), and with ``--csv``;
+- the model alone in this process: the same replications as batched models with the council table and
+  decision log recorded (``sim.experiments.run.run_scenario``), imports excluded;
+- the writing alone: ``write_run`` on those results, and the two figures within it.
+
+Usage::
+
+    python benchmarks/bench_run.py
+
+Figures are printed, not asserted: timings depend on the machine and on what else it is doing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+def command(replications: int, *extra: str) -> float:
+    """Seconds for the command line, end to end, in a fresh interpreter."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", str(replications)]
+        t0 = time.perf_counter()
+        subprocess.run([*cmd, "--out", f"{tmp}/o", "--quiet", *extra], check=True, cwd=ROOT)
+        return time.perf_counter() - t0
+
+
+def in_process(replications: int) -> tuple[float, float, float]:
+    """(model seconds, write_run seconds, figures seconds) in this process."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.experiments.output import write_run
+    from sim.experiments.run import run_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.model import SERVICES
+    from sim.model.rules import MODES
+    from sim.pictures import charts
+
+    scenario = load_scenario(BASELINE).with_changes({}, replications=replications)
+    t0 = time.perf_counter()
+    results = run_scenario(scenario)
+    model = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        write_run(results, Path(tmp) / "o")
+        write = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        charts.save(charts.workforce_figure(results.national, 1e6, title="x"), Path(tmp) / "a.png")
+        charts.save(charts.modes_figure(results.national, SERVICES, MODES), Path(tmp) / "b.png")
+        figures = time.perf_counter() - t0
+    return model, write, figures
+
+
+def main() -> None:
+    """Print the figures."""
+    print(f"baseline 2014-2020; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    in_process(2)  # imports and caches, so the model's time below is the model's
+    for n in (20, 200):
+        end_to_end, with_csv = command(n), command(n, "--csv")
+        model, write, figures = in_process(n)
+        print(
+            f"{n:>4} replications: command {end_to_end:.2f} s ({1000 * end_to_end / n:.0f} ms each), "
+            f"with --csv {with_csv:.2f} s; model alone {model:.2f} s ({1000 * model / n:.0f} ms each); "
+            f"write_run {write:.2f} s, of which figures {figures:.2f} s; "
+            f"command / model = {end_to_end / model:.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The tables of a run's results folder in tidy forms, and their data dictionary.
+
+The data dictionary is data (``sim/experiments/columns.toml``): the Frictionless ``datapackage.json``
+written into every results folder, the long national table's measure, sector and unit, and the check
+against ``docs/outputs.md`` all come from it.
+
+Notebook use::
+
+    from sim.experiments.tables import national_long
+    long = national_long(res.national)
+    long.query("measure == 'services' and year == 2020").groupby(["service", "mode"]).value.median()
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FRICTIONLESS_PROFILE = "tabular-data-package"
+_FIELD_KEYS = ("name", "type", "description", "unit")
+_PLACEHOLDER = re.compile(r"<(mode|service)>")
+
+
+@lru_cache(maxsize=1)
+def _raw() -> dict[str, Any]:
+    return tomllib.loads((resources.files("sim.experiments") / "columns.toml").read_text())["tables"]
+
+
+def dictionary(expand: bool = True) -> dict[str, dict[str, Any]]:
+    """Every table of a results folder: path, title, and columns (name, type, unit, description).
+
+    Args:
+        expand: write out ``<mode>`` and ``<service>`` columns once per mode and service (as the files
+            have them), each with its ``service`` and ``mode``; False keeps the patterns (as the docs).
+    """
+    tables = {name: {**t, "columns": [dict(c) for c in t["columns"]]} for name, t in _raw().items()}
+    if not expand:
+        return tables
+    from sim.model import SERVICES
+    from sim.model.rules import MODES
+
+    for table in tables.values():
+        columns = []
+        for col in table["columns"]:
+            if not _PLACEHOLDER.search(col["name"]):
+                columns.append(col)
+                continue
+            services = SERVICES if "<service>" in col["name"] else ("",)
+            modes = MODES if "<mode>" in col["name"] else ("",)
+            for service in services:
+                for mode in modes:
+                    name = col["name"].replace("<service>", service).replace("<mode>", mode)
+                    columns.append({**col, "name": name, "service": service, "mode": mode})
+        table["columns"] = columns
+    return tables
+
+
+@lru_cache(maxsize=1)
+def _national_meta() -> pd.DataFrame:
+    cols = dictionary()["national"]["columns"]
+    rows = [
+        {
+            "column": c["name"],
+            "measure": c["measure"],
+            "sector": c["sector"],
+            "service": c.get("service", ""),
+            "mode": c.get("mode", ""),
+            "unit": c["unit"],
+        }
+        for c in cols
+        if "measure" in c
+    ]
+    return pd.DataFrame(rows)
+
+
+def national_long(national: pd.DataFrame) -> pd.DataFrame:
+    """The wide national table as one value a row (columns in ``columns.toml``, docs/outputs.md).
+
+    Columns: year, replication, seed, measure, sector, service, mode, value, unit, column. A column the
+    dictionary does not know (a new model output) keeps its name as its measure, with sector, service,
+    mode and unit empty.
+    """
+    ids = [c for c in ("year", "replication", "seed") if c in national]
+    values = [c for c in national.columns if c not in ids]
+    long = national.melt(id_vars=ids, value_vars=values, var_name="column", value_name="value")
+    long["value"] = long["value"].astype("float64")
+    meta = _national_meta().set_index("column")
+    known = meta.reindex(values)
+    unknown = known["measure"].isna()
+    known.loc[unknown, "measure"] = known.index[unknown]
+    known = known.fillna("")
+    column = long["column"].astype(pd.CategoricalDtype(values))
+    codes = column.cat.codes.to_numpy()
+    out = long[ids].copy()
+    for key in ("measure", "sector", "service", "mode"):
+        out[key] = pd.Categorical(known[key].to_numpy()[codes])
+    out["value"] = long["value"]
+    out["unit"] = pd.Categorical(known["unit"].to_numpy()[codes])
+    out["column"] = column
+    return out
+
+
+def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
+    """The council table with each council's name, type and region beside its ONS code."""
+    from sim.inputs.councils import load_england
+
+    info = load_england().councils.set_index("ons_code")
+    codes, uniques = pd.factorize(councils["ons_code"])  # hash 630-odd codes once, not every row
+    where = info.index.get_indexer(uniques)
+    if (where < 0).any():
+        raise ValueError(f"unknown ONS codes in the council table: {list(uniques[where < 0][:5])}")
+    out = councils.copy()
+    at = out.columns.get_loc("ons_code") + 1
+    added = (("council", "name"), ("council_type", "type"), ("region", "region"))
+    for offset, (name, source) in enumerate(added):
+        labels, inverse = np.unique(info[source].astype(str).to_numpy()[where], return_inverse=True)
+        out.insert(at + offset, name, pd.Categorical.from_codes(inverse[codes], categories=labels))
+    return out
+
+
+def datapackage(name: str, written: dict[str, tuple[str, list[str]]]) -> dict[str, Any]:
+    """A Frictionless Data Package describing the tables written.
+
+    Args:
+        name: the package's name (the scenario's).
+        written: (file name, columns in order) of each table written, by table name, e.g.
+            ``{"councils": ("councils.csv", ["year", ...])}``. A column the dictionary lacks is
+            described as such (a test keeps that from happening).
+    """
+    tables = dictionary()
+    resources_ = []
+    for key, (path, columns) in written.items():
+        table = key.removesuffix("_csv")
+        t = tables[table]
+        known = {c["name"]: c for c in t["columns"]}
+        missing = {"type": "any", "description": "not in the data dictionary", "unit": ""}
+        fields = [
+            {k: v for k, v in {"name": col, **missing, **known.get(col, {})}.items() if k in _FIELD_KEYS}
+            for col in columns
+        ]
+        resources_.append(
+            {
+                "name": key,
+                "path": path,
+                "profile": "tabular-data-resource",
+                "format": path.rsplit(".", 1)[1],
+                "title": t["title"],
+                **({"description": t["description"]} if "description" in t else {}),
+                "schema": {"fields": fields},
+            }
+        )
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "results"
+    return {"profile": FRICTIONLESS_PROFILE, "name": slug, "resources": resources_}
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A large table as CSV with pyarrow's writer (about 8 times pandas' speed); NaN as an empty cell."""
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    plain = pa.schema(
+        [pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]
+    )
+    pa_csv.write_csv(table.cast(plain), path)
+
+
+def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Path]:
+    """Write a run's tables and their ``datapackage.json`` into ``folder``; returns the files by key.
+
+    Args:
+        results: a :class:`sim.experiments.run.ScenarioResults`.
+        folder: where to write (a staging folder).
+        csv: the council table and the decision log as CSV (for spreadsheets) instead of Parquet.
+    """
+    tables = dictionary(expand=False)
+    files = {"national": folder / tables["national"]["path"]}
+    results.national.to_csv(files["national"], index=False)
+    long = national_long(results.national)
+    files["national_long"] = folder / tables["national_long"]["path"]
+    files["national_long_csv"] = folder / tables["national_long"]["csv"]
+    long.to_parquet(files["national_long"], index=False)
+    write_csv(long, files["national_long_csv"])
+    written = {
+        "national": (files["national"].name, list(results.national.columns)),
+        "national_long": (files["national_long"].name, list(long.columns)),
+        "national_long_csv": (files["national_long_csv"].name, list(long.columns)),
+    }
+    if results.councils is not None:
+        for key, frame in (
+            ("councils", with_council_names(results.councils)),
+            ("decisions", results.decisions),
+        ):
+            files[key] = folder / tables[key]["csv" if csv else "path"]
+            if csv:
+                write_csv(frame, files[key])
+            else:
+                frame.to_parquet(files[key], index=False)
+            written[key] = (files[key].name, list(frame.columns))
+    package = datapackage(results.scenario.name, written)
+    files["datapackage"] = folder / "datapackage.json"
+    files["datapackage"].write_text(json.dumps(package, indent=1) + "\n")
+    return files

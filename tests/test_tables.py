@@ -1,0 +1,145 @@
+"""Tidy outputs: the long national table, council names, CSV on request, and the data dictionary.
+
+The dictionary (sim/experiments/columns.toml) is the one place columns are described: it must match the
+files written and docs/outputs.md.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.experiments.tables import dictionary, national_long
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = (ROOT / "docs" / "outputs.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    argv = [
+        "run",
+        str(ROOT / "scenarios/baseline.toml"),
+        "--replications",
+        "2",
+        "--end-year",
+        "2016",
+        "--quiet",
+    ]
+    assert main([*argv, "--out", str(base / "parquet")]) == 0
+    assert main([*argv, "--out", str(base / "csv"), "--csv"]) == 0
+    return base / "parquet", base / "csv"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False)
+
+
+def test_the_long_table_holds_exactly_the_wide_values(folders):
+    wide = pd.read_csv(folders[0] / "national.csv")
+    long = pd.read_parquet(folders[0] / "national_long.parquet")
+    back = long.pivot_table(
+        index=["year", "replication", "seed"], columns="column", values="value", observed=True
+    )
+    back = back.reset_index().sort_values(["replication", "year"], ignore_index=True)
+    wide = wide.sort_values(["replication", "year"], ignore_index=True)
+    for col in wide.columns.drop(["year", "replication", "seed"]):
+        assert back[col].to_numpy() == pytest.approx(wide[col].to_numpy(), rel=0, abs=0), col
+    assert long.measure.notna().all() and (long.unit != "").all()
+    services = long[long.measure == "services"]
+    assert set(services.service) == {"adult_social_care", "libraries", "leisure"}
+    per_year = services.groupby(["year", "replication"]).value.sum()
+    assert per_year.nunique() == 1 and per_year.iloc[0] > 0  # every service part is in one mode each year
+
+
+def test_the_long_csv_matches_the_long_parquet(folders):
+    parquet = pd.read_parquet(folders[0] / "national_long.parquet")
+    csv = pd.read_csv(folders[0] / "national_long.csv", keep_default_na=False)
+    assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet)
+    assert csv.value.to_numpy() == pytest.approx(parquet.value.to_numpy())
+
+
+def test_an_unknown_national_column_keeps_its_name_as_its_measure():
+    wide = pd.DataFrame({"year": [2014], "replication": [0], "seed": [1], "n_new_thing": [3]})
+    long = national_long(wide)
+    assert long.measure.tolist() == ["n_new_thing"] and long.unit.tolist() == [""]
+
+
+def test_councils_have_name_type_and_region(folders):
+    for folder, name in ((folders[0], "councils.parquet"), (folders[1], "councils.csv")):
+        councils = _read(folder / name)
+        assert councils[["council", "council_type", "region"]].ne("").all().all()
+        hartlepool = councils[councils.ons_code == "E06000001"].iloc[0]
+        assert (hartlepool.council, hartlepool.council_type, hartlepool.region) == (
+            "Hartlepool",
+            "UA",
+            "North East",
+        )
+
+
+def test_parquet_by_default_and_csv_on_request(folders):
+    parquet, csv = ({p.name for p in f.iterdir()} for f in folders)
+    assert {"councils.parquet", "decisions.parquet"} <= parquet and not {
+        "councils.csv",
+        "decisions.csv",
+    } & parquet
+    assert {"councils.csv", "decisions.csv"} <= csv and not {"councils.parquet", "decisions.parquet"} & csv
+    as_csv, as_parquet = (
+        pd.read_csv(folders[1] / "decisions.csv"),
+        pd.read_parquet(folders[0] / "decisions.parquet"),
+    )
+    assert list(as_csv.columns) == list(as_parquet.columns) and len(as_csv) == len(as_parquet)
+    assert as_csv.staff.to_numpy() == pytest.approx(as_parquet.staff.to_numpy())
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["parquet", "csv"])
+def test_the_datapackage_describes_every_table_and_column_written(folders, which):
+    folder = folders[which]
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert package["profile"] == "tabular-data-package"
+    described = {r["path"] for r in package["resources"]}
+    tables = {p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet")} - {"summary.csv"}
+    assert described == tables
+    for resource in package["resources"]:
+        names = [f["name"] for f in resource["schema"]["fields"]]
+        assert list(_read(folder / resource["path"]).columns) == names, resource["path"]
+        undescribed = [
+            f["name"] for f in resource["schema"]["fields"] if not (f["unit"] and f["description"])
+        ]
+        assert not undescribed, (
+            f"{resource['path']}: columns not in the data dictionary: {undescribed}; add them to "
+            "sim/experiments/columns.toml (name, type, unit, description) and to docs/outputs.md"
+        )
+    assert len({r["name"] for r in package["resources"]}) == len(package["resources"])
+
+
+def _doc_sections() -> dict[str, set[str]]:
+    """Column names in each table of docs/outputs.md, by the file its section heading names first."""
+    out: dict[str, set[str]] = {}
+    for section in re.split(r"^## ", DOC, flags=re.M)[1:]:
+        head, _, body = section.partition("\n")
+        files = re.findall(r"`([a-z_]+)\.(?:csv|parquet)`", head)
+        if not files:
+            continue
+        names = set()
+        for line in body.splitlines():
+            if line.startswith("| `"):
+                first = line.split("|")[1]
+                names |= set(re.findall(r"`([a-z_0-9<>]+)`", first))
+        out[files[0]] = names
+    return out
+
+
+def test_the_dictionary_matches_docs_outputs_md():
+    docs = _doc_sections()
+    for name, table in dictionary(expand=False).items():
+        assert name in docs, f"docs/outputs.md has no section for {table['path']}"
+        in_dictionary = {c["name"] for c in table["columns"]}
+        assert in_dictionary == docs[name], (
+            f"{table['path']}: only in sim/experiments/columns.toml: {sorted(in_dictionary - docs[name])}; "
+            f"only in docs/outputs.md: {sorted(docs[name] - in_dictionary)}"
+        )
