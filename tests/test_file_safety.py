@@ -210,3 +210,19 @@ def test_names_from_files_become_one_safe_folder_name(name, safe):
     assert safe_name(name) == safe
     made = output.default_out_dir(name, root="results")
     assert made.parent == Path("results") and ".." not in made.parts
+
+
+def test_params_csv_never_replaces_a_users_file(tmp_path):
+    from sim.cli import main
+
+    thesis = tmp_path / "thesis.csv"
+    thesis.write_text("chapter,words\n1,9000\n")
+    assert main(["params", "--csv", str(thesis)]) == 2
+    assert main(["params", "--csv", str(thesis), "--force"]) == 2
+    assert thesis.read_text() == "chapter,words\n1,9000\n"
+    table = tmp_path / "params.csv"
+    assert main(["params", "--csv", str(table)]) == 0
+    assert main(["params", "--csv", str(table)]) == 2, "an existing table needs --force"
+    assert main(["params", "--csv", str(table), "--force"]) == 0
+    assert table.read_text().startswith("key,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.csv", "thesis.csv"]

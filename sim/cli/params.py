@@ -33,6 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     form = params.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the rows as JSON")
     form.add_argument("--csv", type=Path, metavar="FILE", help="write the rows to this CSV file")
+    params.add_argument(
+        "--force",
+        action="store_true",
+        help="with --csv: replace FILE if it is a parameter table written before",
+    )
 
 
 def number(value: Any) -> str:
@@ -67,7 +72,13 @@ def command(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=1)
         print()
     elif args.csv:
-        with open(args.csv, "w", newline="") as f:
+        from sim.cli.errors import InputError
+        from sim.experiments.safety import check_out_file, staged_file
+
+        problem = check_out_file(args.csv, args.force, signature=b"key,")
+        if problem:
+            raise InputError(problem.replace("not a PNG picture", "not a parameter table"))
+        with staged_file(args.csv) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["key"])
             writer.writeheader()
             for r in rows:

@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help="run on a Dask distributed cluster at this scheduler address, e.g. tcp://10.0.0.5:8786 "
-        "(workers need this package installed); results are identical to a local run",
+        "(workers need this package installed), or 'local' for a Dask cluster on this machine bound to "
+        "127.0.0.1; results are identical to a local run",
     )
     sweep.add_argument(
         "--chunk-size", type=positive_int, help="runs per task (default: about 4 tasks per worker)"
