@@ -374,3 +374,10 @@ def test_mutual_turnover_is_the_contracts_plus_capped_trading(baseline_results):
     assert (n.mutual_spend_lg_gbp_m <= n.mutual_contracts_lg_gbp_m * cap + 1e-9).all()
     first = n[n.year == 2014]
     np.testing.assert_allclose(first.mutual_contracts_lg_gbp_m, first.mutual_spend_lg_gbp_m)
+
+
+def test_the_council_table_can_be_read_mid_run(baseline):
+    m = DivestmentModel(baseline, seed=1)
+    m.step()
+    c = m.councils_frame()
+    assert sorted(c.year.unique()) == [2014, 2015] and len(c) == 2 * m.slots.n

@@ -80,8 +80,10 @@ def councils(m: DivestmentModel, r: int | None = None) -> pd.DataFrame:
     """One row per council, service and year (see :meth:`DivestmentModel.councils_frame`)."""
     if not m.record_councils:
         raise RuntimeError("this model was run with record_councils=False")
-    s, h = m.slots, m.history
-    n_years, _, n = h["mode"].shape
+    s = m.slots
+    n_years = len(m.rows)  # the years recorded so far (a model may be asked mid-run)
+    h = {key: value[:n_years] for key, value in m.history.items()}
+    n = s.n
     reps = range(m.n_batch) if r is None else [r]
 
     def column(key: str) -> np.ndarray:
