@@ -290,7 +290,15 @@ def plot_mode_map(
         for m in order
         if counts.get(m, 0)
     ]
-    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize="small")
+    # below the map, as the share map's colour bar, so no entry hides a council
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        frameon=False,
+        fontsize="small",
+    )
     n_rep = councils["replication"].nunique()
     what = f"mode of most of its spend in replication {replication} (one of {n_rep}, not a summary)"
     what = textwrap.fill(what, 70)
