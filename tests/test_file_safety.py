@@ -226,3 +226,17 @@ def test_params_csv_never_replaces_a_users_file(tmp_path):
     assert main(["params", "--csv", str(table), "--force"]) == 0
     assert table.read_text().startswith("key,")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.csv", "thesis.csv"]
+
+
+def test_calibrate_never_replaces_a_users_file(tmp_path):
+    from sim.cli import main
+
+    notes = tmp_path / "notes.toml"
+    notes.write_text("my = 'notes'\n")
+    assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(notes)]) == 2
+    assert notes.read_text() == "my = 'notes'\n"
+    out = tmp_path / "cal.toml"
+    for _ in range(2):  # a calibration file it wrote is replaced by the next run
+        assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(out)]) == 0
+    assert out.read_text().startswith("# Written by `python -m sim calibrate`")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.toml", "notes.toml"]

@@ -35,6 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+CALIBRATION_SIGNATURE = b"# Written by `python -m sim calibrate`"
+"""How a calibration file begins (:func:`sim.evidence.calibrate.to_toml`): the only file --out replaces."""
+
+
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim calibrate``; returns the exit code (bad input raises ScenarioError)."""
     import datetime as dt
@@ -52,6 +56,13 @@ def command(args: argparse.Namespace) -> int:
         problems.append(f"--replications: must be at least 1, got {args.replications}")
     if problems:
         raise ScenarioError(problems)
+    from sim.cli.errors import InputError
+    from sim.experiments.safety import check_out_file, staged_file
+
+    # only a calibration file (one this command wrote) is ever replaced; checked before the long work
+    problem = check_out_file(args.out, force=True, signature=CALIBRATION_SIGNATURE)
+    if problem:
+        raise InputError(f"--out {problem.replace('not a PNG picture', 'not a calibration file')}")
     scenario = load_scenario(find_scenario(args.scenario))
     if args.replications is not None:
         scenario = scenario.with_changes({}, replications=args.replications)
@@ -74,8 +85,8 @@ def command(args: argparse.Namespace) -> int:
     if args.replications is not None:
         result["calibration"]["command"] += f" --replications {args.replications}"
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(to_toml(result, created_utc=created))
+    with staged_file(args.out) as tmp:
+        tmp.write_text(to_toml(result, created_utc=created))
     if not args.quiet:
         print(format_table(result))
         print(f"written: {args.out}")
