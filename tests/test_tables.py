@@ -143,3 +143,15 @@ def test_the_dictionary_matches_docs_outputs_md():
             f"{table['path']}: only in sim/experiments/columns.toml: {sorted(in_dictionary - docs[name])}; "
             f"only in docs/outputs.md: {sorted(docs[name] - in_dictionary)}"
         )
+
+
+def test_councils_by_mode_adds_up_the_parts(folders):
+    parts = pd.read_parquet(folders[0] / "councils.parquet")
+    modes = pd.read_parquet(folders[0] / "councils_by_mode.parquet")
+    keys = ["replication", "year", "ons_code", "service", "mode"]
+    assert not modes.duplicated(keys).any()
+    expected = parts.groupby(keys)[["units", "staff", "spend_gbp_m"]].sum()
+    got = modes.set_index(keys)[["units", "staff", "spend_gbp_m"]].sort_index()
+    pd.testing.assert_frame_equal(got, expected.sort_index(), check_exact=False, rtol=1e-12)
+    assert modes.n_parts.sum() == len(parts)
+    assert (pd.read_csv(folders[1] / "councils_by_mode.csv").n_parts.sum()) == len(parts)

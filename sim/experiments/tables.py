@@ -126,6 +126,29 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def by_mode(councils: pd.DataFrame) -> pd.DataFrame:
+    """The council table's parts added up by council, service, mode, year and replication."""
+    keys = [
+        c
+        for c in (
+            "year",
+            "replication",
+            "seed",
+            "ons_code",
+            "council",
+            "council_type",
+            "region",
+            "service",
+            "mode",
+        )
+        if c in councils.columns
+    ]
+    grouped = councils.groupby(keys, sort=False, observed=True)
+    out = grouped[["units", "staff", "spend_gbp_m"]].sum()
+    out.insert(0, "n_parts", grouped.size())
+    return out.reset_index()
+
+
 def datapackage(name: str, written: dict[str, tuple[str, list[str]]]) -> dict[str, Any]:
     """A Frictionless Data Package describing the tables written.
 
@@ -195,8 +218,10 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
         "national_long_csv": (files["national_long_csv"].name, list(long.columns)),
     }
     if results.councils is not None:
+        councils = with_council_names(results.councils)
         for key, frame in (
-            ("councils", with_council_names(results.councils)),
+            ("councils", councils),
+            ("councils_by_mode", by_mode(councils)),
             ("decisions", results.decisions),
         ):
             files[key] = folder / tables[key]["csv" if csv else "path"]
