@@ -25,7 +25,9 @@ MORRIS_LEVELS = 4
 
 
 def show(v: Any) -> str:
-    """A value as written in TOML (booleans lower case)."""
+    """A value as written in TOML (booleans lower case; a schedule as compact JSON, without spaces)."""
+    if isinstance(v, list | tuple):
+        return json.dumps(v, separators=(",", ":"))
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 

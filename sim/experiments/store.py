@@ -271,11 +271,19 @@ def design_table(sweep: Sweep) -> pd.DataFrame:
             "arm": c.arm,
             "point": c.point,
             "label": c.label,
-            **c.values,
+            # a lever's schedule ([[year, value], ...]) is stored as its JSON text, one value a cell
+            **{k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in c.values.items()},
         }
         for c in sweep.cases()
     ]
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns[5:]:  # a column that mixes numbers and schedules: every cell as text
+        if (
+            frame[column].map(lambda v: isinstance(v, str)).any()
+            and not frame[column].map(lambda v: isinstance(v, str)).all()
+        ):
+            frame[column] = frame[column].map(lambda v: v if isinstance(v, str) else json.dumps(v))
+    return frame
 
 
 def write_manifest(out: Path, manifest: dict) -> None:

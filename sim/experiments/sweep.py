@@ -20,6 +20,7 @@ of chunks, each saved as it finishes.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import multiprocessing
 import os
@@ -151,7 +152,11 @@ def _ids_table(
         "seed": column([r[3] for r in runs], pa.int64()),
     }
     for key in task.varied:
-        cols[key] = column([c.values[key] for c in cases], _ARROW_TYPES[reg[key].kind])
+        values = [c.values[key] for c in cases]
+        if any(isinstance(v, list | tuple) for v in values):  # a lever's schedule: its JSON text
+            cols[key] = column([json.dumps(v) for v in values], pa.string())
+        else:
+            cols[key] = column(values, _ARROW_TYPES[reg[key].kind])
     return cols
 
 

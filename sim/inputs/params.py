@@ -82,7 +82,16 @@ class ParamSpec:
         return type(self.default)
 
     def check(self, value: Any) -> str | None:
-        """Return a message if ``value`` is not allowed for this parameter, else None."""
+        """Return a message if ``value`` is not allowed for this parameter, else None.
+
+        A lever may also be a schedule over years (:mod:`sim.inputs.schedules`).
+        """
+        from sim.inputs.schedules import check_schedule, is_schedule
+
+        if is_schedule(value):
+            if self.tag != "lever":
+                return f"only a lever can follow a schedule over years; this parameter's tag is {self.tag}"
+            return check_schedule(value, self.check)
         value = plain(value)
         kind = self.kind
         if kind is bool:
@@ -230,6 +239,8 @@ def coerce(key: str, value: Any) -> Any:
 
     Numpy scalars become the Python values they hold.
     """
+    if isinstance(value, list | tuple):  # a lever's schedule: [[year, value], ...]
+        return [[int(year), coerce(key, one)] for year, one in value]
     value = plain(value)
     if registry()[key].kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

@@ -131,9 +131,11 @@ class Scenario:
 
 
 def non_finite(value: Any) -> str | None:
-    """A message if ``value`` is a float that is NaN or infinite (TOML allows ``nan`` and ``inf``)."""
+    """A message if ``value`` is (or a schedule holds) a NaN or infinite float (TOML allows ``nan``)."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value!r} is not a finite number"
+    if isinstance(value, list | tuple):
+        return next((m for m in map(non_finite, value) if m), None)
     return None
 
 

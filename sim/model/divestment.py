@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.inputs.councils import load_england
 from sim.inputs.scenario import START_YEAR, Scenario
+from sim.inputs.schedules import resolve
 from sim.model import loop, rules, state, tables
 from sim.model.agents import CouncilAgent
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
@@ -111,7 +112,8 @@ class DivestmentModel(mesa.Model):
         self.seeds = seeds
         self.seed = seeds[0]
         self.n_batch = R = len(seeds)
-        self.p = p = self.spec.params
+        self.params_scheduled = self.spec.params  # levers may follow schedules (sim.inputs.schedules)
+        self.p = p = resolve(self.params_scheduled, START_YEAR)  # the values in force this year
         self.streams = self.streams_by_replication[0]  # the first replication's streams
         self.england = eng = load_england()
         self.slots = s = slots_for(p)

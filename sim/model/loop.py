@@ -64,7 +64,9 @@ STAGES = (
 def run_year(model: DivestmentModel) -> None:
     """Simulate the model's current year: every stage of :data:`STAGES` in order."""
     from sim.inputs.councils import FUNDING_YEARS
+    from sim.inputs.schedules import resolve
 
+    model.p = resolve(model.params_scheduled, model.year)  # scheduled levers take this year's value
     year = Year(y=model.year, col=model.year - FUNDING_YEARS[0])
     for stage in STAGES:
         stage(model, year)

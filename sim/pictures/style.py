@@ -167,6 +167,12 @@ def param_value(key: str, value: Any) -> str:
     from sim.inputs.params import registry
 
     spec = registry().get(key)
+    if isinstance(value, str) and value.startswith("[["):  # a schedule, as stored in design.parquet
+        import json
+
+        value = json.loads(value)
+    if isinstance(value, list | tuple):  # a lever's schedule: each value from its year
+        return ", ".join(f"{param_value(key, v)} from {year}" for year, v in value)
     if spec is not None and not isinstance(value, str):
         if spec.unit in _UNIT_SUFFIX:
             return _UNIT_SUFFIX[spec.unit](value)
@@ -199,6 +205,10 @@ def parse_changes(text: str) -> dict[str, str]:
 
 
 def _literal(text: str) -> Any:
+    if text.startswith("[["):  # a lever's schedule (sim.experiments.design.show)
+        import json
+
+        return json.loads(text)
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     for kind in (int, float):

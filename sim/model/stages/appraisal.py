@@ -27,7 +27,9 @@ def weights(m: DivestmentModel, y: int, duty: bool) -> rules.AppraisalWeights:
     agenda = rules.commercial_agenda(
         y, p["appraisal.commercial_ramp_start"], p["appraisal.commercial_ramp_years"]
     )
-    key = (simplification, agenda, duty)
+    # every lever the weights read, so a scheduled lever (sim.inputs.schedules) gets its own weights
+    levers = (p["policy.publicity"], p["policy.commercialisation"], p["policy.duty_effect"])
+    key = (simplification, agenda, duty, levers, tuple(p[f"policy.allow_{o}"] for o in _ALLOW_KEYS))
     cached = m.weights_cache.get(key)
     if cached is None:
         cached = m.weights_cache[key] = build_weights(p, simplification, agenda, duty)
