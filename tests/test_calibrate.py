@@ -185,3 +185,15 @@ def test_patterns_held_out_of_the_fit_are_reproduced():
         assert abs(stats[t.name] - t.value) <= t.sd_log, (t.name, stats[t.name], t.value)
     shipped = tomllib.loads((ROOT / "sim" / "data" / "calibrated.toml").read_text())["holdout"]
     assert set(shipped) == {t.name for t in cal.HOLDOUT} and all(v["within"] for v in shipped.values())
+
+
+def test_an_interrupted_calibration_resumes_from_its_study_file(tmp_path, tiny):
+    journal = tmp_path / "study.log"
+    seen = []
+    first = cal.calibrate(tiny, 3, 7, study_file=journal)
+    assert first["calibration"]["trials"] == 3 and journal.is_file()
+    again = cal.calibrate(tiny, 5, 7, progress=seen.append, study_file=journal)  # 2 more, 3 kept
+    assert again["calibration"]["trials"] == 5 and len(seen) == 5
+    kept = cal.calibrate(tiny, 5, 7, study_file=journal)  # nothing missing: no new trial
+    assert kept["calibration"]["best_trial"] == again["calibration"]["best_trial"]
+    assert kept["parameters"] == again["parameters"]

@@ -31,6 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="scenario each trial runs (default: the shipped scenarios/calibration/calibration.toml)",
     )
     p.add_argument("--replications", type=int, help="model seeds per trial (overrides the scenario file)")
+    p.add_argument(
+        "--study",
+        type=Path,
+        metavar="FILE",
+        help="keep every finished trial in this Optuna journal file; run the same command again after an "
+        "interruption to do only the trials still missing",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the table")
     return p
 
@@ -76,7 +83,9 @@ def command(args: argparse.Namespace) -> int:
             bar.bar.set_postfix_str(f"best loss {best:.3g}", refresh=False)
 
     try:
-        result = calibrate(scenario, args.trials, args.seed, progress=None if bar is None else step)
+        result = calibrate(
+            scenario, args.trials, args.seed, progress=None if bar is None else step, study_file=args.study
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -228,7 +228,11 @@ def check_stock(scenario: Scenario) -> dict[str, dict[str, float]]:
 
 
 def calibrate(
-    scenario: Scenario, trials: int, seed: int, progress: Callable[[float], None] | None = None
+    scenario: Scenario,
+    trials: int,
+    seed: int,
+    progress: Callable[[float], None] | None = None,
+    study_file: Path | None = None,
 ) -> dict[str, Any]:
     """Fit :data:`FITTED` to :data:`TARGETS` with Optuna's seeded TPE sampler.
 
@@ -237,6 +241,9 @@ def calibrate(
         trials: number of Optuna trials.
         seed: the sampler's seed.
         progress: called after each trial with the best loss so far.
+        study_file: an Optuna journal file that keeps every finished trial: an interrupted calibration
+            run again with the same file does only the trials still missing (the sampler, seeded, goes on
+            from the trials kept, so a resumed fit may differ from an uninterrupted one).
 
     Returns:
         A dict ready for :func:`to_toml`: settings, fitted values with spread, targets with the
@@ -251,10 +258,28 @@ def calibrate(
         values = {k: trial.suggest_float(k, reg[k].min, reg[k].max) for k in FITTED}
         return loss(simulate(scenario, values))
 
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+    storage = None
+    if study_file is not None:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(str(study_file)))
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        storage=storage,
+        study_name=f"calibrate-{scenario.name}-seed{seed}",
+        load_if_exists=True,
+    )
+    complete = optuna.trial.TrialState.COMPLETE
+    missing = max(0, trials - sum(t.state == complete for t in study.trials))
+    if progress:
+        for t in study.trials:  # the trials a resumed study already has count as done
+            if t.state == complete:
+                progress(study.best_value)
     callbacks = [lambda study, trial: progress(study.best_value)] if progress else None
-    study.optimize(objective, n_trials=trials, callbacks=callbacks)
-    done = sorted(study.trials, key=lambda t: (t.value, t.number))
+    study.optimize(objective, n_trials=missing, callbacks=callbacks)
+    done = sorted((t for t in study.trials if t.state == complete), key=lambda t: (t.value, t.number))
     n_top = min(len(done), max(3, math.ceil(TOP_SHARE * len(done))))
     top = pd.DataFrame([t.params for t in done[:n_top]])
     accepted = pd.DataFrame([t.params for t in done if t.value <= ACCEPT_LOSS], columns=list(FITTED))
