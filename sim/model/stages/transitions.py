@@ -30,6 +30,8 @@ def transfer(m: DivestmentModel, year: Year) -> None:
     p, R, y, nxt = m.p, m.n_batch, year.y, year.y + 1
     to = m.pending[r, j]
     rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * m.pending_supported[r, j])
+    # a council under deeper cuts has less capacity to see a transition through
+    rate = rate * (1.0 + p["review.capacity_loss_per_pressure"] * year.pressure[j])
     abandon = year.u.at(U_ABANDON, r, j) < rate
     rg, jg = r[abandon], j[abandon]
     m.log_events(rg, jg, y, m.mode[rg, jg], to[abandon], "abandoned")
