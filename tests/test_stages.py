@@ -55,21 +55,24 @@ def test_pressure_draws_the_years_block_first_from_its_stream(baseline):
     np.testing.assert_array_equal(year.pressure, m.pressure_path[m.slots.council, year.col])
 
 
-def test_review_with_no_rates_selects_nothing(baseline):
-    sc = baseline.with_changes({"review.rate_per_pressure": 0.0, "proposals.rate_per_year": 0.0})
-    m = DivestmentModel(sc, seed=0)
+def _reviewed(scenario, seed=0):
+    """A model and its first year after the pressure and review stages."""
+    m = DivestmentModel(scenario, seed=seed)
     year = _year(m)
     pressure.assess(m, year)
     review.select(m, year)
+    return m, year
+
+
+def test_review_with_no_rates_selects_nothing(baseline):
+    sc = baseline.with_changes({"review.rate_per_pressure": 0.0, "proposals.rate_per_year": 0.0})
+    m, year = _reviewed(sc)
     assert len(year.reviewed[1]) == 0
 
 
 def test_review_never_selects_a_service_with_a_pending_transition(baseline):
     sc = baseline.with_changes({"review.rate_per_pressure": 5.0, "proposals.rate_per_year": 0.5})
-    m = DivestmentModel(sc, seed=0)
-    year = _year(m)
-    pressure.assess(m, year)
-    review.select(m, year)
+    m, year = _reviewed(sc)
     r, j = year.reviewed
     assert len(j) > 0 and (m.pending[r, j] < 0).all()
     assert rules.IS_REVIEWABLE[m.mode[r, j]].all()
@@ -84,10 +87,7 @@ def test_support_places_exist_only_while_the_programme_runs(baseline, y, places)
 def test_appraisal_with_every_option_switched_off_keeps_everything(baseline):
     options = ("reboot", "reduce", "community", "outsource", "share", "latc", "trust", "mutual", "joint")
     off = {f"policy.allow_{o}": False for o in options}
-    m = DivestmentModel(baseline.with_changes({**off, "review.rate_per_pressure": 5.0}), seed=2)
-    year = _year(m)
-    pressure.assess(m, year)
-    review.select(m, year)
+    m, year = _reviewed(baseline.with_changes({**off, "review.rate_per_pressure": 5.0}), seed=2)
     before = m.pending.copy()
     appraisal.appraise_and_decide(m, year)
     assert len(year.reviewed[1]) > 0

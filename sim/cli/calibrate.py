@@ -67,9 +67,9 @@ def command(args: argparse.Namespace) -> int:
     from sim.experiments.safety import check_out_file, staged_file
 
     # only a calibration file (one this command wrote) is ever replaced; checked before the long work
-    problem = check_out_file(args.out, force=True, signature=CALIBRATION_SIGNATURE)
+    problem = check_out_file(args.out, force=True, signature=CALIBRATION_SIGNATURE, what="a calibration file")
     if problem:
-        raise InputError(f"--out {problem.replace('not a PNG picture', 'not a calibration file')}")
+        raise InputError(f"--out {problem}")
     scenario = load_scenario(find_scenario(args.scenario))
     if args.replications is not None:
         scenario = scenario.with_changes({}, replications=args.replications)

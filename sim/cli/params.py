@@ -75,9 +75,9 @@ def command(args: argparse.Namespace) -> int:
         from sim.cli.errors import InputError
         from sim.experiments.safety import check_out_file, staged_file
 
-        problem = check_out_file(args.csv, args.force, signature=b"key,")
+        problem = check_out_file(args.csv, args.force, signature=b"key,", what="a parameter table")
         if problem:
-            raise InputError(problem.replace("not a PNG picture", "not a parameter table"))
+            raise InputError(problem)
         with staged_file(args.csv) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["key"])
             writer.writeheader()

@@ -98,6 +98,11 @@ def check_out_dir(out: Path, force: bool, kind: str = "run") -> str | None:
                 return f"{out}: holds {made} results, not {kind} results; give another folder"
             if not force:
                 return f"{out}: output folder exists and is not empty (use --force to replace it)"
+    return _unwritable(out)
+
+
+def _unwritable(out: Path) -> str | None:
+    """A message if nothing can be made at ``out`` (its nearest existing parent is no writable folder)."""
     parent = _nearest_existing(out.parent)
     if not parent.is_dir():
         return f"{out}: {parent} is not a folder"
@@ -159,7 +164,9 @@ def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def check_out_file(out: Path, force: bool, signature: bytes = PNG_SIGNATURE) -> str | None:
+def check_out_file(
+    out: Path, force: bool, signature: bytes = PNG_SIGNATURE, what: str = "a PNG picture"
+) -> str | None:
     """A message if the program may not write the file ``out`` (a picture), else None.
 
     A new file may be written; an existing one only with ``force`` and only if it is a regular file
@@ -175,15 +182,8 @@ def check_out_file(out: Path, force: bool, signature: bytes = PNG_SIGNATURE) -> 
             return f"{out}: file exists (use --force to replace it)"
         with open(out, "rb") as fh:
             if fh.read(len(signature)) != signature:
-                return f"{out}: exists and is not a PNG picture; it is never replaced: give a new file name"
-    parent = _nearest_existing(out.parent)
-    if not parent.is_dir():
-        return f"{out}: {parent} is not a folder"
-    try:
-        Path(tempfile.mkdtemp(prefix=".mutuals-sim-check-", dir=parent)).rmdir()
-    except OSError as exc:
-        return f"{out}: cannot write in {parent}: {exc.strerror or exc}"
-    return None
+                return f"{out}: exists and is not {what}; it is never replaced: give a new file name"
+    return _unwritable(out)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import numpy as np
 from sim.inputs.councils import REGIONS
 from sim.model import rules
 from sim.model.rules import IN_HOUSE
+from sim.model.slots import LIBRARIES
 from sim.model.stages import transitions
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
-    m.library_slots = np.flatnonzero(s.service == 1)  # LIBRARIES
+    m.library_slots = np.flatnonzero(s.service == LIBRARIES)
     response = np.array(
         [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
     )

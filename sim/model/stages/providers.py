@@ -145,8 +145,8 @@ def contract_ends(m: DivestmentModel, y: int, best: np.ndarray) -> tuple[np.ndar
     lost[re, je] = (u >= p["contract.p_return_in_house"]) & (
         u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"]
     )
-    r, j = entries(back)
-    return_in_house(m, r, j, y, "contract_end")
+    r_back, j_back = entries(back)
+    return_in_house(m, r_back, j_back, y, "contract_end")
     r, j = entries(lost)
     moved = np.zeros(R, dtype=np.int64)
     if len(j):
@@ -165,7 +165,7 @@ def contract_ends(m: DivestmentModel, y: int, best: np.ndarray) -> tuple[np.ndar
         moved = np.bincount(r, minlength=R)
     renewed = ending & ~back
     m.contract_end[renewed] = y + p["contract.length_years"]
-    return np.bincount(entries(back)[0], minlength=R), moved
+    return np.bincount(r_back, minlength=R), moved
 
 
 def return_in_house(m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, reason: str) -> None:

@@ -28,12 +28,6 @@ FLOWS = (
 """Flows of a year, recorded as ``new_<flow>``."""
 
 
-def n_providers(m: DivestmentModel, mask: np.ndarray) -> np.ndarray:
-    """(R,) number of distinct providers of the entries ``mask`` in each replication."""
-    key = (m.provider + m.provider_base)[mask]
-    return np.bincount(key[group(key, m.scratch)[1]] // m.n_provider_ids, minlength=m.n_batch)
-
-
 def providers_by_mode(m: DivestmentModel) -> np.ndarray:
     """(R, n_modes) number of distinct providers in each mode (a provider has one mode), in one pass."""
     key = (m.provider + m.provider_base)[m.provider >= 0]
