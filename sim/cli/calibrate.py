@@ -1,4 +1,8 @@
-"""``python -m sim calibrate``: fit behavioural parameters to what was known by 2014."""
+"""``python -m sim calibrate``: fit behavioural parameters to what was known by 2014.
+
+``--method optuna`` (the default) writes the best fit and its spread (TOML); ``--method abc`` runs
+ABC-SMC (:mod:`sim.evidence.abc`) and writes a posterior (Parquet) with its provenance (JSON).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,23 @@ from pathlib import Path
 
 from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS
 
+DEFAULT_POSTERIOR_OUT = Path("results") / "posterior.parquet"
+
 NAME = "calibrate"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``calibrate`` command to the main parser's subparsers."""
-    p = sub.add_parser("calibrate", help="fit behavioural parameters to what was known by 2014 (Optuna)")
+    p = sub.add_parser(
+        "calibrate",
+        help="fit behavioural parameters to what was known by 2014 (Optuna, or ABC-SMC: --method abc)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("optuna", "abc"),
+        default="optuna",
+        help="optuna: best fit and spread (TOML); abc: ABC-SMC posterior with pyabc (Parquet and JSON)",
+    )
     p.add_argument(
         "--trials", type=int, default=DEFAULT_TRIALS, help=f"Optuna trials (default {DEFAULT_TRIALS})"
     )
@@ -20,9 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_OUT,
-        help=f"TOML file to write (default {DEFAULT_OUT}; sim/data/calibrated.toml, which the defaults "
-        "cite, is refreshed only when given as --out)",
+        help=f"file to write (default {DEFAULT_OUT}, or {DEFAULT_POSTERIOR_OUT} with --method abc; "
+        "sim/data/calibrated.toml and sim/data/posterior.parquet are refreshed only when given as --out)",
     )
     p.add_argument(
         "--scenario",
@@ -38,6 +52,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="keep every finished trial in this Optuna journal file; run the same command again after an "
         "interruption to do only the trials still missing",
     )
+    abc = p.add_argument_group("ABC-SMC (--method abc)")
+    abc.add_argument("--population", type=int, default=400, help="particles per generation (default 400)")
+    abc.add_argument("--generations", type=int, default=10, help="at most this many generations (default 10)")
+    abc.add_argument(
+        "--min-epsilon", type=float, default=0.5, help="stop once the epsilon is at most this (default 0.5)"
+    )
+    abc.add_argument(
+        "--max-simulations", type=int, default=40_000, help="stop after this many particles (default 40000)"
+    )
+    abc.add_argument("--workers", type=int, default=1, help="processes evaluating particles (default 1)")
+    abc.add_argument(
+        "--discrepancy",
+        type=float,
+        default=0.1,
+        help="model discrepancy added in quadrature to every tolerance (log scale; default 0.1)",
+    )
+    abc.add_argument("--targets", type=Path, help="targets CSV (default: the shipped sim/data/targets.csv)")
     p.add_argument("--quiet", action="store_true", help="do not print the table")
     return p
 
@@ -54,6 +85,12 @@ def command(args: argparse.Namespace) -> int:
     from sim.inputs.scenario import ScenarioError, load_scenario
     from sim.inputs.shipped import find_scenario
 
+    if args.method == "abc":
+        from sim.cli.calibrate_abc import command_abc
+
+        return command_abc(args, DEFAULT_POSTERIOR_OUT)
+    if args.out is None:
+        args.out = DEFAULT_OUT
     problems = []
     if args.trials < 1:
         problems.append(f"--trials: must be at least 1, got {args.trials}")

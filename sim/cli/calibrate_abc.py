@@ -1,0 +1,145 @@
+"""``python -m sim calibrate --method abc``: ABC-SMC, written as a posterior with its provenance."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+from pathlib import Path
+
+
+def _check(args: argparse.Namespace) -> list[str]:
+    problems = []
+    for name, low in (("population", 2), ("generations", 1), ("max_simulations", 1), ("workers", 1)):
+        if getattr(args, name) < low:
+            problems.append(f"--{name.replace('_', '-')}: must be at least {low}, got {getattr(args, name)}")
+    if args.seed < 0:
+        problems.append(f"--seed: must be non-negative, got {args.seed}")
+    if args.replications is not None and args.replications < 1:
+        problems.append(f"--replications: must be at least 1, got {args.replications}")
+    if not args.min_epsilon >= 0:
+        problems.append(f"--min-epsilon: must be non-negative, got {args.min_epsilon}")
+    if not args.discrepancy >= 0:
+        problems.append(f"--discrepancy: must be non-negative, got {args.discrepancy}")
+    return problems
+
+
+def command_abc(args: argparse.Namespace, default_out: Path) -> int:
+    """Run ABC-SMC and write the posterior; returns the exit code (bad input raises before any work)."""
+    from sim.cli.errors import InputError
+    from sim.evidence import posterior_file
+    from sim.evidence.targets import SHIPPED, load_targets
+    from sim.inputs.scenario import ScenarioError, load_scenario
+    from sim.inputs.shipped import find_scenario
+
+    problems = _check(args)
+    if problems:
+        raise ScenarioError(problems)
+    out = Path(args.out or default_out)
+    problem = posterior_file.check_out(out)
+    if problem:
+        raise InputError(f"--out {problem}")
+    targets = load_targets(args.targets or SHIPPED)
+    scenario = load_scenario(find_scenario(args.scenario))
+    from sim.evidence.abc import DEFAULT_REPLICATIONS, run_abc
+    from sim.experiments.output import git_commit, versions
+    from sim.experiments.progress import Progress
+    from sim.experiments.safety import staged_file
+
+    bar = None if args.quiet else Progress(args.generations + 1, "generations")
+
+    def step(t: int, accepted: int, evaluations: int, eps: float) -> None:
+        if bar is None:
+            return
+        what = "prior sample" if t < 0 else f"generation {t}, epsilon {eps:.3g}"
+        text = f"{what}: {accepted} accepted of {evaluations}"
+        if bar.bar is not None:
+            bar.bar.set_postfix_str(text, refresh=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+        bar.update()
+
+    replications = args.replications or DEFAULT_REPLICATIONS
+    try:
+        result = run_abc(
+            scenario,
+            targets,
+            seed=args.seed,
+            population=args.population,
+            generations=args.generations,
+            min_epsilon=args.min_epsilon,
+            max_simulations=args.max_simulations,
+            replications=replications,
+            workers=args.workers,
+            discrepancy=args.discrepancy,
+            progress=step,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    provenance = {
+        "command": "python -m sim " + shlex.join(sys.argv[sys.argv.index("calibrate") :])
+        if "calibrate" in sys.argv
+        else "python -m sim calibrate --method abc",
+        "method": "ABC-SMC (pyabc), median epsilon schedule; distance sim.evidence.targets.distance",
+        "seed": args.seed,
+        "git": git_commit(),
+        "versions": versions(),
+        "pyabc_version": result["pyabc_version"],
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": result["wall_seconds"],
+        "workers": args.workers,
+        "scenario": str(args.scenario),
+        "end_year": scenario.end_year,
+        "population_size": args.population,
+        "max_generations": args.generations,
+        "min_epsilon": args.min_epsilon,
+        "max_simulations": args.max_simulations,
+        "replications_per_particle": replications,
+        "discrepancy": args.discrepancy,
+        "simulations": result["simulations"],
+        "calibration_sample": result["calibration_sample"],
+        "generations": result["generations"],
+        "fitted": result["fitted"],
+        "priors": result["priors"],
+        "screen": result["screen"],
+        "targets": [t.__dict__ for t in result["targets"]],
+        "skipped_targets": result["skipped"],
+        "targets_file": str(args.targets or SHIPPED),
+    }
+    import pyarrow.parquet as pq
+
+    with staged_file(out) as tmp:
+        pq.write_table(posterior_file.table(result["posterior"]), tmp)
+    with staged_file(posterior_file.provenance_path(out)) as tmp:
+        tmp.write_text(posterior_file.provenance_text(provenance))
+    if not args.quiet:
+        print(summary(result))
+        print(f"written: {out} and {posterior_file.provenance_path(out)}")
+    return 0
+
+
+def summary(result: dict) -> str:
+    """Weighted 5%, 50%, 95% of each fitted parameter, then the generations and skipped targets."""
+    import numpy as np
+
+    post = result["posterior"]
+    w = post["weight"].to_numpy()
+    lines = [f"{'parameter':36} {'p05':>9} {'median':>9} {'p95':>9}   prior (plausible range)"]
+    for k in result["fitted"]:
+        v = post[k].to_numpy()
+        order = np.argsort(v)
+        cdf = np.cumsum(w[order])
+        q = [v[order][min(len(v) - 1, np.searchsorted(cdf, p))] for p in (0.05, 0.5, 0.95)]
+        lo, hi = result["priors"][k]["uniform"]
+        lines.append(f"{k:36} {q[0]:>9.4g} {q[1]:>9.4g} {q[2]:>9.4g}   [{lo:g}, {hi:g}]")
+    for g in result["generations"]:
+        lines.append(
+            f"generation {g['t']}: epsilon {g['epsilon']:.3g}, {g['evaluations']} evaluations, "
+            f"effective sample size {g['effective_sample_size']:.0f}"
+        )
+    lines.append(f"{result['simulations']:,} particles simulated in {result['wall_seconds']:,.0f} s")
+    for k, note in result["skipped"].items():
+        lines.append(f"skipped target {k}: {note}")
+    return "\n".join(lines)
