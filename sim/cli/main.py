@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.cli.errors import EXIT_BAD_INPUT, InputError
 
-COMMAND_MODULES = ("run", "sweep", "compare", "params", "check", "map", "calibrate", "explore")
+COMMAND_MODULES = ("run", "sweep", "compare", "params", "check", "map", "calibrate", "backtest", "explore")
 """The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
 
 

@@ -34,6 +34,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace --out if it holds an earlier run's results (never a folder this program did not make)",
     )
+    run.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="draw parameter sets from this posterior (e.g. sim/data/posterior.parquet), one per group of "
+        "--per-draw replications, and report the spread from parameters and from chance",
+    )
+    run.add_argument("--per-draw", type=int, default=4, help="replications per posterior draw (default 4)")
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 
@@ -63,6 +71,14 @@ def command(args: argparse.Namespace) -> int:
         from sim.evidence.observed import load_observed
 
         observed = load_observed(args.observed)
+    draws = None
+    if args.posterior is not None:
+        from sim.experiments.posterior import PosteriorError, load_draws
+
+        try:
+            draws = load_draws(args.posterior, scenario.seed, scenario.replications, args.per_draw)
+        except PosteriorError as exc:
+            raise InputError(str(exc)) from None
     out = args.out or default_out_dir(scenario.name)
     problem = check_out_dir(out, args.force)
     if problem:
@@ -70,13 +86,24 @@ def command(args: argparse.Namespace) -> int:
     progress = None if args.quiet else Progress(scenario.replications, "replications")
     try:
         step = (lambda done, total: progress.update(done - progress.done)) if progress else None
-        results = run_scenario(scenario, progress=step)
+        if draws is None:
+            results = run_scenario(scenario, progress=step)
+        else:  # the posterior's plumbing lives in sim.experiments.posterior
+            from sim.experiments.posterior import run_with_draws
+
+            results = run_with_draws(scenario, draws, progress=step)
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed, csv=args.csv)
+    files = write_run(results, out, observed=observed, csv=args.csv, posterior=draws)
     if not args.quiet:
         _print_summary(results, summarise, files)
+        if draws is not None:
+            import pandas as pd
+
+            from sim.experiments.posterior import format_spread
+
+            print(format_spread(pd.read_csv(files["posterior_spread"])))
     return 0
 
 

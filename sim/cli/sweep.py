@@ -54,6 +54,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--replications", type=positive_int, help="replications (overrides the file; more reuse those done)"
     )
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
+    sweep.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="draw each group of --per-draw replications' parameters from this posterior, the same in "
+        "every arm (common random numbers), and report the spread from parameters and from chance",
+    )
+    sweep.add_argument("--per-draw", type=positive_int, default=4, help="replications per posterior draw")
     sweep.add_argument("--quiet", action="store_true", help="no progress line or summary")
 
 
@@ -66,6 +74,13 @@ def command(args: argparse.Namespace) -> int:
     sweep = load_sweep(find_scenario(args.sweep))
     if args.replications is not None:
         sweep = sweep.with_replications(args.replications)
+    if args.posterior is not None:
+        from sim.experiments.posterior import PosteriorError
+
+        try:
+            sweep = sweep.with_posterior(args.posterior, args.per_draw)
+        except PosteriorError as exc:
+            raise InputError(str(exc)) from None
     out = args.out or Path("results") / f"sweep-{sweep.name}"
     if not args.quiet:
         print(
@@ -106,5 +121,18 @@ def command(args: argparse.Namespace) -> int:
                 f"warning: {len(failures)} run(s) failed; see {out / 'failures'} "
                 f"(first: {failures['error'][0]})"
             )
+        if sweep.posterior is not None:
+            print(_spread(out, sweep.posterior.per_draw))
         print(f"compare the arms: python -m sim compare {out}")
     return 0
+
+
+def _spread(out: Path, per_draw: int) -> str:
+    """Write ``posterior_spread.csv`` into the sweep's folder (by arm); its last year as text."""
+    from sim.experiments.posterior import HEADLINE, format_spread, spread
+    from sim.experiments.store import read_runs
+
+    runs = read_runs(out)
+    table = spread(runs, per_draw, tuple(m for m in HEADLINE if m in runs), group="arm")
+    table.to_csv(out / "posterior_spread.csv", index=False)
+    return format_spread(table)

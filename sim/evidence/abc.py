@@ -73,10 +73,10 @@ def from_logit(z: dict[str, Any]) -> dict[str, Any]:
     return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
 
 
-def simulate_stats(
+def simulate_stats_each(
     scenario: Scenario, targets: tuple[Target, ...], values: dict[str, float], seeds: list[int]
-) -> dict[str, float]:
-    """Mean over ``seeds`` (one batched model) of each target's statistic, with ``values`` set.
+) -> dict[str, np.ndarray]:
+    """Each target's statistic in each of ``seeds`` (one batched model), with ``values`` set.
 
     A combination of values that breaks a constraint between parameters gives NaN statistics (the
     particle is rejected: the prior is truncated to the allowed combinations).
@@ -86,11 +86,18 @@ def simulate_stats(
     try:
         sc = scenario.with_changes(_values(values))
     except ScenarioError:
-        return {t.name: math.nan for t in targets}
+        return {t.name: np.full(len(seeds), math.nan) for t in targets}
     model = DivestmentModel(sc, seeds=seeds, record_councils=any(t.needs_log for t in targets)).run()
-    stats = {k: float(np.mean(v)) for k, v in statistics(model, targets).items()}
+    stats = statistics(model, targets)
     model.release()
     return stats
+
+
+def simulate_stats(
+    scenario: Scenario, targets: tuple[Target, ...], values: dict[str, float], seeds: list[int]
+) -> dict[str, float]:
+    """Mean over ``seeds`` of :func:`simulate_stats_each`."""
+    return {k: float(np.mean(v)) for k, v in simulate_stats_each(scenario, targets, values, seeds).items()}
 
 
 def screen(

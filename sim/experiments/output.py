@@ -127,7 +127,7 @@ def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[
     ]
 
 
-def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str, Path]:
+def write_run(results, out: Path, observed=None, csv: bool = False, posterior=None) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
     Args:
@@ -135,6 +135,8 @@ def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str,
         out: the destination folder (replaced atomically).
         observed: optional observed series (a DataFrame from :func:`sim.evidence.observed.load_observed`).
         csv: the council table and the decision log as CSV instead of Parquet.
+        posterior: the :class:`sim.experiments.posterior.Draws` the run used, if any (adds
+            ``posterior_draws.csv`` and ``posterior_spread.csv``).
     """
     from sim.experiments.run import summarise
     from sim.experiments.tables import write_tables
@@ -165,6 +167,10 @@ def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str,
         plots.save(
             plots.modes_figure(results.national, SERVICES, MODES, scenario=sc.name), files["modes_plot"]
         )
+        if posterior is not None:
+            from sim.experiments.posterior import write_posterior_tables
+
+            files.update(write_posterior_tables(stage, results.national, posterior))
         manifest = {
             "scenario": sc.to_dict(),
             "seeds": results.seeds,
@@ -174,5 +180,7 @@ def write_run(results, out: Path, observed=None, csv: bool = False) -> dict[str,
             "inputs": input_files(sc, None if observed is None else observed.attrs.get("path")),
             **provenance(),
         }
+        if posterior is not None:
+            manifest["posterior"] = posterior.describe()
         write_json(files["manifest"], manifest)
     return {k: out / v.name for k, v in files.items()}

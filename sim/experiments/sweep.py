@@ -77,6 +77,7 @@ class ChunkTask:
     cases: dict[int, Case]
     runs: tuple[tuple[int, int, int, int], ...]
     varied: tuple[str, ...]
+    draws: Any = None  # sim.experiments.posterior.Draws: a parameter set per replication, or None
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,15 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     pieces: list[dict[str, np.ndarray]] = []  # national columns of a batch, raveled (run, year)
     where: dict[int, tuple[int, int, int]] = {}  # run_id -> (piece, first row, years)
     errors: dict[int, tuple[str, str]] = {}
-    for case, runs in by_case.items():
+    from sim.experiments.posterior import case_groups
+
+    for case, case_runs in by_case.items():
         try:
-            scenario = task.base.with_changes(task.cases[case].changes)
+            groups = case_groups(task.base, task.cases[case].changes, case_runs, task.draws)
         except Exception:
-            errors.update(dict.fromkeys((run[0] for run in runs), _error()))
+            errors.update(dict.fromkeys((run[0] for run in case_runs), _error()))
             continue
-        for run_ids, result in _run_case(scenario, runs):
+        for run_ids, result in (out for sc, runs in groups for out in _run_case(sc, runs)):
             if isinstance(result, tuple):
                 errors[run_ids[0]] = result
                 continue
@@ -245,7 +248,7 @@ def _tasks(sweep: Sweep, todo: list[tuple[int, int, int, int]], size: int) -> It
     for i in range(0, len(todo), size):
         runs = tuple(todo[i : i + size])
         needed = {c: cases[c] for c in sorted({r[1] for r in runs})}
-        yield ChunkTask(sweep.base, needed, runs, tuple(sweep.varied))
+        yield ChunkTask(sweep.base, needed, runs, tuple(sweep.varied), sweep.posterior)
 
 
 def _results(tasks: Iterator[ChunkTask], executor: Executor | None, window: int) -> Iterator[ChunkResult]:

@@ -99,6 +99,14 @@ class Sweep:
     end_year: int
     varied: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: dict[str, Metric] | None = None
+    posterior: Any = None
+    """Posterior draws (:class:`sim.experiments.posterior.Draws`), one per group of replications, or None."""
+
+    def with_posterior(self, path: str | Path, per_draw: int) -> Sweep:
+        """A copy whose replications draw their parameters from a posterior file (``--posterior``)."""
+        from sim.experiments.posterior import load_draws
+
+        return replace(self, posterior=load_draws(path, self.seed, self.replications, per_draw))
 
     @property
     def n_points(self) -> int:
@@ -171,6 +179,7 @@ class Sweep:
                 "seed": self.seed,
                 "arms": [{"name": k, "changes": v} for k, v in self.arms.items()],
                 "design": design,
+                **({} if self.posterior is None else {"posterior": self.posterior.describe()}),
             }
         )
 
@@ -202,6 +211,7 @@ class Sweep:
                 if self.metrics is None
                 else {k: m.to_dict() for k, m in self.metrics.items()},
                 "run": {"end_year": self.end_year, "replications": self.replications, "seed": self.seed},
+                "posterior": None if self.posterior is None else self.posterior.describe(),
                 "n_cases": self.n_cases,
                 "n_runs": self.n_runs,
                 "run_id": f"(arm_index * n_points + point) * {RUN_ID_STRIDE} + replication",

@@ -1,0 +1,329 @@
+"""ABC-SMC calibration, the posterior file, projections with parameter uncertainty, and the backtest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli.main import main
+from sim.evidence import backtest as bt
+from sim.evidence import posterior_file, targets
+from sim.evidence.abc import candidates, run_abc
+from sim.evidence.settings import DEFAULT_SCENARIO
+from sim.experiments import posterior as post
+from sim.inputs import params
+from sim.inputs.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+FIT2 = ["review.rate_per_pressure", "appraisal.high_jump"]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_scenario(DEFAULT_SCENARIO).with_changes({}, replications=1)
+
+
+@pytest.fixture(scope="module")
+def shipped_targets():
+    return targets.load_targets()
+
+
+def _abc(tiny, shipped_targets, seed=3, workers=1):
+    return run_abc(
+        tiny,
+        shipped_targets,
+        seed=seed,
+        population=6,
+        generations=2,
+        min_epsilon=0.0,
+        replications=1,
+        workers=workers,
+        fitted=FIT2,
+    )
+
+
+# ------------------------------------------------------------------ targets
+def test_targets_before_the_start_year_are_skipped_with_a_note(shipped_targets):
+    ok, skipped = targets.split_computable(shipped_targets, 2014, 2016)
+    names = {t.name for t in ok}
+    assert {"lg_mutual_decisions_per_year", "appraisals_per_year"} <= names
+    assert "precedes the run's start year 2014" in skipped["n_mutuals_2012"]
+    assert "starting state" in skipped["n_mutuals_2014"]
+    ok10, skipped10 = targets.split_computable(shipped_targets, 2010, 2016)  # the 2010 start, when it lands
+    assert {"n_mutuals_2012", "n_mutuals_2014", "council_asc_staff_change_2011_2013"} <= {
+        t.name for t in ok10
+    }
+    assert not any("precedes" in note for note in skipped10.values())
+
+
+def test_every_shipped_target_is_dated_by_2014_and_cites_a_source(shipped_targets):
+    assert all(t.year <= 2014 and t.source.startswith("CALIBRATION.md") for t in shipped_targets)
+
+
+def test_target_statistics_reproduce_the_optuna_calibrations(tiny, shipped_targets):
+    from sim.evidence import calibrate as cal
+    from sim.model import DivestmentModel
+
+    sc = tiny.with_changes({}, replications=2)
+    ok, _ = targets.split_computable(shipped_targets, 2014, sc.end_year)
+    model = DivestmentModel(sc, seeds=sc.seeds(), record_councils=True).run()
+    mine = {k: float(np.mean(v)) for k, v in targets.statistics(model, ok).items()}
+    theirs = cal.simulate(sc)
+    for name in mine:
+        assert mine[name] == pytest.approx(theirs[name])
+
+
+def test_a_bad_targets_file_names_the_file_line_and_column(tmp_path):
+    text = (ROOT / "sim" / "data" / "targets.csv").read_text().splitlines()
+    bad = text[1].replace(",2014,12,", ",2016,12,").replace("equal", "equl", 1)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([text[0], bad]) + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        targets.load_targets(path)
+    text = " ".join(exc.value.problems)
+    assert f"{path}: line 2: column kind" in text and "did you mean" in text
+
+
+def test_distance_scales_by_tolerance_with_discrepancy_in_quadrature(shipped_targets):
+    ok, _ = targets.split_computable(shipped_targets, 2014, 2016)
+    upper = next(t for t in ok if t.kind == "upper")
+    equal = next(t for t in ok if t.name == "appraisals_per_year")
+    z = targets.z_scores(
+        {upper.name: upper.value * 0.5, equal.name: np.expm1(np.log1p(74) + 0.5)}, (upper, equal), 0.1
+    )
+    assert z[0] == 0.0  # below an upper bound: no penalty
+    assert z[1] == pytest.approx(0.5 / np.hypot(0.5, 0.1))
+
+
+# ------------------------------------------------------------------ ABC
+def test_abc_same_seed_same_posterior_any_workers(tiny, shipped_targets):
+    a = _abc(tiny, shipped_targets)
+    b = _abc(tiny, shipped_targets, workers=2)
+    pd.testing.assert_frame_equal(a["posterior"], b["posterior"])
+    c = _abc(tiny, shipped_targets, seed=4)
+    assert not a["posterior"].equals(c["posterior"])
+    assert list(a["posterior"].columns) == [*FIT2, "weight"]
+    assert a["posterior"]["weight"].sum() == pytest.approx(1.0)
+    reg = params.registry()
+    for k in FIT2:
+        lo, hi = reg[k].plausible
+        assert a["posterior"][k].between(lo, hi).all()
+    assert [g["t"] for g in a["generations"]] == [0, 1]
+
+
+def test_candidates_are_behavioural_uncertainties_with_ranges():
+    reg = params.registry()
+    found = candidates()
+    assert "review.rate_per_pressure" in found and "appraisal.high_jump" in found
+    assert all(reg[k].tag in ("uncertainty", "calibrated") for k in found)
+    assert not any(k.startswith(("funding.", "services.", "init.")) for k in found)
+
+
+def _calibrate(out: Path, *extra: str) -> int:
+    return main(
+        ["calibrate", "--method", "abc", "--population", "5", "--generations", "1", "--replications", "1",
+         "--seed", "9", "--out", str(out), "--quiet", *extra]
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def posterior_path(tmp_path_factory):
+    out = tmp_path_factory.mktemp("abc") / "posterior.parquet"
+    assert _calibrate(out) == 0
+    return out
+
+
+def test_calibrate_abc_writes_posterior_and_provenance(posterior_path):
+    frame = posterior_file.read(posterior_path)
+    assert "weight" in frame and len(frame) == 5
+    meta = json.loads(posterior_file.provenance_path(posterior_path).read_text())
+    for key in ("seed", "git", "command", "targets", "skipped_targets", "population_size", "generations",
+                "wall_seconds", "created_utc", "fitted", "screen", "discrepancy"):  # fmt: skip
+        assert key in meta, key
+    assert meta["seed"] == 9 and meta["population_size"] == 5
+    assert all(t["source"] for t in meta["targets"])
+    assert "n_mutuals_2012" in meta["skipped_targets"]
+    assert sorted(frame.columns[:-1]) == sorted(meta["fitted"])
+
+
+def test_calibrate_never_overwrites_a_file_it_did_not_make(tmp_path, capsys):
+    out = tmp_path / "mine.parquet"
+    pd.DataFrame({"a": [1.0]}).to_parquet(out)
+    before = out.read_bytes()
+    assert _calibrate(out) == 2
+    assert out.read_bytes() == before
+    assert f"{out}: exists and was not written by python -m sim calibrate" in capsys.readouterr().err
+
+
+def test_posterior_file_round_trip(tmp_path):
+    frame = pd.DataFrame({"review.rate_per_pressure": [0.1, 0.5], "appraisal.high_jump": [0.2, 1.0]})
+    frame["weight"] = [0.25, 0.75]
+    path = tmp_path / "p.parquet"
+    pq.write_table(posterior_file.table(frame), path)
+    pd.testing.assert_frame_equal(posterior_file.read(path), frame)
+    assert posterior_file.check_out(path) is None  # ours: may be replaced
+
+
+@pytest.mark.parametrize(
+    "frame, fragment",
+    [
+        (pd.DataFrame({"review.rate_per_pressure": [0.1]}), "column weight: missing"),
+        (pd.DataFrame({"review.rate_per_presure": [0.1], "weight": [1.0]}), "not a model parameter"),
+        (pd.DataFrame({"review.rate_per_pressure": [-5.0], "weight": [1.0]}), "leave the allowed range"),
+        (pd.DataFrame({"review.rate_per_pressure": [0.1], "weight": [-1.0]}), "column weight"),
+        (None, "not a readable Parquet"),
+    ],
+)
+def test_bad_posterior_exits_2_naming_the_file_and_writes_nothing(tmp_path, capsys, frame, fragment):
+    path = tmp_path / "bad.parquet"
+    if frame is None:
+        path.write_text("not parquet")
+    else:
+        frame.to_parquet(path)
+    out = tmp_path / "run"
+    assert main(["run", "baseline", "--replications", "2", "--posterior", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {path}: ") and fragment in err[0]
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------ projections
+@pytest.fixture(scope="module")
+def two_particles(tmp_path_factory):
+    """A posterior of two very different particles, equally weighted."""
+    frame = pd.DataFrame({"review.rate_per_pressure": [0.001, 0.68], "weight": [0.5, 0.5]})
+    path = tmp_path_factory.mktemp("post") / "two.parquet"
+    pq.write_table(posterior_file.table(frame), path)
+    return path
+
+
+def test_draws_are_seeded_and_do_not_depend_on_how_many():
+    w = np.full(50, 1 / 50)
+    assert list(post.draw_rows(w, 1, 5)) == list(post.draw_rows(w, 1, 12)[:5])
+    assert list(post.draw_rows(w, 1, 12)) != list(post.draw_rows(w, 2, 12))
+
+
+def test_posterior_changes_the_spread_and_reproduces(tiny, two_particles):
+    sc = tiny.with_changes({}, replications=16)
+    draws = post.load_draws(two_particles, sc.seed, sc.replications, per_draw=4)
+    assert len(set(draws.rows)) == 2  # both particles drawn
+    a = post.run_with_draws(sc, draws, record_councils=False)
+    b = post.run_with_draws(sc, post.load_draws(two_particles, sc.seed, 16, 4), record_councils=False)
+    pd.testing.assert_frame_equal(a.national, b.national)
+    from sim.experiments.run import run_scenario
+
+    plain = run_scenario(sc, record_councils=False)
+    assert list(plain.national["seed"]) == list(a.national["seed"])  # the same seeds, other parameters
+    m = "new_mutual_decisions"
+    with_post = post.spread(a.national, 4, (m,)).iloc[-1]
+    without = post.spread(plain.national, 4, (m,)).iloc[-1]
+    assert with_post["total_variance"] > 2 * without["total_variance"]
+    assert with_post["parameter_share"] > 0.5
+
+
+def test_spread_splits_a_constructed_case():
+    # two draws of three replications: draw means 0 and 10, within-draw variance 1 in each
+    values = [-1.0, 0.0, 1.0, 9.0, 10.0, 11.0]
+    national = pd.DataFrame({"year": 2020, "replication": range(6), "y": values})
+    row = post.spread(national, 3, ("y",)).iloc[0]
+    assert row["chance_variance"] == pytest.approx(1.0)
+    assert row["parameter_variance"] == pytest.approx(50.0 - 1.0 / 3)
+    assert list(post.spread(national, 3, ("y",)).columns) == post.SPREAD_COLUMNS
+
+
+def test_sweep_arms_share_each_replications_draw_and_arms_override(tiny, two_particles):
+    draws = post.load_draws(two_particles, 5, 8, per_draw=2)
+    runs = [(r, 0, r, 5 + r) for r in range(8)]
+    groups = post.case_groups(tiny, {"review.rate_per_pressure": 0.3}, runs, draws)
+    assert all(sc.params["review.rate_per_pressure"] == 0.3 for sc, _ in groups)  # the arm wins
+    groups = post.case_groups(tiny, {"support.end_year": 2015}, runs, draws)
+    for sc, rs in groups:
+        for run in rs:
+            assert sc.params["review.rate_per_pressure"] == draws.changes(run[2])["review.rate_per_pressure"]
+
+
+def test_sweep_with_posterior_records_it_and_writes_the_spread(tmp_path, two_particles, capsys):
+    out = tmp_path / "sweep"
+    code = main(["sweep", "sweeps/levers", "--replications", "4", "--posterior", str(two_particles),
+                 "--per-draw", "2", "--out", str(out), "--workers", "1"])  # fmt: skip
+    assert code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sweep"]["posterior"]["per_draw"] == 2
+    table = pd.read_csv(out / "posterior_spread.csv")
+    assert set(table["arm"]) == set(manifest["sweep"]["arms"])
+    assert "parameters" in capsys.readouterr().out
+
+
+def test_run_with_posterior_writes_draws_and_spread(tmp_path, two_particles):
+    out = tmp_path / "run"
+    assert main(["run", "baseline", "--replications", "8", "--end-year", "2016", "--posterior",
+                 str(two_particles), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    draws = pd.read_csv(out / "posterior_draws.csv")
+    assert list(draws["draw"]) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert json.loads((out / "manifest.json").read_text())["posterior"]["per_draw"] == 4
+    assert list(pd.read_csv(out / "posterior_spread.csv").columns) == post.SPREAD_COLUMNS
+
+
+# ------------------------------------------------------------------ backtest
+def _target(name, value, year, kind="equal", statistic="level:n_mutuals", scale="log", tolerance=0.2):
+    return targets.Target(name, statistic, year, year, year, value, kind, scale, tolerance, "fit", "p", "s")
+
+
+def test_backtest_coverage_naive_forecast_and_skill_on_a_constructed_case():
+    known = (_target("a10", 10.0, 2010), _target("a12", 30.0, 2012))
+    t14 = _target("a14", 60.0, 2014)
+    up = _target("u14", 100.0, 2014, kind="upper", statistic="level:mutual_staff")
+    low = _target("l14", 100.0, 2014, kind="lower", statistic="level:n_latcs")
+    assert bt.naive_forecast(t14, known + (t14,))[0] == pytest.approx(50.0)  # trend 10 a year carried on
+    value, method = bt.naive_forecast(up, known)
+    assert np.isnan(value) and method.startswith("none")
+    pred = {
+        "a14": np.linspace(40, 70, 101),
+        "u14": np.linspace(110, 200, 101),
+        "l14": np.linspace(50, 120, 101),
+    }
+    rows = pd.DataFrame(bt.rows("split", "x", (t14, up, low), pred, known + (t14,)))
+    assert list(rows.columns) == bt.COLUMNS
+    assert rows.set_index("name")["covered"].to_dict() == {"a14": True, "u14": False, "l14": True}
+    a = rows.set_index("name").loc["a14"]
+    assert a["pred_median"] == pytest.approx(55.0)
+    assert a["naive"] == pytest.approx(50.0)  # 10 a year from 30 in 2012
+    expected = 1 - abs(np.log1p(55) - np.log1p(60)) / abs(np.log1p(50) - np.log1p(60))
+    assert a["skill"] == pytest.approx(expected) and a["skill"] > 0
+    missed = pd.DataFrame(bt.rows("s", "x", (t14,), {"a14": np.linspace(60, 70, 11)}, known + (t14,)))
+    assert not missed["covered"].iloc[0]
+
+
+def test_backtest_plan_fits_up_to_2012_once_the_2010_start_lands(shipped_targets):
+    plan = bt.plan(shipped_targets, 2010, 2016)
+    split = dict((name, (fit, pred)) for name, fit, pred in plan["tests"])["split"]
+    assert split[0] and all(t.year <= 2012 for t in split[0])
+    assert split[1] and all(2013 <= t.year <= 2014 for t in split[1])
+    today = dict((name, (fit, pred)) for name, fit, pred in bt.plan(shipped_targets, 2014, 2016)["tests"])
+    assert today["split"][0] == ()  # nothing dated up to 2012 is computable from 2014
+    assert len([k for k in today if k.startswith("lopo:")]) == 4
+
+
+def test_backtest_command_writes_table_and_figure(tmp_path, capsys):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(
+        f'[scenario]\nname = "tiny"\nextends = "{DEFAULT_SCENARIO}"\n\n[run]\nreplications = 1\n'
+    )
+    subset = tmp_path / "targets.csv"
+    lines = (ROOT / "sim" / "data" / "targets.csv").read_text().splitlines()
+    subset.write_text("\n".join([lines[0], lines[1], lines[2], lines[5]]) + "\n")  # two patterns, one skipped
+    out = tmp_path / "bt"
+    code = main(["backtest", "--out", str(out), "--population", "4", "--generations", "1", "--replications",
+                 "1", "--draws", "4", "--scenario", str(scenario), "--targets", str(subset)])  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table.columns) == bt.COLUMNS
+    assert set(table["test"]) == {"split", "lopo:mutual decisions", "lopo:appraisals"}
+    assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"
+    assert "precedes the run's start year" in capsys.readouterr().err
+    assert "n_mutuals_2012" in json.loads((out / "manifest.json").read_text())["skipped_targets"]
