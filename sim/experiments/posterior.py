@@ -157,8 +157,9 @@ def spread(national: pd.DataFrame, per_draw: int, measures: tuple[str, ...], gro
         measures: columns to split.
         group: a further column to split by (a sweep's ``arm``), or None.
     """
-    df = national.assign(draw=national["replication"] // per_draw)
     keys = ["year"] if group is None else [group, "year"]
+    df = national[[*keys, "replication", *measures]].copy()
+    df["draw"] = df["replication"] // per_draw
     rows = []
     for key, part in df.groupby(keys, sort=True):
         for m in measures:
