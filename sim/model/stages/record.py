@@ -24,6 +24,7 @@ FLOWS = (
     "failures",
     "takeovers",
     "retendered",
+    "outside_lost",
 )
 """Flows of a year, recorded as ``new_<flow>``."""
 
