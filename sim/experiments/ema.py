@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from sim.inputs import params
-from sim.inputs.scenario import START_YEAR, Scenario, load_scenario
+from sim.inputs.scenario import Scenario, load_scenario
 
 DEFAULT_OUTCOMES = ("mutual_staff", "n_mutuals", "mutual_spend_gbp_m", "mutual_staff_lg")
 """Outcomes when none are named: the headline columns at the end year, mean across replications."""
@@ -69,7 +69,7 @@ class Outcome:
 
 
 def _outcomes(
-    outcomes: Sequence[str], series: Sequence[str], columns: set[str], end_year: int
+    outcomes: Sequence[str], series: Sequence[str], columns: set[str], end_year: int, start_year: int
 ) -> list[Outcome]:
     out = []
     for text in outcomes:
@@ -81,8 +81,8 @@ def _outcomes(
             raise ValueError(
                 f"outcome {text!r}: {column!r} is not a national column; known: {sorted(columns)}"
             )
-        if year is not None and not START_YEAR <= year <= end_year:
-            raise ValueError(f"outcome {text!r}: year {year} is outside {START_YEAR}-{end_year}")
+        if year is not None and not start_year <= year <= end_year:
+            raise ValueError(f"outcome {text!r}: year {year} is outside {start_year}-{end_year}")
         out.append(Outcome(text, column, year))
     for column in series:
         if column not in columns:
@@ -117,7 +117,7 @@ class Runner:
                 out[o.name] = values_
             else:
                 year = scenario.end_year if o.year is None else o.year
-                out[o.name] = float(values_[:, year - START_YEAR].mean())
+                out[o.name] = float(values_[:, year - scenario.start_year].mean())
         return out
 
 
@@ -191,8 +191,8 @@ def model(
         raise ValueError(f"unknown parameters {unknown}; see `python -m sim params`")
     from sim.experiments.sweep import simulate_batch
 
-    columns = set(simulate_batch(sc.with_changes({}, end_year=START_YEAR + 1), sc.seeds()[:1]))
-    wanted = _outcomes(outcomes, series, columns, sc.end_year)
+    columns = set(simulate_batch(sc.with_changes({}, end_year=sc.start_year + 1), sc.seeds()[:1]))
+    wanted = _outcomes(outcomes, series, columns, sc.end_year, sc.start_year)
     m = ema.Model(model_name, function=Runner(sc, sc.seeds(), wanted))
     m.uncertainties = [_parameter(reg[k], use_plausible=True) for k in uncertainties]
     m.levers = [_parameter(reg[k], use_plausible=False) for k in levers]
