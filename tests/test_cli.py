@@ -34,6 +34,7 @@ def test_run_writes_a_self_describing_folder(tmp_path, capsys):
     assert {
         "national.csv",
         "councils.parquet",
+        "parts.parquet",
         "decisions.parquet",
         "national_long.parquet",
         "datapackage.json",

@@ -32,6 +32,7 @@ Outcomes (names of national.csv columns, ``python -m sim params`` for the rest):
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,46 @@ from sim.inputs.scenario import Scenario, load_scenario
 DEFAULT_OUTCOMES = ("mutual_staff", "n_mutuals", "mutual_spend_gbp_m", "mutual_staff_lg")
 """Outcomes when none are named: the headline columns at the end year, mean across replications."""
 _YEAR = re.compile(r"^(?P<column>[a-z0-9_]+?)_(?P<year>20[0-9]{2})$")
+
+
+IPYPARALLEL_WARNING = "ipyparallel not installed - IpyparalleEvaluator not available"
+"""What EMA Workbench 3.0 warns on import when the optional ipyparallel is missing (this adapter does not
+use it): silenced here, and only it, so notebooks and tests that fail on warnings can import the extra."""
+
+
+def workbench() -> Any:
+    """The ``ema_workbench`` module, imported without its warning that ipyparallel is missing.
+
+    Call it (or :func:`model`) before ``from ema_workbench import ...``: once imported, the module does not
+    warn again. Any other warning comes through.
+
+    Raises:
+        ImportError: EMA Workbench is not installed (``pip install "mutuals-sim[ema]"``).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(IPYPARALLEL_WARNING), category=UserWarning)
+        try:
+            import ema_workbench
+        except ImportError as exc:
+            raise ImportError('EMA Workbench is not installed: pip install "mutuals-sim[ema]"') from exc
+    return ema_workbench
+
+
+PRIM_WARNING = "The inplace keyword in DataFrame.drop is deprecated"
+"""What PRIM in EMA Workbench 3.0 warns under pandas 3 on every box search (its ``drop(inplace=True)``)."""
+
+
+def prim(x: Any, y: Any, **kwargs: Any) -> Any:
+    """``ema_workbench.analysis.prim.Prim(x, y, **kwargs)``, without PRIM's own pandas deprecation warning.
+
+    ``x`` as :func:`inputs` gives it; any other warning comes through.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(PRIM_WARNING))
+        workbench()
+        from ema_workbench.analysis import prim as ema_prim
+
+        return ema_prim.Prim(x, y, **kwargs)
 
 
 def name(key: str) -> str:
@@ -122,7 +163,7 @@ class Runner:
 
 
 def _parameter(spec: params.ParamSpec, use_plausible: bool) -> Any:
-    import ema_workbench as ema
+    ema = workbench()
 
     n = name(spec.key)
     if spec.kind is bool:
@@ -167,11 +208,7 @@ def model(
     Raises:
         ImportError: EMA Workbench is not installed (``pip install "mutuals-sim[ema]"``).
     """
-    try:
-        import ema_workbench as ema
-    except ImportError as exc:
-        raise ImportError('EMA Workbench is not installed: pip install "mutuals-sim[ema]"') from exc
-
+    ema = workbench()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(_scenario_path(scenario))
     run: dict[str, int] = {}
     if replications is not None:
@@ -214,7 +251,7 @@ def inputs(experiments: Any, model: Any) -> Any:
     (``funding__path``: 0 ``data``, 1 ``flat``): PRIM in EMA Workbench 3.0 writes fractional limits and
     sets of categories into the input table, which pandas 3 refuses ("Invalid value ... for dtype").
     """
-    import ema_workbench as ema
+    ema = workbench()
 
     x = experiments[[p.name for p in (*model.uncertainties, *model.levers)]].copy()
     for p in (*model.uncertainties, *model.levers):

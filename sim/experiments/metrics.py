@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.inputs.keys import suggest
 from sim.inputs.scenario import MAX_END_YEAR, START_YEARS
 from sim.model.outcomes import METRICS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OPS = ("column", "difference", "ratio")
 
