@@ -152,3 +152,17 @@ def test_the_outside_stock_of_2014_is_spread_over_its_contract_cohorts(baseline)
     assert n.sum() == 50 and n.max() - n.min() <= 1
     assert m.out_staff[0] == pytest.approx(m.out_cohort_staff[0].sum())
     assert rules.IN_HOUSE == 0  # the modes table is unchanged by the start year
+
+
+def test_support_places_are_taken_only_while_a_programme_runs(history):
+    sc = history.with_changes({}, replications=6, end_year=2018)
+    n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
+    by_year = n.groupby("year").new_supported.sum()  # the flows of year y are recorded in the row of y + 1
+    assert (by_year.loc[:2012] == 0).all(), "no support before the programme began in 2012"
+    assert by_year.loc[2013:2017].sum() > 0
+    assert (by_year.loc[2018:] == 0).all(), "none once it ended (support.end_year = 2016)"
+    assert (n.new_supported <= n.new_mutual_decisions).all()
+    never = sc.with_changes(
+        {"support.budget_gbp_m_per_year": 0.0, "support.delivering_differently_gbp_m": 0.0}
+    )
+    assert (DivestmentModel(never, seeds=never.seeds()).run().national().new_supported == 0).all()

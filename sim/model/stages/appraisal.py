@@ -151,3 +151,4 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     m.pending_decided[rc, jc] = y
     year.new["divestments"] = np.bincount(rc[IS_DIVESTED[to]], minlength=R)
     year.new["mutual_decisions"] = np.bincount(rc[IS_MUTUAL[to]], minlength=R)
+    year.new["supported"] = np.bincount(rc[m.pending_supported[rc, jc]], minlength=R)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 FLOWS = (
     "divestments",
     "mutual_decisions",
+    "supported",
     "live",
     "abandoned",
     "returns",
