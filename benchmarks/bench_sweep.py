@@ -3,8 +3,10 @@
 The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go through:
 
 - this runner (``sim.experiments.sweep.run_sweep``) in this process, with a fresh pool of worker
-  processes (start-up included), and with a warm pool passed in (the steady rate); the runner runs
-  each arm's replications together as batched models (``DivestmentModel(seeds=[...])``, at most
+  processes (start-up included; forked from the preloaded fork server, ``sim.experiments.pool``, which
+  in this process is started once and then kept), and with a warm pool passed in (the steady rate);
+  the runner runs each arm's replications together as batched models
+  (``DivestmentModel(seeds=[...])``, at most
   ``sim.model.MAX_BATCH`` each);
 - ``mesa.batch_run`` on the same model, one seed per model run, in one process and on all cores;
 - the EMA Workbench adapter (``sim.experiments.ema``, if installed): the ten arms as EMA policies over
@@ -12,8 +14,8 @@ The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go th
 
 Then the start-up of a fresh worker process (what a spawned worker imports before its first run, beside
 a bare Python), the command line end to end (``python -m sim sweep scenarios/sweeps/levers.toml
---replications 500``, 3,500 runs, with 1 and 2 workers, imports and writing included), and the runner's
-
+--replications 500``, 3,500 runs, with 1 and 2 workers, imports and writing included, beside the
+figures before workers came from a fork server), and the runner's
 peak memory (maximum resident set of the parent and of any worker) for a 1,000-run sweep, and with
 ``--big`` for a 10,000-run sweep, each in a fresh process.
 
@@ -63,6 +65,10 @@ ARMS = {
     },
 }
 SEED = 20140904
+COMMAND_REFERENCE = {1: 539, 2: 785}
+"""runs/s of the levers sweep from the command line (3,500 runs) by workers, before workers were forked
+from a preloaded fork server (README, 2026-12-01, 2-core development machine)."""
+COMMAND_REFERENCE_WHEN = "spawned workers, revision cec73e9"
 
 
 def sweep_file(folder: Path, replications: int) -> Path:
@@ -246,7 +252,7 @@ def main() -> None:
     configs = [
         ("this runner, 1 worker (in process)", lambda out: time_runner(path, out, 1)),
         (
-            f"this runner, {w} workers (new spawn pool, start-up included)",
+            f"this runner, {w} workers (new pool, start-up included)",
             lambda out: time_runner(path, out, w),
         ),
         (
@@ -274,7 +280,7 @@ def main() -> None:
         print(f"  {label:62} {rate:8.1f} runs/s  ({', '.join(f'{t:.2f}' for t in seconds[label])})")
     one, many = rates["this runner, 1 worker (in process)"], rates["mesa.batch_run, 1 process"]
     print(f"ratio, one process: this runner / batch_run = {one / many:.2f}")
-    fresh = rates[f"this runner, {w} workers (new spawn pool, start-up included)"]
+    fresh = rates[f"this runner, {w} workers (new pool, start-up included)"]
     warm = rates[f"this runner, {w} workers (warm pool: steady rate)"]
     pool = rates[f"mesa.batch_run, all cores ({w})"]
     print(
@@ -289,10 +295,12 @@ def main() -> None:
     )
     levers_runs = 500 * 7
     for workers in (1, w):
-        t = command_line(workers)
+        t = min(command_line(workers) for _ in range(args.repeat))
+        reference = COMMAND_REFERENCE.get(workers)
         print(
             f"command line, sweep scenarios/sweeps/levers.toml --replications 500 --workers {workers}: "
             f"{levers_runs:,} runs in {t:.1f} s, {levers_runs / t:,.0f} runs/s end to end"
+            + (f" (reference: {reference:,} runs/s, {COMMAND_REFERENCE_WHEN})" if reference else "")
         )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"peak memory (resident), {w} workers:")

@@ -24,10 +24,14 @@ def final(scenario, column="n_mutuals", seeds=SEEDS):
 def test_2014_row_matches_calibration(baseline_results):
     first = baseline_results.national.query("year == 2014")
     assert (first["n_mutuals"] == 100).all()
-    np.testing.assert_allclose(first["mutual_staff"], 35_000)
-    np.testing.assert_allclose(first["mutual_spend_gbp_m"], 1_500)
     assert (first["n_mutuals_lg"] == 50).all(), "about half from local government (source article)"
     assert (first["mutual_staff_lg"] > 0).all() and (first["mutual_staff_outside"] > 0).all()
+    # The outside sector is its own stock, the same in every replication, not a residual of the random
+    # placement of local-government mutuals; so the national 2014 figures are right on average.
+    assert first["mutual_staff_outside"].nunique() == 1 and first["mutual_spend_outside_gbp_m"].nunique() == 1
+    assert first["mutual_staff_lg"].nunique() > 1
+    assert first["mutual_staff"].mean() == pytest.approx(35_000, rel=0.05)
+    assert first["mutual_spend_gbp_m"].mean() == pytest.approx(1_500, rel=0.05)
 
 
 @pytest.mark.parametrize("case", NAMED_CASES, ids=[c[3] for c in NAMED_CASES])
@@ -281,6 +285,7 @@ def test_exhausted_pools_give_no_new_spin_outs(baseline):
             "proposals.replenish_per_year": 0.0,
             "outside.cohort_2014": 0,
             "outside.fail_rate_per_year": 0.0,
+            "outside.p_lose_retender": 0.0,
         }
     )
     m = DivestmentModel(dry, seed=4).run()
@@ -301,7 +306,9 @@ def test_the_pool_of_ready_teams_runs_down(baseline):
 
 
 def test_outside_spin_outs_slow_as_the_cohort_depletes(baseline):
-    sc = baseline.with_changes({"outside.fail_rate_per_year": 0.0}, replications=16)
+    sc = baseline.with_changes(
+        {"outside.fail_rate_per_year": 0.0, "outside.p_lose_retender": 0.0}, replications=16
+    )
     n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
     births = n.groupby("year").n_mutuals_outside.mean().diff().dropna()
     assert births.iloc[0] > births.iloc[-1] >= 0

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IMAGES = {
     "01_baseline": 3,  # workforce, services by mode, mutual-run services by region
-    "02_policy_levers": 2,  # ranking, fan
+    "02_policy_levers": 3,  # ranking, fan, EMA Workbench worlds (PRIM box)
     "03_councils_and_places": 4,  # share maps (libraries; ASC, leisure), one replication, diffusion
     "04_calibration_and_evidence": 2,  # observed panels, workforce with observations
 }

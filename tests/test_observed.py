@@ -159,14 +159,15 @@ def baseline_run():
     return run_scenario(load_scenario(ROOT / "scenarios" / "baseline.toml").with_changes({}, replications=3))
 
 
-def test_baseline_matches_the_shipped_2014_stock_with_zero_error(baseline_run):
+def test_baseline_matches_the_shipped_2014_stock(baseline_run):
     table = obs.fit_table(baseline_run.national, obs.load_observed(obs.SHIPPED))
     rows = table[table["kind"] == "observation"].set_index("measure")
     assert set(rows["year"]) == {2014}  # the model starts in 2014: only 2014 overlaps
     assert rows.loc["n_mutuals", "sim_median"] == 100
     assert rows.loc["n_mutuals", "error"] == 0
-    assert rows.loc["mutual_staff", "sim_median"] == pytest.approx(35000, abs=1e-6)
-    assert abs(rows.loc["mutual_staff", "error"]) < 1e-6
+    # staff vary with the random placement of the local-government mutuals, around the national figure
+    assert rows.loc["mutual_staff", "sim_median"] == pytest.approx(35000, rel=0.1)
+    assert abs(rows.loc["mutual_staff", "relative_error"]) < 0.1
     assert rows["covered_range"].all()
 
 

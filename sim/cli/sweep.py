@@ -67,6 +67,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim sweep``; returns the exit code."""
+    from sim.experiments import pool
+
+    if not args.scheduler and (args.workers or pool.cores()) > 1:
+        pool.start()  # workers' imports overlap reading the sweep file (a small sweep may not use them)
     from sim.experiments.sweep import SweepError, read_failures, run_sweep
     from sim.experiments.sweep_spec import load_sweep
     from sim.inputs.shipped import find_scenario

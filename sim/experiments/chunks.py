@@ -13,11 +13,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ID_COLUMNS = ("run_id", "case", "arm_index", "arm", "point", "replication", "seed")
 
@@ -125,6 +128,8 @@ def completed_run_ids(out: str | Path, include_failed: bool = True) -> set[int]:
 def _read_tables(
     files: list[Path], columns: list[str] | None, replications: int, unique: bool
 ) -> pd.DataFrame:
+    import pandas as pd  # here: writing chunks (workers, the sweep loop) needs no pandas
+
     tables = _read_checked(files, columns, unique)
     if not tables:
         return pd.DataFrame(columns=columns or list(ID_COLUMNS))

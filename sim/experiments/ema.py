@@ -32,6 +32,7 @@ Outcomes (names of national.csv columns, ``python -m sim params`` for the rest):
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,51 @@ from typing import Any
 import numpy as np
 
 from sim.inputs import params
-from sim.inputs.scenario import START_YEAR, Scenario, load_scenario
+from sim.inputs.scenario import Scenario, load_scenario
 
 DEFAULT_OUTCOMES = ("mutual_staff", "n_mutuals", "mutual_spend_gbp_m", "mutual_staff_lg")
 """Outcomes when none are named: the headline columns at the end year, mean across replications."""
 _YEAR = re.compile(r"^(?P<column>[a-z0-9_]+?)_(?P<year>20[0-9]{2})$")
+
+
+IPYPARALLEL_WARNING = "ipyparallel not installed - IpyparalleEvaluator not available"
+"""What EMA Workbench 3.0 warns on import when the optional ipyparallel is missing (this adapter does not
+use it): silenced here, and only it, so notebooks and tests that fail on warnings can import the extra."""
+
+
+def workbench() -> Any:
+    """The ``ema_workbench`` module, imported without its warning that ipyparallel is missing.
+
+    Call it (or :func:`model`) before ``from ema_workbench import ...``: once imported, the module does not
+    warn again. Any other warning comes through.
+
+    Raises:
+        ImportError: EMA Workbench is not installed (``pip install "mutuals-sim[ema]"``).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(IPYPARALLEL_WARNING), category=UserWarning)
+        try:
+            import ema_workbench
+        except ImportError as exc:
+            raise ImportError('EMA Workbench is not installed: pip install "mutuals-sim[ema]"') from exc
+    return ema_workbench
+
+
+PRIM_WARNING = "The inplace keyword in DataFrame.drop is deprecated"
+"""What PRIM in EMA Workbench 3.0 warns under pandas 3 on every box search (its ``drop(inplace=True)``)."""
+
+
+def prim(x: Any, y: Any, **kwargs: Any) -> Any:
+    """``ema_workbench.analysis.prim.Prim(x, y, **kwargs)``, without PRIM's own pandas deprecation warning.
+
+    ``x`` as :func:`inputs` gives it; any other warning comes through.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(PRIM_WARNING))
+        workbench()
+        from ema_workbench.analysis import prim as ema_prim
+
+        return ema_prim.Prim(x, y, **kwargs)
 
 
 def name(key: str) -> str:
@@ -69,7 +110,7 @@ class Outcome:
 
 
 def _outcomes(
-    outcomes: Sequence[str], series: Sequence[str], columns: set[str], end_year: int
+    outcomes: Sequence[str], series: Sequence[str], columns: set[str], end_year: int, start_year: int
 ) -> list[Outcome]:
     out = []
     for text in outcomes:
@@ -81,8 +122,8 @@ def _outcomes(
             raise ValueError(
                 f"outcome {text!r}: {column!r} is not a national column; known: {sorted(columns)}"
             )
-        if year is not None and not START_YEAR <= year <= end_year:
-            raise ValueError(f"outcome {text!r}: year {year} is outside {START_YEAR}-{end_year}")
+        if year is not None and not start_year <= year <= end_year:
+            raise ValueError(f"outcome {text!r}: year {year} is outside {start_year}-{end_year}")
         out.append(Outcome(text, column, year))
     for column in series:
         if column not in columns:
@@ -117,12 +158,12 @@ class Runner:
                 out[o.name] = values_
             else:
                 year = scenario.end_year if o.year is None else o.year
-                out[o.name] = float(values_[:, year - START_YEAR].mean())
+                out[o.name] = float(values_[:, year - scenario.start_year].mean())
         return out
 
 
 def _parameter(spec: params.ParamSpec, use_plausible: bool) -> Any:
-    import ema_workbench as ema
+    ema = workbench()
 
     n = name(spec.key)
     if spec.kind is bool:
@@ -167,11 +208,7 @@ def model(
     Raises:
         ImportError: EMA Workbench is not installed (``pip install "mutuals-sim[ema]"``).
     """
-    try:
-        import ema_workbench as ema
-    except ImportError as exc:
-        raise ImportError('EMA Workbench is not installed: pip install "mutuals-sim[ema]"') from exc
-
+    ema = workbench()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(_scenario_path(scenario))
     run: dict[str, int] = {}
     if replications is not None:
@@ -191,8 +228,8 @@ def model(
         raise ValueError(f"unknown parameters {unknown}; see `python -m sim params`")
     from sim.experiments.sweep import simulate_batch
 
-    columns = set(simulate_batch(sc.with_changes({}, end_year=START_YEAR + 1), sc.seeds()[:1]))
-    wanted = _outcomes(outcomes, series, columns, sc.end_year)
+    columns = set(simulate_batch(sc.with_changes({}, end_year=sc.start_year + 1), sc.seeds()[:1]))
+    wanted = _outcomes(outcomes, series, columns, sc.end_year, sc.start_year)
     m = ema.Model(model_name, function=Runner(sc, sc.seeds(), wanted))
     m.uncertainties = [_parameter(reg[k], use_plausible=True) for k in uncertainties]
     m.levers = [_parameter(reg[k], use_plausible=False) for k in levers]
@@ -214,7 +251,7 @@ def inputs(experiments: Any, model: Any) -> Any:
     (``funding__path``: 0 ``data``, 1 ``flat``): PRIM in EMA Workbench 3.0 writes fractional limits and
     sets of categories into the input table, which pandas 3 refuses ("Invalid value ... for dtype").
     """
-    import ema_workbench as ema
+    ema = workbench()
 
     x = experiments[[p.name for p in (*model.uncertainties, *model.levers)]].copy()
     for p in (*model.uncertainties, *model.levers):

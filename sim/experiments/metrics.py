@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.inputs.keys import suggest
-from sim.inputs.scenario import MAX_END_YEAR, START_YEAR
+from sim.inputs.scenario import MAX_END_YEAR, START_YEARS
 from sim.model.outcomes import METRICS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OPS = ("column", "difference", "ratio")
 
@@ -79,8 +81,8 @@ def _operand(text: Any, where: str, columns: set[str], problems: list[str]) -> t
     column, _, year_text = text.partition("@")
     year = None
     if year_text:
-        if not year_text.isdigit() or not START_YEAR <= int(year_text) <= MAX_END_YEAR:
-            problems.append(f"{where}: {text!r}: the year after @ must be {START_YEAR}-{MAX_END_YEAR}")
+        if not year_text.isdigit() or not START_YEARS[0] <= int(year_text) <= MAX_END_YEAR:
+            problems.append(f"{where}: {text!r}: the year after @ must be {START_YEARS[0]}-{MAX_END_YEAR}")
             return None
         year = int(year_text)
     if column not in columns:

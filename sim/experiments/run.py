@@ -31,7 +31,9 @@ class ScenarioResults:
         scenario: the resolved scenario.
         seeds: the seed of each replication, in order.
         national: one row per year and replication (columns in docs/outputs.md).
-        councils: one row per council, service, year and replication (None if not recorded).
+        councils: one row per council, service part, year and replication (None if not recorded); its
+            labels (``ons_code``, ``service``, ``part``, ``mode``) are categoricals, as the table has
+            millions of rows (``.astype(str)`` for string operations).
         decisions: the decision log, one row per appraisal or transition (None if not recorded).
         warnings: messages from the model (for example an inconsistent starting state).
     """

@@ -21,9 +21,8 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import pandas as pd
 import pyarrow as pa
 
 from sim.experiments.chunks import (  # noqa: F401  (chunk names re-exported)
@@ -40,6 +39,9 @@ from sim.experiments.output import provenance, write_json
 from sim.experiments.safety import MARKER, marker_kind, protected_reason, write_marker
 from sim.experiments.sweep_spec import Sweep
 from sim.inputs.files import file_sha256
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT = 1
 
@@ -90,6 +92,8 @@ def read_design(out: str | Path) -> pd.DataFrame:
     Raises:
         SweepError: ``design.parquet`` is missing or unreadable (the folder is damaged).
     """
+    import pandas as pd
+
     path = Path(out) / "design.parquet"
     try:
         return pd.read_parquet(path)
@@ -276,6 +280,8 @@ def design_table(sweep: Sweep) -> pd.DataFrame:
         }
         for c in sweep.cases()
     ]
+    import pandas as pd
+
     frame = pd.DataFrame(rows)
     for column in frame.columns[5:]:  # a column that mixes numbers and schedules: every cell as text
         if (

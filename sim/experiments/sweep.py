@@ -37,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 
 from sim.experiments.output import provenance
+from sim.experiments.pool import context as pool_context
+from sim.experiments.pool import cores
 from sim.experiments.store import (  # noqa: F401  (read_* re-exported for notebooks)
     SweepError,
     changed_inputs,
@@ -296,9 +298,9 @@ def _executor(
             slots = max(1, sum(client.nthreads().values()))
             yield client.get_executor(pure=False), slots
     elif workers > 1:
-        # "spawn" explicitly: the same on every platform, and safe with threads in the parent.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent) as pool:
+        # forked from a preloaded fork server (spawned where there is none): safe with threads in the
+        # parent, and workers start without importing the model again (sim.experiments.pool)
+        with ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=_exit_with_parent) as pool:
             try:
                 yield pool, workers
             except BaseException:
@@ -360,7 +362,7 @@ def dask_client(scheduler: str, workers_timeout: float | None = None):
 
 def default_workers() -> int:
     """Cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores()
 
 
 def run_sweep(

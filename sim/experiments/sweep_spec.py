@@ -240,8 +240,8 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
     changes = flatten(table)
     bad = [p for k, v in changes.items() for p in _check_value(k, v, f"{path}: {where}")]
     problems.extend(bad)
-    ok = {k: v for k, v in changes.items() if k in params.registry() and not _check_value(k, v, where)}
-    out = {k: params.coerce(k, v) for k, v in ok.items()}  # a value refused above is never coerced
+    # only values that passed their checks are coerced (a malformed schedule cannot be)
+    out = {k: params.coerce(k, v) for k, v in changes.items() if not _check_value(k, v, where)}
     if bad_path_text(out.get("funding.path_file")):
         problems.append(f"{path}: {where}.funding.path_file: {bad_path_text(out['funding.path_file'])}")
         return {}

@@ -126,8 +126,12 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def by_mode(councils: pd.DataFrame) -> pd.DataFrame:
-    """The council table's parts added up by council, service, mode, year and replication."""
+def by_mode(parts: pd.DataFrame) -> pd.DataFrame:
+    """The per-part table added up by council, service, mode, year and replication (``councils.parquet``).
+
+    Rows come in the order each group first appears (as ``groupby(sort=False)``); sums are made with
+    NumPy from integer group codes, not by a pandas group-by over millions of rows of labels.
+    """
     keys = [
         c
         for c in (
@@ -141,12 +145,30 @@ def by_mode(councils: pd.DataFrame) -> pd.DataFrame:
             "service",
             "mode",
         )
-        if c in councils.columns
+        if c in parts.columns
     ]
-    grouped = councils.groupby(keys, sort=False, observed=True)
-    out = grouped[["units", "staff", "spend_gbp_m"]].sum()
-    out.insert(0, "n_parts", grouped.size())
-    return out.reset_index()
+    group = np.zeros(len(parts), dtype=np.int64)
+    for key in keys:  # one code per group, in order of first appearance, kept below len(parts)
+        codes, uniques = pd.factorize(parts[key], sort=False)
+        group, _ = pd.factorize(group * len(uniques) + codes, sort=False)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    seen = np.maximum.accumulate(group)  # a group's first row is where the highest code so far rises
+    first = np.flatnonzero(np.diff(seen, prepend=-1) > 0)
+    out = parts[keys].iloc[first].reset_index(drop=True)
+    out["n_parts"] = np.bincount(group, minlength=n_groups).astype(np.int64)
+    for column in ("units", "staff", "spend_gbp_m"):
+        values = parts[column].to_numpy()
+        total = np.bincount(group, weights=values, minlength=n_groups)
+        out[column] = total.astype(values.dtype) if values.dtype.kind in "iu" else total
+    return out
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """A table as Parquet with pyarrow (labels stored as dictionaries, as pandas' own writer does)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
 def datapackage(name: str, written: dict[str, tuple[str, list[str]]]) -> dict[str, Any]:
@@ -218,17 +240,17 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
         "national_long_csv": (files["national_long_csv"].name, list(long.columns)),
     }
     if results.councils is not None:
-        councils = with_council_names(results.councils)
+        parts = with_council_names(results.councils)
         for key, frame in (
-            ("councils", councils),
-            ("councils_by_mode", by_mode(councils)),
+            ("councils", by_mode(parts)),
+            ("parts", parts),
             ("decisions", results.decisions),
         ):
             files[key] = folder / tables[key]["csv" if csv else "path"]
             if csv:
                 write_csv(frame, files[key])
             else:
-                frame.to_parquet(files[key], index=False)
+                write_parquet(frame, files[key])
             written[key] = (files[key].name, list(frame.columns))
     package = datapackage(results.scenario.name, written)
     files["datapackage"] = folder / "datapackage.json"

@@ -15,6 +15,9 @@ mended here in code, so that the cleaning can be rerun and tested:
 6. Spending power 2019-20 is on a new basis (core spending power with new grants; the median council
    "gains" 7%), so it is not passed through: each council's 2019-20 change is replaced by the mean of its
    2017-18 and 2018-19 changes, the last two on the old basis.
+7. Revenue outturn 2010-11 (for a 2010 start) gives social care as one line, adults and children together:
+   adult social care 2010-11 is that line times the council's adult share of social care in 2011-12
+   (:func:`spend_2010`).
 """
 
 from __future__ import annotations
@@ -164,6 +167,37 @@ def _mend_funding(table: pd.DataFrame) -> np.ndarray:
     return change
 
 
+OUTTURN_COLUMNS = [
+    "year",
+    "ecode",
+    "social_care_total_2010_11",
+    "adult_social_care",
+    "children_social_care",
+    "cultural_related",
+]
+
+
+def spend_2010(outturn: pd.DataFrame, ecodes: pd.Series) -> pd.DataFrame:
+    """Each council's 2010-11 spend on adult social care and on cultural services, GBP m (mend 7).
+
+    From the revenue outturn by council (``revenue_outturn_by_council.csv``, joined on the DCLG E-code).
+    The 2010-11 returns give social care as one line (adults and children together), so adult social care
+    in 2010-11 is that line times the council's adult share of social care in 2011-12, the first year the
+    returns split it. NaN where the council has no such spend (a district's social care).
+    """
+    by_year = {y: df.set_index("ecode") for y, df in outturn.groupby("year")}
+    y10, y11 = by_year["2010-11"], by_year["2011-12"]
+    adult_share = y11["adult_social_care"] / (y11["adult_social_care"] + y11["children_social_care"])
+    asc = y10["social_care_total_2010_11"] * adult_share.reindex(y10.index)
+    codes = ecodes.to_numpy()
+    return pd.DataFrame(
+        {
+            "asc_spend_2010_gbp_m": asc.reindex(codes).to_numpy() / 1000.0,
+            "cultural_spend_2010_gbp_m": y10["cultural_related"].reindex(codes).to_numpy() / 1000.0,
+        }
+    )
+
+
 @lru_cache(maxsize=1)
 def load_england() -> England:
     """Read and mend the 2014 councils (cached: the table is read once per process)."""
@@ -174,6 +208,9 @@ def load_england() -> England:
     with data_path("library_authorities_c2015.csv").open() as fh:
         libraries = pd.read_csv(fh)
     table = _mend_table(raw, centroids, libraries)
+    with data_path("revenue_outturn_by_council.csv").open() as fh:
+        outturn = pd.read_csv(fh, usecols=OUTTURN_COLUMNS)
+    table = table.join(spend_2010(outturn, raw.set_index("gss-code")["ecode"].reindex(table["ons_code"])))
     funding = _mend_funding(table)
     table = table.drop(columns=list(_FUNDING_COLUMNS))
     funding.setflags(write=False)

@@ -8,6 +8,7 @@ A scenario file has three tables, all optional::
     extends = "baseline.toml"          # another scenario file, relative to this one
 
     [run]
+    start_year = 2014                  # 2014 (the state of 2014-15, the default) or 2010 (of 2010-11)
     end_year = 2020                    # last financial year simulated (start year; 2020 is 2020-21)
     replications = 20
     seed = 20140904                    # base seed; replication r runs with seed + r
@@ -17,6 +18,9 @@ A scenario file has three tables, all optional::
 
 Every problem in a file (unknown keys, wrong types, out-of-range values, missing files) is collected and
 reported together in one :class:`ScenarioError` naming the file and the key.
+
+Longer than 300 lines because the format and every check of it (keys, types, ranges, years, seeds,
+constraints, files referred to) are read together.
 """
 
 from __future__ import annotations
@@ -31,15 +35,19 @@ from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
 
 START_YEAR = 2014
-"""The starting state is England on 1 April 2014; the first simulated year is 2014-15."""
+"""The default starting state is England on 1 April 2014; the first simulated year is 2014-15."""
+START_YEARS = (2010, 2014)
+"""The starting states a run may take (``[run] start_year``): 2010-11, whose 2010-2014 history the model's
+own mechanisms then generate, or 2014-15, the default for projections."""
 MAX_END_YEAR = 2040
 
 RUN_KEYS = {
-    "end_year": (int, START_YEAR + 1, MAX_END_YEAR, "last financial year simulated (start year)"),
+    "start_year": (int, START_YEARS[0], START_YEARS[-1], "first financial year simulated: 2010 or 2014"),
+    "end_year": (int, START_YEARS[0] + 1, MAX_END_YEAR, "last financial year simulated (start year)"),
     "replications": (int, 1, 100_000, "number of replications"),
     "seed": (int, 0, 2**63 - 1, "base seed; replication r uses seed + r"),
 }
-RUN_DEFAULTS = {"end_year": 2020, "replications": 10, "seed": 20140904}
+RUN_DEFAULTS = {"start_year": START_YEAR, "end_year": 2020, "replications": 10, "seed": 20140904}
 MAX_SEED = 2**63 - 1
 """Seeds are stored as 64-bit signed integers: the last replication's seed (seed + replications - 1) must
 not exceed this."""
@@ -66,6 +74,7 @@ class Scenario:
         params: value of every registered parameter, by dotted key.
         changes: the parameters this scenario (and what it extends) sets, by dotted key.
         end_year: last financial year simulated.
+        start_year: first financial year simulated (:data:`START_YEARS`).
         replications: number of replications.
         seed: base seed.
         sources: the scenario files read, the file itself last (what it extends first).
@@ -80,6 +89,7 @@ class Scenario:
     replications: int = RUN_DEFAULTS["replications"]
     seed: int = RUN_DEFAULTS["seed"]
     sources: tuple[str, ...] = ()
+    start_year: int = START_YEAR
 
     def seeds(self) -> list[int]:
         """The explicit seed of each replication."""
@@ -94,6 +104,8 @@ class Scenario:
         if not problems:
             merged = {"seed": self.seed, "replications": self.replications, **run}
             problems += check_seed_range(merged["seed"], merged["replications"], "<changes>")
+            years = {"start_year": self.start_year, "end_year": self.end_year, **run}
+            problems += check_years(years["start_year"], years["end_year"], "<changes>")
         if problems:
             raise ScenarioError(problems)
         coerced = {k: params.coerce(k, v) for k, v in changes.items()}
@@ -112,6 +124,7 @@ class Scenario:
             replications=run.get("replications", self.replications),
             seed=run.get("seed", self.seed),
             sources=self.sources,
+            start_year=run.get("start_year", self.start_year),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +134,7 @@ class Scenario:
             "description": self.description,
             "path": None if self.path is None else str(self.path),
             "run": {
+                "start_year": self.start_year,
                 "end_year": self.end_year,
                 "replications": self.replications,
                 "seed": self.seed,
@@ -146,6 +160,19 @@ def check_seed_range(seed: Any, replications: Any, where: str) -> list[str]:
             f"{where}: run.seed: {seed} + {replications} replications exceeds the largest seed "
             f"{MAX_SEED} (2**63 - 1); use a smaller seed"
         ]
+    return []
+
+
+def check_years(start_year: Any, end_year: Any, where: str) -> list[str]:
+    """Problems with the run's years: a start year other than :data:`START_YEARS`, an end not after it."""
+    if not isinstance(start_year, int) or not isinstance(end_year, int):
+        return []  # reported by the type check
+    if start_year not in START_YEARS:
+        return [
+            f"{where}: run.start_year: {start_year} is not a starting state; allowed: {list(START_YEARS)}"
+        ]
+    if end_year <= start_year:
+        return [f"{where}: run.end_year: {end_year} must be after run.start_year {start_year}"]
     return []
 
 
@@ -277,6 +304,7 @@ def load_scenario(path: str | Path) -> Scenario:
     run = {**RUN_DEFAULTS, **merged["run"]}
     if not problems:
         problems += check_seed_range(run["seed"], run["replications"], str(path))
+        problems += check_years(run["start_year"], run["end_year"], str(path))
     if not problems:
         values = {**params.defaults(), **{k: params.coerce(k, v) for k, v in merged["changes"].items()}}
         problems.extend(f"{path}: parameters: {m}" for m in params.check_constraints(values))
@@ -293,4 +321,5 @@ def load_scenario(path: str | Path) -> Scenario:
         replications=run["replications"],
         seed=run["seed"],
         sources=tuple(merged["sources"]),
+        start_year=run["start_year"],
     )

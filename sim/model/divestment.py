@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.inputs.councils import load_england
-from sim.inputs.scenario import START_YEAR, Scenario
+from sim.inputs.scenario import Scenario
 from sim.inputs.schedules import resolve
 from sim.model import loop, rules, state, tables
 from sim.model.agents import CouncilAgent
@@ -113,11 +113,11 @@ class DivestmentModel(mesa.Model):
         self.seed = seeds[0]
         self.n_batch = R = len(seeds)
         self.params_scheduled = self.spec.params  # levers may follow schedules (sim.inputs.schedules)
-        self.p = p = resolve(self.params_scheduled, START_YEAR)  # the values in force this year
+        self.start_year = self.year = self.spec.start_year
+        self.p = p = resolve(self.params_scheduled, self.start_year)  # the values in force this year
         self.streams = self.streams_by_replication[0]  # the first replication's streams
         self.england = eng = load_england()
         self.slots = s = slots_for(p)
-        self.start_year = self.year = START_YEAR
         self.end_year = self.spec.end_year
         self.running = self.year < self.end_year
         self.record_councils = record_councils
@@ -128,7 +128,7 @@ class DivestmentModel(mesa.Model):
         state.init_keys(self, R)
         self.log: list[tuple] = []
         self.rows: list[tuple] = []  # per year: totals, staff by mode, counts by service and mode, flows
-        years = self.end_year - START_YEAR + 1
+        years = self.end_year - self.start_year + 1
         if record_councils:  # per year (the state at its start), replication and slot
             self.history = {
                 "mode": np.empty((years, R, s.n), dtype=np.int8),

@@ -1,6 +1,11 @@
-"""The starting state of 2014: named cases, the 2014 pipeline, the stock of mutuals, LATCs and trusts.
+"""The starting state, of 2014 or of 2010.
+
+The 2014 state holds the named cases, the 2014 pipeline and the stock of mutuals, LATCs and trusts; the
+2010 state the councils' 2010-11 spending, the few mutuals of 2010 and the leisure trusts already there.
 
 Sources: CALIBRATION.md "Named cases by 2014" and "Public service mutuals" (the ``init.*`` parameters).
+In a 2010 start nothing of 2011-2014 is written in: the named cases, the 2014 stock and pipeline are left
+for the model's own mechanisms to produce (or not), and the Right to Request wave is pending.
 """
 
 from __future__ import annotations
@@ -8,12 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from sim.model import rules
 from sim.model.arrays import entries, row_sums
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
-from sim.model.slots import ASC, LEISURE, LIBRARIES
-from sim.model.stages.record import lg_totals
+from sim.model.slots import ASC, COST_BASE_YEAR, LEISURE, LIBRARIES
+from sim.model.stages import outside
 from sim.model.stages.transitions import go_live
 
 if TYPE_CHECKING:
@@ -45,6 +51,9 @@ def setup_start(m: DivestmentModel) -> None:
     Draws come first from each replication's ("init", start year) stream.
     """
     p, s, R, y = m.p, m.slots, m.n_batch, m.start_year
+    if y == 2010:
+        setup_2010(m)
+        return
     resistance_mean = p["appraisal.resistance_mean"]
     k = p["appraisal.resistance_concentration"]
     draws = np.empty((R, 6, s.n))
@@ -96,7 +105,7 @@ def setup_start(m: DivestmentModel) -> None:
     count_council_staff_once(m)
     divested = IS_DIVESTED[m.mode]
     m.contract_end[divested] = y + 1 + (u_contract[divested] * p["contract.length_years"]).astype(np.int64)
-    setup_outside(m)
+    setup_outside(m, *expected_lg_stock(m, weights, n_lg))
 
 
 def count_council_staff_once(m: DivestmentModel) -> None:
@@ -117,16 +126,95 @@ def count_council_staff_once(m: DivestmentModel) -> None:
     m.spend *= scale
 
 
-def setup_outside(m: DivestmentModel) -> None:
-    """Mutuals outside local government: the 2014 national figures less the local-government stock."""
+def expected_lg_stock(m: DivestmentModel, weights: np.ndarray, n_lg: int) -> tuple[float, float]:
+    """Expected staff and spend of the 2014 local-government mutuals, the same in every replication.
+
+    The named cases' own, plus ``n_lg`` mutuals placed by ``weights`` (per service, shared evenly among
+    the service's parts): each placed mutual has the weighted mean staff and spend of the parts it may
+    take. So the outside sector's 2014 stock is fixed, not a residual of the random placement.
+    """
+    s = m.slots
+    staff, spend = 0.0, 0.0
+    for code, service, mode, _, parts in NAMED_CASES:
+        if mode in rules.MUTUAL_MODES:
+            slots = case_slots(m, code, service, parts)
+            staff += float(s.staff[slots].sum())
+            spend += float(s.spend[slots].sum())
+    named = np.zeros(s.n, dtype=bool)
+    for code, service, _, _, parts in NAMED_CASES + tuple(c[:3] + c[4:] for c in PIPELINE_CASES):
+        named[case_slots(m, code, service, parts)] = True
+    per_service = np.bincount(s.service[~named], minlength=3).clip(min=1)
+    w = np.where(named, 0.0, weights[s.service] / per_service[s.service])
+    w = w / w.sum()
+    return staff + n_lg * float(w @ s.staff), spend + n_lg * float(w @ s.spend)
+
+
+def setup_outside(m: DivestmentModel, lg_staff: float, lg_spend: float) -> None:
+    """Mutuals outside local government in 2014: the national figures less the expected local stock."""
     p = m.p
-    lg_n, lg_staff, lg_spend = lg_totals(m)
-    m.out_n = np.maximum(p["init.n_mutuals_2014"] - lg_n, 0)
-    m.out_staff = np.maximum(p["init.mutual_staff_2014"] - lg_staff, 0.0)
-    m.out_spend = np.maximum(p["init.mutual_spend_2014_gbp_m"] - lg_spend, 0.0)
-    short = (m.out_n == 0) | (m.out_staff == 0) | (m.out_spend == 0)
-    message = "local-government mutuals in 2014 exceed a national 2014 figure"
-    m.start_warnings = [[message] if bad else [] for bad in short.tolist()]
-    has_staff = m.out_staff != 0
-    m.out_pool = np.full(m.n_batch, int(p["outside.cohort_2014"]), dtype=np.int64)
-    m.out_spend_per_staff = np.divide(m.out_spend, m.out_staff, out=np.zeros(m.n_batch), where=has_staff)
+    n = round(p["init.n_mutuals_2014"] * (1 - p["init.share_lg"]))
+    staff = max(p["init.mutual_staff_2014"] - lg_staff, 0.0)
+    spend = max(p["init.mutual_spend_2014_gbp_m"] - lg_spend, 0.0)
+    message = "the expected local-government mutuals of 2014 exceed a national 2014 figure"
+    bad = n == 0 or staff == 0 or spend == 0
+    m.start_warnings = [[message] if bad else [] for _ in range(m.n_batch)]
+    m.out_spend_per_staff = np.full(m.n_batch, spend / staff if staff else 0.0)
+    outside.place_stock(m, n, staff, m.start_year)
+    m.out_pool_start = int(p["outside.cohort_2014"])
+    m.out_pool = np.full(m.n_batch, m.out_pool_start, dtype=np.int64)
+    m.out_rtr = np.zeros(m.n_batch, dtype=np.int64)
+    outside.sync(m)
+
+
+def setup_2010(m: DivestmentModel) -> None:
+    """Place the state of 2010-11: the councils' 2010-11 spending, legacy leisure trusts, the 2010 mutuals.
+
+    Each part's spend is its 2014-15 spend times its council's ratio of 2010-11 to 2014-15 outturn for the
+    service (:func:`sim.inputs.councils.spend_2010`); staff are that spend over the 2014 cost per post
+    taken back to 2010 with ``funding.cost_growth_per_year``; library service points are the 2014 points
+    scaled by the spend ratio to the power ``services.library_points_elasticity`` (the closures of
+    2010-2014 undone by the model's own rule). No local-government mutual, company or pipeline exists:
+    they are left to the model. Draws come first from each replication's ("init", 2010) stream.
+    """
+    p, s, R, y = m.p, m.slots, m.n_batch, m.start_year
+    eng = m.england.councils
+    ratio_asc = spend_ratio(eng["asc_spend_2010_gbp_m"], eng["asc_spend_gbp_m"])
+    ratio_culture = spend_ratio(eng["cultural_spend_2010_gbp_m"], eng["cultural_spend_gbp_m"])
+    ratio = np.where(s.service == ASC, ratio_asc[s.council], ratio_culture[s.council])
+    deflate = (1.0 + p["funding.cost_growth_per_year"]) ** (y - COST_BASE_YEAR)
+    m.spend[:] = s.spend * ratio
+    m.staff[:] = s.staff * ratio / deflate
+    units = np.where(
+        s.service == LIBRARIES, s.units * ratio ** p["services.library_points_elasticity"], s.units
+    )
+    m.units[:] = units
+    resistance_mean = p["appraisal.resistance_mean"]
+    k = p["appraisal.resistance_concentration"]
+    u_legacy, u_contract = np.empty((R, s.n)), np.empty((R, s.n))
+    m.resistance = np.empty((R, m.england.n))
+    for r, st in enumerate(m.streams_by_replication):
+        g = st.generator("init", y)
+        g.random(out=u_legacy[r])  # first
+        g.random(out=u_contract[r])
+        m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)
+        m.ready[r] = g.random(s.n) < p["proposals.ready_share_2014"]
+    legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust_2010"])
+    m.mode[legacy] = LEGACY
+    m.contract_end[legacy] = y + 1 + (u_contract[legacy] * p["contract.length_years"]).astype(np.int64)
+    n = int(p["init.n_mutuals_2010"])
+    staff = n * p["init.staff_per_mutual_2010"]
+    spend_per_staff = p["init.mutual_spend_2014_gbp_m"] / p["init.mutual_staff_2014"] * deflate
+    m.start_warnings = [[] for _ in range(R)]
+    m.out_spend_per_staff = np.full(R, spend_per_staff)
+    outside.place_stock(m, n, staff, y)
+    m.out_pool_start = int(p["outside.cohort_2010"])
+    m.out_pool = np.full(R, m.out_pool_start, dtype=np.int64)
+    m.out_rtr = np.full(R, int(p["outside.rtr_pending_2010"]), dtype=np.int64)
+    outside.sync(m)
+
+
+def spend_ratio(spend_2010: pd.Series, spend_2014: pd.Series) -> np.ndarray:
+    """Each council's 2010-11 over 2014-15 spend on a service; 1 where either is missing or not positive."""
+    a, b = spend_2010.to_numpy(dtype=float), spend_2014.to_numpy(dtype=float)
+    ok = (a > 0) & (b > 0)
+    return np.where(ok, np.divide(a, b, out=np.ones_like(a), where=ok), 1.0)

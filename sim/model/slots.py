@@ -152,6 +152,10 @@ def build_slots(
     )
 
 
+COST_BASE_YEAR = START_YEAR
+"""The year of the parts' spend, staff and cost per post: the 2014-15 outturn, in 2014-15 cash."""
+
+
 def slots_for(p: dict) -> Slots:
     """Service parts for a parameter set."""
     return build_slots(

@@ -41,6 +41,11 @@ DECISION_COLUMNS = [
 ]
 
 
+def _labels(codes: np.ndarray, names) -> pd.Categorical:
+    """Labels as a categorical of their codes: no string per row (a council table has millions of rows)."""
+    return pd.Categorical.from_codes(codes, categories=list(names))
+
+
 def national_columns(m: DivestmentModel) -> dict[str, np.ndarray]:
     """National totals as columns, each an (R, n_years) array (the fastest access, for sweeps)."""
     heads, staff, counts, tails = zip(*m.rows, strict=True)
@@ -90,14 +95,15 @@ def councils(m: DivestmentModel, r: int | None = None) -> pd.DataFrame:
         return h[key][:, reps].transpose(1, 0, 2).ravel()
 
     n_rows = len(reps) * n_years
+
     frame = pd.DataFrame(
         {
             "year": np.tile(np.repeat(np.arange(m.start_year, m.start_year + n_years), n), len(reps)),
-            "ons_code": np.tile(m.england.codes[s.council], n_rows),
-            "service": np.tile(np.array(SERVICES)[s.service], n_rows),
-            "part": np.tile(np.array(PART_NAMES)[s.part], n_rows),
+            "ons_code": _labels(np.tile(s.council, n_rows), m.england.codes),
+            "service": _labels(np.tile(s.service, n_rows), SERVICES),
+            "part": _labels(np.tile(s.part, n_rows), PART_NAMES),
             "units": column("units"),
-            "mode": np.array(rules.MODES)[column("mode")],
+            "mode": _labels(column("mode"), rules.MODES),
             "staff": column("staff"),
             "spend_gbp_m": column("spend"),
             "provider_id": column("provider"),

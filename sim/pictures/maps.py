@@ -78,7 +78,7 @@ def _select(councils: pd.DataFrame, service: str, year: int, replication: int) -
             f"replication {replication!r} not in the data for {service}; present: {replications}"
         )
     sub = _year(sub[sub["replication"] == replication], service, year)
-    if "part" in sub.columns:
+    if "part" in sub.columns or "n_parts" in sub.columns:  # parts, or councils by mode: one row a council
         sub = dominant_mode(sub)
     dupes = sorted(sub.loc[sub["ons_code"].duplicated(), "ons_code"].unique())
     if dupes:
@@ -90,8 +90,9 @@ def dominant_mode(parts: pd.DataFrame) -> pd.DataFrame:
     """One row per council: the mode that holds most of its service's spend (or units) across its parts.
 
     A council's service is made of parts (day services, branch libraries, ...), each in its own mode;
-    a map of one replication colours the council by the mode of the largest share. Ties go to the first
-    mode in the table.
+    a map of one replication colours the council by the mode of the largest share. Works on the
+    per-part table (``parts.parquet``) and on the per-mode one (``councils.parquet``) alike. Ties go to
+    the first mode in the table.
     """
     weight = (
         "spend_gbp_m" if "spend_gbp_m" in parts.columns else "units" if "units" in parts.columns else None

@@ -93,7 +93,8 @@ def support_budget(p: dict, y: int) -> float:
     The Mutuals Support Programme known by 2014 while it runs, Delivering Differently in 2014, plus any
     later programme a scenario sets (``support.extra_*``).
     """
-    budget = p["support.budget_gbp_m_per_year"] if y <= p["support.end_year"] else 0.0
+    running = p["support.start_year"] <= y <= p["support.end_year"]
+    budget = p["support.budget_gbp_m_per_year"] if running else 0.0
     if y == DELIVERING_DIFFERENTLY_YEAR:
         budget += p["support.delivering_differently_gbp_m"]
     if p["support.extra_from_year"] <= y <= p["support.extra_end_year"]:
@@ -150,3 +151,4 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     m.pending_decided[rc, jc] = y
     year.new["divestments"] = np.bincount(rc[IS_DIVESTED[to]], minlength=R)
     year.new["mutual_decisions"] = np.bincount(rc[IS_MUTUAL[to]], minlength=R)
+    year.new["supported"] = np.bincount(rc[m.pending_supported[rc, jc]], minlength=R)

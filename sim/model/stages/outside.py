@@ -1,4 +1,10 @@
-"""Stage 7, the outside sector: NHS and central-government mutuals follow their own path."""
+"""Stage 6, the outside sector: NHS and central-government mutuals follow their own path.
+
+The sector is held as contract cohorts: mutuals are grouped by the year of their contract cycle
+(``outside.contract_years`` groups; a mutual that went live in year ``y`` is in group ``y mod L``), so
+contracts come up for re-tender together, as the Right to Request spin-outs of 2011-2012 did. Arrays
+``out_cohort_n`` and ``out_cohort_staff`` are (R, L); ``out_n`` and ``out_staff`` are their row sums.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +19,87 @@ if TYPE_CHECKING:
     from sim.model.loop import Year
 
 
-def step(m: DivestmentModel, year: Year) -> None:
-    """Failures, new spin-outs and growth of the rest, each replication from its year generator.
+def birth_rate(p: dict, y: int) -> float:
+    """Expected new NHS and central-government spin-outs in year ``y`` from the general pool.
 
-    Spin-outs come from a finite pool (``outside.cohort_2014``): each candidate left spins out with the
-    yearly rate over the 2014 pool, so the wave of NHS and central-government spin-outs runs down.
+    Linear in the year's support budget between the unsupported rate and the rate at the reference
+    budget; never negative, whatever the combination of allowed values.
+    """
+    base = p["outside.new_mutuals_per_year_unsupported"]
+    budget = support_budget(p, y)
+    rate = base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
+    return max(rate, 0.0)
+
+
+def step(m: DivestmentModel, year: Year) -> None:
+    """Failures, re-tenders, new spin-outs and growth, each replication from its year generator.
+
+    In order, for each replication: mutuals fail at ``outside.fail_rate_per_year``; the cohort whose
+    contracts end this year is re-tendered, and each of its mutuals loses its contract (and leaves the
+    count) with ``outside.p_lose_retender``; the Right to Request spin-outs still pending go live (a
+    share ``outside.rtr_share_live_2011`` of them in 2011, the rest in 2012); and new spin-outs come from
+    the finite general pool (each candidate left spins out with the yearly rate over the starting pool, so
+    the wave runs down). New mutuals join the cohort of this year. Staff of the mutuals kept grow at
+    ``outside.staff_growth_per_year``.
 
     The draws come after the slots' fixed block, so outside draws never shift council draws.
     """
     p, y = m.p, year.y
-    budget = support_budget(p, y)
-    base = p["outside.new_mutuals_per_year_unsupported"]
-    rate = base + (p["outside.new_mutuals_per_year"] - base) * budget / p["outside.support_reference_gbp_m"]
-    rate = max(rate, 0.0)  # a rate is never negative, whatever the combination of allowed values
-    fail_rate = p["outside.fail_rate_per_year"]
+    L = m.out_cohort_n.shape[1]
+    renewing = y % L
+    fail_rate, lose = p["outside.fail_rate_per_year"], p["outside.p_lose_retender"]
     growth = 1 + p["outside.staff_growth_per_year"]
-    per_new = p["outside.staff_per_new_mutual"]
-    cohort = p["outside.cohort_2014"]
-    p_birth = min(rate / cohort, 1.0) if cohort else 0.0  # the yearly rate is of the 2014 pool
-    out_n, out_staff, pool = m.out_n.tolist(), m.out_staff.tolist(), m.out_pool.tolist()
-    for r, g in enumerate(m.gens):  # each replication on its own, in Python numbers
-        n = out_n[r]
-        failed = g.binomial(n, fail_rate) if n else 0
+    per_new, per_rtr = p["outside.staff_per_new_mutual"], p["outside.staff_per_rtr_spinout"]
+    start_pool = m.out_pool_start
+    p_birth = min(birth_rate(p, y) / start_pool, 1.0) if start_pool else 0.0
+    rtr_due = y in RTR_STEPS  # live at the start of 2011-12 (a share) or of 2012-13 (the rest)
+    p_rtr = p["outside.rtr_share_live_2011"] if y == RTR_STEPS[0] else 1.0
+    cohort_n, cohort_staff = m.out_cohort_n, m.out_cohort_staff
+    pool, rtr = m.out_pool.tolist(), m.out_rtr.tolist()
+    lost_total = np.zeros(m.n_batch, dtype=np.int64)
+    for r, g in enumerate(m.gens):  # each replication on its own
+        n = cohort_n[r]
+        failed = g.binomial(n, fail_rate) if n.any() else np.zeros_like(n)
+        lost = g.binomial(n[renewing] - failed[renewing], lose) if n[renewing] > failed[renewing] else 0
+        kept = n - failed
+        kept[renewing] -= lost
+        share = np.divide(kept, n, out=np.zeros(L), where=n > 0)
+        cohort_staff[r] *= share * growth
+        cohort_n[r] = kept
+        lost_total[r] = int(failed.sum()) + lost
+        rtr_live = g.binomial(rtr[r], p_rtr) if rtr_due and rtr[r] else 0
+        rtr[r] -= rtr_live
         born = g.binomial(pool[r], p_birth) if pool[r] else 0
         pool[r] -= born
-        kept = 1.0 - (failed / n if n else 0.0)
-        out_staff[r] = out_staff[r] * kept * growth + born * per_new
-        out_n[r] = n - failed + born
-    m.out_n, m.out_staff, m.out_pool = np.array(out_n), np.array(out_staff), np.array(pool)
+        cohort_n[r, renewing] += born + rtr_live
+        cohort_staff[r, renewing] += born * per_new + rtr_live * per_rtr
+    m.out_pool, m.out_rtr = np.array(pool, dtype=np.int64), np.array(rtr, dtype=np.int64)
+    year.new["outside_lost"] = lost_total
+    sync(m)
+
+
+RTR_STEPS = (2010, 2011)
+"""The years whose step brings the pending Right to Request spin-outs live: at the start of 2011-12 (when
+the Transforming Community Services programme separated commissioners from providers, a share) and of
+2012-13 (the rest). Only a 2010 start has any pending."""
+
+
+def sync(m: DivestmentModel) -> None:
+    """Totals of the outside sector from its contract cohorts."""
+    m.out_n = m.out_cohort_n.sum(axis=1)
+    m.out_staff = m.out_cohort_staff.sum(axis=1)
     m.out_spend = m.out_staff * m.out_spend_per_staff
+
+
+def place_stock(m: DivestmentModel, n: int, staff: float, first_year: int) -> None:
+    """The starting stock of ``n`` mutuals and ``staff`` staff, spread evenly over the contract cohorts.
+
+    The stock went live over the years before the start, so its contracts end in turn: the mutuals are
+    dealt to the cohorts of the years ``first_year``, ``first_year + 1``, ... in order (the same in every
+    replication), each with an equal share of the staff.
+    """
+    L = int(m.p["outside.contract_years"])
+    groups = (first_year + np.arange(n)) % L
+    per_group = np.bincount(groups, minlength=L)
+    m.out_cohort_n = np.tile(per_group, (m.n_batch, 1)).astype(np.int64)
+    m.out_cohort_staff = m.out_cohort_n * (staff / n if n else 0.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.model.draws import YearDraws
 
 if TYPE_CHECKING:
@@ -25,4 +27,7 @@ def assess(m: DivestmentModel, year: Year) -> None:
         words[r] = g.bit_generator.random_raw(words.shape[1])  # fixed size, drawn first
         m.gens.append(g)
     year.u = m.u = YearDraws(words)
-    year.pressure = m.pressure_path[m.slots.council, year.col]
+    if year.col < 0:  # before the first year of funding data (a 2010 start's 2010-11): no cut yet
+        year.pressure = np.zeros(m.slots.n)
+    else:
+        year.pressure = m.pressure_path[m.slots.council, year.col]

@@ -14,7 +14,7 @@ from sim.model import rules
 from sim.model.arrays import entries, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
-from sim.model.slots import LIBRARIES
+from sim.model.slots import COST_BASE_YEAR, LIBRARIES
 from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     grown = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
     close_with_cuts(m, grown)
     m.spend = grown
-    m.staff = m.spend / (s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - m.start_year))
+    m.staff = m.spend / (
+        s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - COST_BASE_YEAR)
+    )
     year.new["failures"] = fail(m, nxt)
     none = np.empty(0, dtype=np.int64)
     best = largest_provider_by_kind(m, exclude=(none, none))  # after failures; shared by both below

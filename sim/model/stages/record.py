@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 FLOWS = (
     "divestments",
     "mutual_decisions",
+    "supported",
     "live",
     "abandoned",
     "returns",
     "failures",
     "takeovers",
     "retendered",
+    "outside_lost",
 )
 """Flows of a year, recorded as ``new_<flow>``."""
 

@@ -1,0 +1,168 @@
+"""A run from the state of 2010-11: the starting state, the 2010-2014 history and the year checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.inputs.councils import load_england
+from sim.inputs.scenario import ScenarioError, load_scenario
+from sim.model import DivestmentModel, rules
+from sim.model.slots import ASC, LIBRARIES
+from sim.model.stages import appraisal, outside
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def history():
+    return load_scenario(SCENARIOS / "history_2010.toml")
+
+
+@pytest.fixture(scope="module")
+def run_2010(history):
+    sc = history.with_changes({}, replications=6, end_year=2016)
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    return m, m.national()
+
+
+def test_the_history_scenario_starts_in_2010_and_the_baseline_in_2014(history):
+    assert history.start_year == 2010
+    assert load_scenario(SCENARIOS / "baseline.toml").start_year == 2014
+
+
+def test_the_2010_state_has_the_2010_mutuals_and_nothing_of_2011_to_2014(run_2010):
+    m, n = run_2010
+    first = n[n.year == 2010]
+    assert (first.n_mutuals == 9).all() and (first.n_mutuals_lg == 0).all() and (first.n_latcs == 0).all()
+    assert (first.n_pending == 0).all()
+    assert (first.mutual_staff == 9 * m.p["init.staff_per_mutual_2010"]).all()
+    legacy = first.units_leisure_legacy_trust / first.filter(like="units_leisure_").sum(axis=1)
+    assert legacy.mean() == pytest.approx(m.p["init.share_leisure_legacy_trust_2010"], abs=0.06)
+
+
+def test_2010_spend_is_each_councils_outturn_of_2010_11():
+    """Real files: a part's 2010 spend is its 2014 spend times its council's outturn ratio for the service."""
+    sc = load_scenario(SCENARIOS / "history_2010.toml").with_changes({}, replications=1)
+    m = DivestmentModel(sc, seed=0)
+    s, eng = m.slots, load_england().councils
+    council_2010 = pd.Series(m.spend[0]).groupby([s.council, s.service]).sum()
+    council_2014 = pd.Series(s.spend).groupby([s.council, s.service]).sum()
+    ratio = council_2010 / council_2014
+    for i in eng.index[eng.asc_spend_gbp_m > 0][:5]:
+        expected = eng.asc_spend_2010_gbp_m[i] / eng.asc_spend_gbp_m[i]
+        assert ratio[(i, ASC)] == pytest.approx(expected)
+    total = pd.Series(m.spend[0]).groupby(s.service).sum()
+    # adult social care was protected in cash (about flat), culture cut by about a fifth, 2010-11 to 2014-15
+    assert total[ASC] / s.spend[s.service == ASC].sum() == pytest.approx(1.0, abs=0.05)
+    assert s.spend[s.service == LIBRARIES].sum() / total[LIBRARIES] == pytest.approx(0.82, abs=0.05)
+
+
+def test_the_right_to_request_wave_is_live_by_2012_and_then_nothing_is_pending(history):
+    sc = history.with_changes(
+        {"outside.fail_rate_per_year": 0.0, "outside.p_lose_retender": 0.0, "outside.cohort_2010": 0},
+        replications=4,
+        end_year=2014,
+    )
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    n = m.national()
+    wave = sc.params["outside.rtr_pending_2010"]
+    by_year = n.groupby("year").n_mutuals_outside
+    assert (by_year.min().loc[2012:] == 9 + wave).all() and (by_year.max().loc[2012:] == 9 + wave).all()
+    assert len(by_year.min().loc[2012:]) == 3
+    assert 9 < by_year.mean()[2011] < 9 + wave  # a share in 2011, the rest in 2012
+    assert (m.out_rtr == 0).all()
+
+
+def test_no_support_is_funded_before_the_programme_began(history):
+    p = history.params
+    assert appraisal.support_budget(p, 2010) == 0 and appraisal.support_budget(p, 2011) == 0
+    assert appraisal.support_budget(p, 2012) == p["support.budget_gbp_m_per_year"]
+    assert outside.birth_rate(p, 2011) == p["outside.new_mutuals_per_year_unsupported"]
+
+
+def test_2010_has_no_budget_pressure_and_no_reviews(history):
+    sc = history.with_changes({"proposals.rate_per_year": 0.0}, replications=3, end_year=2011)
+    m = DivestmentModel(sc, seeds=sc.seeds()).run()
+    assert len(m.decisions_frame()) == 0
+
+
+def test_a_2010_batch_gives_each_replication_as_it_runs_alone(history):
+    sc = history.with_changes({}, replications=3, end_year=2015)
+    batch = DivestmentModel(sc, seeds=sc.seeds()).run()
+    for r, seed in enumerate(sc.seeds()):
+        alone = DivestmentModel(sc, seed=seed).run().national()
+        pd.testing.assert_frame_equal(batch.national(r=r), alone)
+
+
+def test_the_2010_history_grows_mutuals_and_cuts_council_staff(run_2010):
+    _, n = run_2010
+    mean = n.groupby("year").mean(numeric_only=True)
+    assert mean.n_mutuals[2014] > mean.n_mutuals[2010]
+    assert mean.n_mutuals_lg[2016] > 0
+    assert mean.council_staff_libraries[2014] < mean.council_staff_libraries[2010]
+    assert (mean.new_mutual_decisions.loc[2012:] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("run", "message"),
+    [
+        ("start_year = 2012", "run.start_year: 2012 is not a starting state; allowed: [2010, 2014]"),
+        ("start_year = 2014\nend_year = 2014", "run.end_year: 2014 must be after run.start_year 2014"),
+        ("start_year = 2009", "run.start_year: 2009 is outside [2010, 2014]"),
+        ('start_year = "2010"', "run.start_year: expected int, got str '2010'"),
+    ],
+)
+def test_bad_start_years_are_refused_naming_the_file_and_key(tmp_path, run, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(f"[run]\n{run}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(f)
+    assert e.value.problems == [f"{f.resolve()}: {message}"]
+
+
+def test_contracts_end_by_cohort_and_a_lost_retender_empties_the_cohort(baseline):
+    sc = baseline.with_changes(
+        {
+            "outside.p_lose_retender": 1.0,
+            "outside.fail_rate_per_year": 0.0,
+            "outside.new_mutuals_per_year": 0.0,
+            "outside.new_mutuals_per_year_unsupported": 0.0,
+        },
+        end_year=2016,
+    )
+    m = DivestmentModel(sc, seed=3)
+    L = int(sc.params["outside.contract_years"])
+    before = m.out_cohort_n.copy()
+    m.step()  # 2014: the cohort of 2014 mod L is re-tendered and lost
+    lost = 2014 % L
+    assert m.out_cohort_n[0, lost] == 0 and before[0, lost] > 0
+    keep = np.arange(L) != lost
+    np.testing.assert_array_equal(m.out_cohort_n[0, keep], before[0, keep])
+    assert m.latest("new_outside_lost") == before[0, lost]
+    assert m.out_n[0] == before[0].sum() - before[0, lost]
+
+
+def test_the_outside_stock_of_2014_is_spread_over_its_contract_cohorts(baseline):
+    m = DivestmentModel(baseline, seed=0)
+    n = m.out_cohort_n[0]
+    assert n.sum() == 50 and n.max() - n.min() <= 1
+    assert m.out_staff[0] == pytest.approx(m.out_cohort_staff[0].sum())
+    assert rules.IN_HOUSE == 0  # the modes table is unchanged by the start year
+
+
+def test_support_places_are_taken_only_while_a_programme_runs(history):
+    sc = history.with_changes({}, replications=6, end_year=2018)
+    n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
+    by_year = n.groupby("year").new_supported.sum()  # the flows of year y are recorded in the row of y + 1
+    assert (by_year.loc[:2012] == 0).all(), "no support before the programme began in 2012"
+    assert by_year.loc[2013:2017].sum() > 0
+    assert (by_year.loc[2018:] == 0).all(), "none once it ended (support.end_year = 2016)"
+    assert (n.new_supported <= n.new_mutual_decisions).all()
+    never = sc.with_changes(
+        {"support.budget_gbp_m_per_year": 0.0, "support.delivering_differently_gbp_m": 0.0}
+    )
+    assert (DivestmentModel(never, seeds=never.seeds()).run().national().new_supported == 0).all()
