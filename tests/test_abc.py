@@ -147,7 +147,9 @@ def test_calibrate_abc_writes_posterior_and_provenance(posterior_path):
         assert key in meta, key
     assert meta["seed"] == 9 and meta["population_size"] == 5
     assert all(t["source"] for t in meta["targets"])
-    assert "n_mutuals_2012" in meta["skipped_targets"]
+    # the default runs start in 2010: the 2012-2014 stock and the council staff trends are fitted
+    assert {"n_mutuals_2012", "council_asc_staff_change_2011_2013"} <= {t["name"] for t in meta["targets"]}
+    assert meta["skipped_targets"] == {}
     assert sorted(frame.columns[:-1]) == sorted(meta["fitted"])
 
 

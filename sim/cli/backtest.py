@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from sim.cli.errors import InputError, positive_int
-from sim.evidence.settings import DEFAULT_SCENARIO
+from sim.evidence.settings import ABC_SCENARIO
 
 NAME = "backtest"
 
@@ -31,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--draws", type=positive_int, default=100, help="posterior draws per prediction (100)")
     p.add_argument("--workers", type=positive_int, default=1, help="processes evaluating particles")
     p.add_argument("--discrepancy", type=float, default=0.1, help="model discrepancy (log scale; 0.1)")
-    p.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO, help="scenario each particle runs")
+    p.add_argument(
+        "--scenario", type=Path, default=ABC_SCENARIO, help="scenario each particle runs (from 2010)"
+    )
     p.add_argument("--targets", type=Path, help="targets CSV (default: sim/data/targets.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress or table")
 

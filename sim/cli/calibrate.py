@@ -41,8 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--scenario",
         type=Path,
-        default=DEFAULT_SCENARIO,
-        help="scenario each trial runs (default: the shipped scenarios/calibration/calibration.toml)",
+        help="scenario each trial runs (default: the shipped scenarios/calibration/calibration.toml, or "
+        "calibration_2010.toml, from 2010, with --method abc)",
     )
     p.add_argument("--replications", type=int, help="model seeds per trial (overrides the scenario file)")
     p.add_argument(
@@ -69,6 +69,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="model discrepancy added in quadrature to every tolerance (log scale; default 0.1)",
     )
     abc.add_argument("--targets", type=Path, help="targets CSV (default: the shipped sim/data/targets.csv)")
+    abc.add_argument(
+        "--include",
+        metavar="KEY,KEY",
+        help="also fit these candidate parameters even if the screen finds the targets barely move them",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the table")
     return p
 
@@ -91,6 +96,8 @@ def command(args: argparse.Namespace) -> int:
         return command_abc(args, DEFAULT_POSTERIOR_OUT)
     if args.out is None:
         args.out = DEFAULT_OUT
+    if args.scenario is None:
+        args.scenario = DEFAULT_SCENARIO
     problems = []
     if args.trials < 1:
         problems.append(f"--trials: must be at least 1, got {args.trials}")

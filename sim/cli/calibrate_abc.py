@@ -40,9 +40,19 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     problem = posterior_file.check_out(out)
     if problem:
         raise InputError(f"--out {problem}")
+    from sim.evidence.abc import DEFAULT_REPLICATIONS, candidates, run_abc
+    from sim.evidence.settings import ABC_SCENARIO
+
+    include = [k.strip() for k in (args.include or "").split(",") if k.strip()]
+    unknown = [k for k in include if k not in candidates()]
+    if unknown:
+        raise InputError(
+            f"--include: {', '.join(unknown)}: not a behavioural uncertain parameter with a "
+            "plausible range (see docs/calibration.md)"
+        )
     targets = load_targets(args.targets or SHIPPED)
+    args.scenario = args.scenario or ABC_SCENARIO
     scenario = load_scenario(find_scenario(args.scenario))
-    from sim.evidence.abc import DEFAULT_REPLICATIONS, run_abc
     from sim.experiments.output import git_commit, versions
     from sim.experiments.progress import Progress
     from sim.experiments.safety import staged_file
@@ -73,6 +83,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
             replications=replications,
             workers=args.workers,
             discrepancy=args.discrepancy,
+            include=include,
             progress=step,
         )
     finally:
@@ -102,6 +113,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
         "calibration_sample": result["calibration_sample"],
         "generations": result["generations"],
         "fitted": result["fitted"],
+        "included": include,
         "priors": result["priors"],
         "screen": result["screen"],
         "targets": [t.__dict__ for t in result["targets"]],

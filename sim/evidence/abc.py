@@ -30,9 +30,10 @@ from sim.inputs import params
 from sim.inputs.scenario import Scenario, ScenarioError
 
 FIT_TAGS = ("uncertainty", "calibrated")
-NOT_BEHAVIOURAL = ("funding.", "services.", "init.")
+NOT_BEHAVIOURAL = ("funding.", "services.")
 """Not behaviour: the funding path and spend responses and the services' sizes (inputs, fitted outside the
-calibration to spending data or set from named cases, docs/calibration.md) and the 2014 starting state."""
+calibration to spending data or set from named cases, docs/calibration.md). The uncertain parts of the
+starting state (``init.*``) are candidates: the screen keeps those the run's targets depend on."""
 SCREEN_THRESHOLD = 1.0
 """A parameter is fitted if its plausible range moves a fit target by at least this many scaled tolerances."""
 DEFAULT_DISCREPANCY = 0.1
@@ -137,6 +138,7 @@ def run_abc(
     workers: int = 1,
     discrepancy: float = DEFAULT_DISCREPANCY,
     fitted: list[str] | None = None,
+    include: list[str] | None = None,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> dict[str, Any]:
     """Run ABC-SMC; returns the posterior (parameter columns and ``weight``) and what made it.
@@ -153,6 +155,7 @@ def run_abc(
         workers: processes evaluating particles (the posterior does not depend on it).
         discrepancy: model discrepancy added in quadrature to every tolerance (log scale).
         fitted: the parameters to fit (None: those :func:`screen` finds informed).
+        include: candidates fitted as well as those the screen finds (ignored with ``fitted``).
         progress: called after each generation with (t, accepted, evaluations, epsilon); t = -1 is pyabc's
             calibration sample from the prior, which sets the first epsilon.
     """
@@ -173,6 +176,8 @@ def run_abc(
         )
     effects = screen(scenario, fit, discrepancy) if fitted is None else {}
     names = fitted if fitted is not None else [k for k, e in effects.items() if e >= SCREEN_THRESHOLD]
+    if fitted is None:
+        names += [k for k in include or () if k not in names]
     reg = params.registry()
     # uniform on each plausible range = standard logistic on its logit: proposals never leave the prior
     prior = pyabc.Distribution(**{k: pyabc.RV("logistic", 0.0, 1.0) for k in names})

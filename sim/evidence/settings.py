@@ -6,6 +6,8 @@ from sim.inputs.shipped import scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = scenarios_dir() / "calibration" / "calibration.toml"
+ABC_SCENARIO = scenarios_dir() / "calibration" / "calibration_2010.toml"
+"""The runs of ``calibrate --method abc`` and ``backtest``: from 2010, so the 2010-2014 targets count."""
 """The scenario each trial runs: the checkout's, or the copy shipped in the package."""
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "calibrated.toml"
 """The calibration the defaults cite; refreshed only on purpose (``--out sim/data/calibrated.toml``)."""
