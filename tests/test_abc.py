@@ -121,7 +121,8 @@ def test_candidates_are_behavioural_uncertainties_with_ranges():
     found = candidates()
     assert "review.rate_per_pressure" in found and "appraisal.high_jump" in found
     assert all(reg[k].tag in ("uncertainty", "calibrated") for k in found)
-    assert not any(k.startswith(("funding.", "services.", "init.")) for k in found)
+    assert not any(k.startswith(("funding.", "services.")) for k in found)
+    assert "init.staff_per_mutual_2010" in found  # an uncertain part of the 2010 starting state
 
 
 def _calibrate(out: Path, *extra: str) -> int:
