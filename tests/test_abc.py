@@ -283,6 +283,7 @@ def test_backtest_coverage_naive_forecast_and_skill_on_a_constructed_case():
     up = _target("u14", 100.0, 2014, kind="upper", statistic="level:mutual_staff")
     low = _target("l14", 100.0, 2014, kind="lower", statistic="level:n_latcs")
     assert bt.naive_forecast(t14, known + (t14,))[0] == pytest.approx(50.0)  # trend 10 a year carried on
+    assert bt.naive_forecast(known[1], known)[0] == pytest.approx(10.0)  # never its own forecast
     value, method = bt.naive_forecast(up, known)
     assert np.isnan(value) and method.startswith("none")
     pred = {

@@ -55,9 +55,16 @@ COLUMNS = [
 
 
 def naive_forecast(target: Target, targets: tuple[Target, ...]) -> tuple[float, str]:
-    """The naive forecast of ``target``: the 2010-12 trend of the same statistic carried on, or its level."""
+    """The naive forecast of ``target``: the 2010-12 trend of the same statistic carried on, or its level.
+
+    Only observations dated before the target's own year count (a 2012 target is never its own forecast).
+    """
     known = sorted(
-        (t for t in targets if t.statistic == target.statistic and TREND_FROM <= t.year <= FIT_UNTIL),
+        (
+            t
+            for t in targets
+            if t.statistic == target.statistic and TREND_FROM <= t.year <= min(FIT_UNTIL, target.year - 1)
+        ),
         key=lambda t: t.year,
     )
     if not known:
@@ -212,7 +219,7 @@ def figure(table: pd.DataFrame, targets: tuple[Target, ...], discrepancy: float)
     ax.set_xlabel("error in scaled tolerances (0 = observed)")
     ax.set_title(
         "Backtest: 90% predictive interval of each target not fitted\n"
-        "(green: covers the observation, red: misses; dot: median; triangle: naive forecast)",
+        "(green: covers the observation, red: misses;\ndot: median; triangle: naive forecast)",
         fontsize=9,
     )
     return fig
