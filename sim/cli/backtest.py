@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "backtest",
         help="fit on targets dated up to 2012 and predict 2013-2014, and leave one pattern out (ABC-SMC)",
-        description="Writes backtest.csv (one row per test and predicted target: 90%% predictive interval, "
+        description="Writes backtest.csv (one row per test and predicted target: 90% predictive interval, "
         "coverage, naive forecast, skill), backtest.png and manifest.json. Targets the run cannot compute "
         "(before its start year, or its starting state) are listed as skipped. See docs/calibration.md.",
     )
