@@ -84,21 +84,37 @@ def go_live(
     m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
 
-def largest_provider_by_kind(m: DivestmentModel, exclude: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def provider_groups(m: DivestmentModel, r: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Divested entries (r, j) grouped by their provider (:func:`sim.model.arrays.group`)."""
+    return group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
+
+
+def largest_provider_by_kind(
+    m: DivestmentModel, exclude: tuple[np.ndarray, np.ndarray], divested: tuple | None = None
+) -> np.ndarray:
     """The largest provider (by staff) of each mode and region-service cell, ignoring entries ``exclude``.
 
     Ties go to the lowest provider id.
+
+    Args:
+        m: the model.
+        exclude: entries (r, j) left out, e.g. the parts going live now.
+        divested: the entries (r, j) of every divested part but ``exclude``, in row order, with their
+            :func:`provider_groups`, if the caller has them (``exclude`` is then not read).
 
     Returns:
         (R, n_modes, n_cells) provider ids, -1 where a replication has no such provider.
     """
     R, n_modes, nc = m.n_batch, len(rules.MODES), m.n_cells
-    existing = IS_DIVESTED[m.mode]
-    existing[exclude] = False
-    r, j = entries(existing)
+    if divested is None:
+        existing = IS_DIVESTED[m.mode]
+        existing[exclude] = False
+        r, j = entries(existing)
+        representative, is_provider = provider_groups(m, r, j) if len(j) else (None, None)
+    else:
+        r, j, representative, is_provider = divested
     if len(j) == 0:
         return np.full((R, n_modes, nc), -1, dtype=np.int64)
-    representative, is_provider = group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
     staff = np.bincount(representative, weights=m.staff[r, j], minlength=len(j))[is_provider]
     r, j = r[is_provider], j[is_provider]
     ids = m.provider[r, j]
