@@ -26,7 +26,7 @@ def peers(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
     is_mutual = IS_MUTUAL[m.mode]
     by_cell = np.bincount(m.cell_key[is_mutual], minlength=R * nc)
     by_service = np.bincount(m.service_key[is_mutual], minlength=R * 3)
-    return by_cell[m.cell_key].astype(float), by_service[m.service_key].astype(float)
+    return by_cell.astype(float)[m.cell_key], by_service.astype(float)[m.service_key]
 
 
 def select(m: DivestmentModel, year: Year) -> None:
