@@ -39,6 +39,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim run``; returns the exit code."""
+    from sim.experiments.figures import FigureProcess
+
+    figures = FigureProcess()  # forked first: matplotlib's import and the drawing overlap this process's work
+    try:
+        return _command(args, figures)
+    finally:
+        figures.close()
+
+
+def _command(args: argparse.Namespace, figures) -> int:
     from sim.experiments.output import check_out_dir, default_out_dir, write_run
     from sim.experiments.progress import Progress
     from sim.experiments.run import run_scenario, summarise
@@ -74,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed, csv=args.csv)
+    files = write_run(results, out, observed=observed, csv=args.csv, figures=figures)
     if not args.quiet:
         _print_summary(results, summarise, files)
     return 0

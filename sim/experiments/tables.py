@@ -117,7 +117,7 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
     where = info.index.get_indexer(uniques)
     if (where < 0).any():
         raise ValueError(f"unknown ONS codes in the council table: {list(uniques[where < 0][:5])}")
-    out = councils.copy()
+    out = councils.copy(deep=False)  # the columns added are new; the table's own are not copied
     at = out.columns.get_loc("ons_code") + 1
     added = (("council", "name"), ("council_type", "type"), ("region", "region"))
     for offset, (name, source) in enumerate(added):
