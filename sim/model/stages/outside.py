@@ -56,19 +56,24 @@ def step(m: DivestmentModel, year: Year) -> None:
     p_rtr = p["outside.rtr_share_live_2011"] if y == RTR_STEPS[0] else 1.0
     cohort_n, cohort_staff = m.out_cohort_n, m.out_cohort_staff
     R = m.n_batch
-    failed = np.zeros((R, L), dtype=np.int64)
-    lost, rtr_live, born = (np.zeros(R, dtype=np.int64) for _ in range(3))
     rows, pool, rtr = cohort_n.tolist(), m.out_pool.tolist(), m.out_rtr.tolist()
+    failed, drawn = [], []  # per replication: failures by cohort; (lost, RTR live, born)
     for r, g in enumerate(m.gens):  # each replication from its own generator, its draws in this order
         binomial, n = g.binomial, rows[r]
         # a cohort's failures, one scalar draw per cohort in order: the draws of g.binomial(n, fail_rate)
         # (an empty cohort draws nothing either way), at a tenth of the cost of the call on an array
         f = [binomial(k, fail_rate) if k else 0 for k in n]
-        failed[r] = f
+        failed.append(f)
         left = n[renewing] - f[renewing]
-        lost[r] = binomial(left, lose) if left > 0 else 0
-        rtr_live[r] = binomial(rtr[r], p_rtr) if rtr_due and rtr[r] else 0
-        born[r] = binomial(pool[r], p_birth) if pool[r] else 0
+        drawn.append(
+            (
+                binomial(left, lose) if left > 0 else 0,
+                binomial(rtr[r], p_rtr) if rtr_due and rtr[r] else 0,
+                binomial(pool[r], p_birth) if pool[r] else 0,
+            )
+        )
+    failed = np.array(failed, dtype=np.int64).reshape(R, L)
+    lost, rtr_live, born = np.array(drawn, dtype=np.int64).reshape(R, 3).T
     kept = cohort_n - failed
     kept[:, renewing] -= lost
     share = np.divide(kept, cohort_n, out=np.zeros((R, L)), where=cohort_n > 0)
