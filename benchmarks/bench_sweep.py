@@ -14,14 +14,14 @@ The same 1,000 runs (10 policy arms x 100 replications, England 2014-2020) go th
 
 Then the start-up of a fresh worker process (what a spawned worker imports before its first run, beside
 a bare Python), the command line end to end (``python -m sim sweep scenarios/sweeps/levers.toml
---replications 500``, 3,500 runs, with 1 and 2 workers, imports and writing included, beside the
-figures before workers came from a fork server), and the runner's
+--replications 500``, 3,500 runs, with 1 and 2 workers, imports and writing included, beside the same
+command of a reference revision run alternately; ``--command-only`` times only this), and the runner's
 peak memory (maximum resident set of the parent and of any worker) for a 1,000-run sweep, and with
 ``--big`` for a 10,000-run sweep, each in a fresh process.
 
 Usage::
 
-    python benchmarks/bench_sweep.py [--workers 2] [--big]
+    python benchmarks/bench_sweep.py [--workers 2] [--big] [--reference c0cefe9] [--command-only]
 
 Figures are printed, not asserted: timings depend on the machine and on what else it is doing.
 """
@@ -65,10 +65,10 @@ ARMS = {
     },
 }
 SEED = 20140904
-COMMAND_REFERENCE = {1: 539, 2: 785}
-"""runs/s of the levers sweep from the command line (3,500 runs) by workers, before workers were forked
-from a preloaded fork server (README, 2026-12-01, 2-core development machine)."""
-COMMAND_REFERENCE_WHEN = "spawned workers, revision cec73e9"
+COMMAND_REFERENCE = "c0cefe9"
+"""The revision whose command line is timed beside this checkout's (before whole-batch tasks, the warmed
+fork server and the faster model of 2026-12-02); exported with ``git archive``, nothing is written in the
+checkout."""
 
 
 def sweep_file(folder: Path, replications: int) -> Path:
@@ -171,10 +171,31 @@ def worker_startup(repeat: int = 3) -> tuple[float, float]:
     return timings["worker"], timings["bare"]
 
 
-def command_line(workers: int, replications: int = 500) -> float:
-    """Seconds for ``python -m sim sweep scenarios/sweeps/levers.toml --replications N`` from the shell."""
+def export(revision: str, into: Path) -> Path:
+    """The package and scenarios of ``revision``, exported into a folder (``git archive``)."""
+    import tarfile
+    from io import BytesIO
+
+    data = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "sim", "scenarios"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def command_line(workers: int, replications: int = 500, tree: Path = ROOT) -> float:
+    """Seconds for ``python -m sim sweep scenarios/sweeps/levers.toml --replications N`` from the shell.
+
+    Run in a fresh interpreter in ``tree`` (this checkout, or an exported revision on ``PYTHONPATH``),
+    bytecode cached as users have it, with a new results folder.
+    """
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "sim", "sweep", str(ROOT / "scenarios/sweeps/levers.toml")]
+        cmd = [sys.executable, "-m", "sim", "sweep", str(tree / "scenarios/sweeps/levers.toml")]
         cmd += [
             "--replications",
             str(replications),
@@ -185,8 +206,30 @@ def command_line(workers: int, replications: int = 500) -> float:
             "--quiet",
         ]
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, cwd=tree, stdout=subprocess.DEVNULL, env=env)
         return time.perf_counter() - t0
+
+
+def command_lines(workers: int, repeat: int, reference: str) -> None:
+    """Print the levers sweep from the command line, this checkout beside ``reference``, by workers.
+
+    The two are run alternately (``repeat`` times each, the best kept), so both see the same load.
+    """
+    levers_runs = 500 * 7
+    print(f"load average before the command line: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {reference: export(reference, Path(tmp)), "this checkout": ROOT}
+        for w in sorted({1, workers}):
+            best = dict.fromkeys(trees, float("inf"))
+            for _ in range(repeat):
+                for name, tree in trees.items():
+                    best[name] = min(best[name], command_line(w, tree=tree))
+            print(
+                f"command line, sweep scenarios/sweeps/levers.toml --replications 500 --workers {w} "
+                f"({levers_runs:,} runs, end to end, best of {repeat}): "
+                + "; ".join(f"{name} {t:.2f} s, {levers_runs / t:,.0f} runs/s" for name, t in best.items())
+            )
+    print(f"load average after the command line: {os.getloadavg()[0]:.2f}")
 
 
 # ------------------------------------------------------------------ this runner
@@ -238,9 +281,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="repeats of each timing; the best is kept")
     parser.add_argument("--big", action="store_true", help="also the peak memory of a 10,000-run sweep")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reference",
+        default=COMMAND_REFERENCE,
+        help="revision timed beside this one",
+    )
+    parser.add_argument(
+        "--command-only", action="store_true", help="only the command line, beside the reference revision"
+    )
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.workers)
+        return
+    if args.command_only:
+        command_lines(args.workers, args.repeat, args.reference)
         return
     reps = 100
     n = reps * len(ARMS)
@@ -293,16 +347,7 @@ def main() -> None:
         f"worker start-up: {worker:.2f} s to import what a run needs and build a model "
         f"(bare Python {bare:.2f} s)"
     )
-    levers_runs = 500 * 7
-    for workers in (1, w):
-        t = min(command_line(workers) for _ in range(args.repeat))
-        reference = COMMAND_REFERENCE.get(workers)
-        print(
-            f"command line, sweep scenarios/sweeps/levers.toml --replications 500 --workers {workers}: "
-            f"{levers_runs:,} runs in {t:.1f} s, {levers_runs / t:,.0f} runs/s end to end"
-            + (f" (reference: {reference:,} runs/s, {COMMAND_REFERENCE_WHEN})" if reference else "")
-        )
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    command_lines(w, args.repeat, args.reference)
     print(f"peak memory (resident), {w} workers:")
     for r in (100, 1000) if args.big else (100,):
         m = memory(r, w)

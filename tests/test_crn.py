@@ -36,12 +36,12 @@ def run_recording(scenario, seed, log=None):
     years: list[int] = []
     real = model.streams.generator
 
-    def spy(name, year):
+    def spy(name, year, **options):
         if name == "year":
             years.append(year)
             if log is not None:
                 log.append(("year", year))
-        return real(name, year)
+        return real(name, year, **options)
 
     model.streams.generator = spy
     blocks = {}

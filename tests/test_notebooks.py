@@ -17,7 +17,8 @@ IMAGES = {
     "01_baseline": 3,  # workforce, services by mode, mutual-run services by region
     "02_policy_levers": 3,  # ranking, fan, EMA Workbench worlds (PRIM box)
     "03_councils_and_places": 4,  # share maps (libraries; ASC, leisure), one replication, diffusion
-    "04_calibration_and_evidence": 5,  # observed panels, workforce with observations, 2010 history, posterior, backtest
+    # observed panels, workforce with observations, 2010 history, posterior, backtest
+    "04_calibration_and_evidence": 5,
 }
 """The charts each notebook promises: a chart that stops appearing fails here."""
 OWN_RESULTS = {"02_policy_levers": ROOT / "results" / "notebooks" / "02_policy_levers"}

@@ -20,6 +20,34 @@ def test_a_stream_is_a_function_of_seed_name_and_year_only(seed):
             np.testing.assert_array_equal(a.uniform(name, year, 7), b.uniform(name, year, 7))
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_reused_generator_draws_exactly_as_a_new_one(seed):
+    """``reuse=`` sets a used generator to the stream's start: every kind of draw matches a new generator."""
+    st = Streams(seed)
+    used = st.generator("init", 2014)
+    for year in (2014, 2015, 2**32 + 5, MAX_SEED):
+        used.integers(0, 2**32, size=3, dtype=np.uint32)  # leaves a cached 32-bit half behind
+        used.bit_generator.random_raw(5)  # and a part-used buffer
+        used.binomial([3, 0, 40], 0.3)  # and the binomial's cached set-up
+        for name in ("year", "init"):
+            fresh, reused = st.generator(name, year), st.generator(name, year, reuse=used)
+            assert reused is used
+            draws = [
+                [
+                    g.bit_generator.random_raw(1087),
+                    g.random(3),
+                    g.integers(0, 2**32, size=3, dtype=np.uint32),
+                    [g.binomial(k, 0.07) for k in (0, 5, 500)],
+                    g.binomial([7, 0, 1000], 0.6),
+                    g.beta(2.0, 3.0, size=4),
+                ]
+                for g in (fresh, reused)
+            ]
+            for a, b in zip(*draws, strict=True):
+                np.testing.assert_array_equal(a, b)
+            np.testing.assert_equal(fresh.bit_generator.state, reused.bit_generator.state)
+
+
 def test_streams_differ_by_seed_name_and_year():
     draws = {
         (seed, name, year): Streams(seed).uniform(name, year, 4).tobytes()

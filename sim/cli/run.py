@@ -47,6 +47,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim run``; returns the exit code."""
+    from sim.experiments.figures import FigureProcess
+
+    figures = FigureProcess()  # forked first: matplotlib's import and the drawing overlap this process's work
+    try:
+        return _command(args, figures)
+    finally:
+        figures.close()
+
+
+def _command(args: argparse.Namespace, figures) -> int:
     from sim.experiments.output import check_out_dir, default_out_dir, write_run
     from sim.experiments.progress import Progress
     from sim.experiments.run import run_scenario, summarise
@@ -95,7 +105,7 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed, csv=args.csv, posterior=draws)
+    files = write_run(results, out, observed=observed, csv=args.csv, posterior=draws, figures=figures)
     if not args.quiet:
         _print_summary(results, summarise, files)
         if draws is not None:

@@ -127,7 +127,9 @@ def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[
     ]
 
 
-def write_run(results, out: Path, observed=None, csv: bool = False, posterior=None) -> dict[str, Path]:
+def write_run(
+    results, out: Path, observed=None, csv: bool = False, posterior=None, figures=None
+) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
     Args:
@@ -137,40 +139,56 @@ def write_run(results, out: Path, observed=None, csv: bool = False, posterior=No
         csv: the council table and the decision log as CSV instead of Parquet.
         posterior: the :class:`sim.experiments.posterior.Draws` the run used, if any (adds
             ``posterior_draws.csv`` and ``posterior_spread.csv``).
+        figures: a :class:`sim.experiments.figures.FigureProcess` started earlier, to draw the two
+            figures while the tables are written (used without observed series; closed here).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from sim.experiments.run import summarise
     from sim.experiments.tables import write_tables
     from sim.model import SERVICES
     from sim.model.rules import MODES
-    from sim.pictures import charts as plots
 
     sc = results.scenario
-    with staged_dir(out, kind="run") as stage:
-        files = write_tables(results, stage, csv=csv)
-        files.update(
-            summary=stage / "summary.csv",
-            workforce_plot=stage / "workforce.png",
-            modes_plot=stage / "modes.png",
-            manifest=stage / "manifest.json",
-        )
-        table = summarise(results.national)
+    with staged_dir(out, kind="run") as stage, ThreadPoolExecutor(1) as pool:
+        # the tables are written in a thread (pyarrow writes without the GIL) while this one draws the
+        # figures; each reads its own view of the national table, neither changes the results
+        tables = pool.submit(write_tables, results, stage, csv=csv)
+        national = results.national.copy(deep=False)
+        files = {
+            "summary": stage / "summary.csv",
+            "workforce_plot": stage / "workforce.png",
+            "modes_plot": stage / "modes.png",
+            "manifest": stage / "manifest.json",
+        }
+        observed_files: dict[str, Path] = {}
+        target = sc.params["report.target_staff"]
+        if figures is not None and figures.ready and observed is None:
+            figures.draw(national, target, sc.name, files["workforce_plot"], files["modes_plot"])
+        else:
+            if figures is not None:
+                figures.close()
+                figures = None
+            from sim.pictures import charts as plots  # matplotlib: imported while the tables are written
+
+            fig = plots.workforce_figure(national, target, scenario=sc.name)
+            if observed is not None:
+                from sim.evidence.observed import add_observed_to_workforce, write_observed_outputs
+
+                add_observed_to_workforce(fig, observed, target)
+                observed_files = write_observed_outputs(stage, national, observed, sc.name)
+            plots.save(fig, files["workforce_plot"])
+            plots.save(plots.modes_figure(national, SERVICES, MODES, scenario=sc.name), files["modes_plot"])
+        table = summarise(national)
         table.columns = [f"{a}_{b}" for a, b in table.columns]
         table.to_csv(files["summary"])
-        target = sc.params["report.target_staff"]
-        fig = plots.workforce_figure(results.national, target, scenario=sc.name)
-        if observed is not None:
-            from sim.evidence.observed import add_observed_to_workforce, write_observed_outputs
-
-            add_observed_to_workforce(fig, observed, target)
-            files.update(write_observed_outputs(stage, results.national, observed, sc.name))
-        plots.save(fig, files["workforce_plot"])
-        plots.save(
-            plots.modes_figure(results.national, SERVICES, MODES, scenario=sc.name), files["modes_plot"]
-        )
         if posterior is not None:
             from sim.experiments.posterior import write_posterior_tables
 
-            files.update(write_posterior_tables(stage, results.national, posterior))
+            files.update(write_posterior_tables(stage, national, posterior))
+        files = {**tables.result(), **files, **observed_files}
+        if figures is not None:
+            figures.wait()
         manifest = {
             "scenario": sc.to_dict(),
             "seeds": results.seeds,

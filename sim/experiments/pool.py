@@ -17,8 +17,9 @@ import multiprocessing
 import os
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["sim.experiments.sweep", "sim.model.divestment"]
-"""Modules the fork server imports once, so that every worker forked from it has them."""
+PRELOAD = ["sim.experiments.preload"]
+"""Modules the fork server imports once, so that every worker forked from it has them (the runner, the
+model and its data: :mod:`sim.experiments.preload`)."""
 
 
 def cores() -> int:

@@ -245,12 +245,51 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
 
 # ------------------------------------------------------------------ execution
-def _tasks(sweep: Sweep, todo: list[tuple[int, int, int, int]], size: int) -> Iterator[ChunkTask]:
+def _tasks(sweep: Sweep, todo: list[tuple[int, int, int, int]], size: int | list[int]) -> Iterator[ChunkTask]:
+    """Tasks of ``size`` runs each in the order of ``todo`` (or of the sizes listed, in turn)."""
     cases = sweep.cases()
-    for i in range(0, len(todo), size):
-        runs = tuple(todo[i : i + size])
+    sizes = iter(size) if isinstance(size, list) else None
+    i = 0
+    while i < len(todo):
+        step = next(sizes) if sizes is not None else size
+        runs = tuple(todo[i : i + step])
+        i += step
         needed = {c: cases[c] for c in sorted({r[1] for r in runs})}
         yield ChunkTask(sweep.base, needed, runs, tuple(sweep.varied), sweep.posterior)
+
+
+MAX_TASK_RUNS = 512
+"""Runs in one task at most by default (under a second of work: a killed sweep loses little)."""
+
+
+def task_sizes(todo: list[tuple[int, int, int, int]], slots: int) -> list[int]:
+    """Default task sizes: whole batched models, large first and smaller towards the end.
+
+    Each case's runs are cut into the batches a chunk runs them in (:func:`sim.model.batch_slices`, at
+    most ``MAX_BATCH`` runs each), so that no model is cut short by a task's edge; batches go into a
+    task until it holds a third of the runs left per slot (guided scheduling: the last tasks are single
+    batches, so the workers finish together), or about :data:`MAX_TASK_RUNS`.
+    """
+    from sim.model.batches import batch_slices
+
+    batches: list[int] = []
+    start = 0
+    for k in range(1, len(todo) + 1):
+        if k == len(todo) or todo[k][1] != todo[start][1]:  # the end of a case's runs
+            batches += [piece.stop - piece.start for piece in batch_slices(k - start)]
+            start = k
+    sizes: list[int] = []
+    left = len(todo)
+    size = 0
+    for n in batches:
+        size += n
+        if size >= min(MAX_TASK_RUNS, math.ceil(left / (3 * slots))):
+            sizes.append(size)
+            left -= size
+            size = 0
+    if size:
+        sizes.append(size)
+    return sizes
 
 
 def _results(tasks: Iterator[ChunkTask], executor: Executor | None, window: int) -> Iterator[ChunkResult]:
@@ -384,7 +423,8 @@ def run_sweep(
             ``SMALL_SWEEP`` runs are left, as starting workers takes seconds).
         scheduler: address of a Dask scheduler, e.g. ``tcp://127.0.0.1:8786`` (overrides ``workers``),
             or ``"local"`` for a LocalCluster of ``workers`` processes bound to 127.0.0.1.
-        chunk_size: runs per task (None: about four tasks per worker, 10 to 200 runs each).
+        chunk_size: runs per task (None: whole batched models per task, fewer towards the end; see
+            :func:`task_sizes`).
         retry_failed: run again the runs recorded as failed.
         progress: stream for a progress line (None: silent).
         executor: an executor of your own to reuse (a warm process pool, or a Dask client's
@@ -423,7 +463,7 @@ def run_sweep(
         executed = failed = 0
         try:
             with _executor(workers, scheduler, executor) as (executor, slots):
-                size = chunk_size or min(200, max(10, math.ceil(len(todo) / (4 * slots))))
+                size = chunk_size or task_sizes(todo, slots)
                 for result in _results(_tasks(sweep, todo, size), executor, 2 * slots):
                     write_chunk(out, result.run_ids, result.runs, result.failures, sweep_id)
                     n_failed = 0 if result.failures is None else result.failures.num_rows

@@ -255,8 +255,6 @@ def _check_changes(table: Any, path: Path, where: str, problems: list[str]) -> d
 
 def _check_funding_files(base: Scenario, arms: dict, factors: list, path: Path) -> list[str]:
     """Problems with the funding file of every arm that uses one (or may, by a design factor)."""
-    from sim.inputs.funding import check_funding_file
-
     by_design = any(f.key == "funding.path" and "file" in (f.levels or ()) for f in factors)
     problems: list[str] = []
     checked: set[str] = set()
@@ -269,6 +267,8 @@ def _check_funding_files(base: Scenario, arms: dict, factors: list, path: Path) 
             problems.append(f"{where}: required when funding.path = 'file' (in this arm or the design)")
         elif p["funding.path_file"] not in checked:
             checked.add(p["funding.path_file"])
+            from sim.inputs.funding import check_funding_file  # pandas: only when a file is used
+
             problems += [f"{where}: {m}" for m in check_funding_file(p["funding.path_file"])]
     return problems
 

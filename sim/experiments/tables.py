@@ -117,7 +117,7 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
     where = info.index.get_indexer(uniques)
     if (where < 0).any():
         raise ValueError(f"unknown ONS codes in the council table: {list(uniques[where < 0][:5])}")
-    out = councils.copy()
+    out = councils.copy(deep=False)  # the columns added are new; the table's own are not copied
     at = out.columns.get_loc("ons_code") + 1
     added = (("council", "name"), ("council_type", "type"), ("region", "region"))
     for offset, (name, source) in enumerate(added):
@@ -240,18 +240,25 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
         "national_long_csv": (files["national_long_csv"].name, list(long.columns)),
     }
     if results.councils is not None:
+        from concurrent.futures import ThreadPoolExecutor
+
         parts = with_council_names(results.councils)
-        for key, frame in (
-            ("councils", by_mode(parts)),
-            ("parts", parts),
-            ("decisions", results.decisions),
-        ):
-            files[key] = folder / tables[key]["csv" if csv else "path"]
-            if csv:
-                write_csv(frame, files[key])
-            else:
-                write_parquet(frame, files[key])
-            written[key] = (files[key].name, list(frame.columns))
+        write = write_csv if csv else write_parquet
+        with ThreadPoolExecutor(2) as pool:  # pyarrow writes without the GIL: the big tables side by side
+            pending = []
+            for key, frame in (
+                ("parts", parts),
+                ("decisions", results.decisions),
+                ("councils", None),  # summed from the parts while those are written
+            ):
+                frame = by_mode(parts) if frame is None else frame
+                files[key] = folder / tables[key]["csv" if csv else "path"]
+                pending.append(pool.submit(write, frame, files[key]))
+                written[key] = (files[key].name, list(frame.columns))
+            for job in pending:
+                job.result()
+        written = {k: written[k] for k in (*list(written)[:3], "councils", "parts", "decisions")}
+        files = {k: files[k] for k in (*list(files)[:3], "councils", "parts", "decisions")}
     package = datapackage(results.scenario.name, written)
     files["datapackage"] = folder / "datapackage.json"
     files["datapackage"].write_text(json.dumps(package, indent=1) + "\n")

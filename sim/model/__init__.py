@@ -11,8 +11,8 @@ from sim import lazy_exports
 _EXPORTS = {
     "DivestmentModel": "sim.model.divestment",
     "CouncilAgent": "sim.model.agents",
-    "MAX_BATCH": "sim.model.divestment",
-    "batch_slices": "sim.model.divestment",
+    "MAX_BATCH": "sim.model.batches",
+    "batch_slices": "sim.model.batches",
     "NAMED_CASES": "sim.model.setup",
     "PIPELINE_CASES": "sim.model.setup",
     "N_DRAW_ROWS": "sim.model.draws",

@@ -26,14 +26,12 @@ from sim.inputs.scenario import Scenario
 from sim.inputs.schedules import resolve
 from sim.model import loop, rules, state, tables
 from sim.model.agents import CouncilAgent
+from sim.model.batches import MAX_BATCH, batch_slices  # noqa: F401  (re-exported)
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
 from sim.model.setup import NAMED_CASES, PIPELINE_CASES, setup_start  # noqa: F401  (re-exported)
 from sim.model.slots import SERVICES, funding_path, slots_for
 from sim.model.stages import providers, record, transitions
 from sim.model.streams import Streams
-
-MAX_BATCH = 64
-"""Replications a runner puts in one model at most: larger batches gain little and hold more memory."""
 
 REASONS = (
     "initial",
@@ -48,17 +46,6 @@ REASONS = (
     "takeover",
 )
 """Reasons in the decision log."""
-
-
-def batch_slices(n: int, max_size: int | None = None) -> list[slice]:
-    """Slices cutting ``n`` runs into as few batches of at most ``max_size`` (default MAX_BATCH) as can be.
-
-    The batches are of even size (100 runs: two of 50, not 64 and 36).
-    """
-    size = max_size or MAX_BATCH
-    n_batches = -(-n // size)
-    bounds = [n * k // n_batches for k in range(n_batches + 1)] if n else [0]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 class DivestmentModel(mesa.Model):

@@ -239,7 +239,10 @@ def weighted_sample_rows(u: np.ndarray, weights: np.ndarray, k: int) -> np.ndarr
     """
     keys = np.full(u.shape, -1.0)
     positive = weights > 0
-    keys[positive] = u[positive] ** (1.0 / weights[positive])
+    ones = weights == 1.0  # u ** (1 / 1.0) is u itself: copied, not raised to a power
+    other = positive & ~ones
+    np.copyto(keys, u, where=ones)
+    np.power(u, np.divide(1.0, weights, out=np.ones(u.shape), where=other), out=keys, where=other)
     drawn = np.zeros(u.shape, dtype=bool)
     if k <= 0:
         return drawn

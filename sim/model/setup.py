@@ -58,8 +58,8 @@ def setup_start(m: DivestmentModel) -> None:
     k = p["appraisal.resistance_concentration"]
     draws = np.empty((R, 6, s.n))
     m.resistance = np.empty((R, m.england.n))
-    for r, st in enumerate(m.streams_by_replication):
-        g = st.generator("init", y)
+    m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
+    for r, g in enumerate(m.gens):
         g.random(out=draws[r])  # first
         m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)
         m.ready[r] = g.random(s.n) < p["proposals.ready_share_2014"]
@@ -192,8 +192,8 @@ def setup_2010(m: DivestmentModel) -> None:
     k = p["appraisal.resistance_concentration"]
     u_legacy, u_contract = np.empty((R, s.n)), np.empty((R, s.n))
     m.resistance = np.empty((R, m.england.n))
-    for r, st in enumerate(m.streams_by_replication):
-        g = st.generator("init", y)
+    m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
+    for r, g in enumerate(m.gens):
         g.random(out=u_legacy[r])  # first
         g.random(out=u_contract[r])
         m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)

@@ -55,25 +55,34 @@ def step(m: DivestmentModel, year: Year) -> None:
     rtr_due = y in RTR_STEPS  # live at the start of 2011-12 (a share) or of 2012-13 (the rest)
     p_rtr = p["outside.rtr_share_live_2011"] if y == RTR_STEPS[0] else 1.0
     cohort_n, cohort_staff = m.out_cohort_n, m.out_cohort_staff
-    pool, rtr = m.out_pool.tolist(), m.out_rtr.tolist()
-    lost_total = np.zeros(m.n_batch, dtype=np.int64)
-    for r, g in enumerate(m.gens):  # each replication on its own
-        n = cohort_n[r]
-        failed = g.binomial(n, fail_rate) if n.any() else np.zeros_like(n)
-        lost = g.binomial(n[renewing] - failed[renewing], lose) if n[renewing] > failed[renewing] else 0
-        kept = n - failed
-        kept[renewing] -= lost
-        share = np.divide(kept, n, out=np.zeros(L), where=n > 0)
-        cohort_staff[r] *= share * growth
-        cohort_n[r] = kept
-        lost_total[r] = int(failed.sum()) + lost
-        rtr_live = g.binomial(rtr[r], p_rtr) if rtr_due and rtr[r] else 0
-        rtr[r] -= rtr_live
-        born = g.binomial(pool[r], p_birth) if pool[r] else 0
-        pool[r] -= born
-        cohort_n[r, renewing] += born + rtr_live
-        cohort_staff[r, renewing] += born * per_new + rtr_live * per_rtr
-    m.out_pool, m.out_rtr = np.array(pool, dtype=np.int64), np.array(rtr, dtype=np.int64)
+    R = m.n_batch
+    rows, pool, rtr = cohort_n.tolist(), m.out_pool.tolist(), m.out_rtr.tolist()
+    failed, drawn = [], []  # per replication: failures by cohort; (lost, RTR live, born)
+    for r, g in enumerate(m.gens):  # each replication from its own generator, its draws in this order
+        binomial, n = g.binomial, rows[r]
+        # a cohort's failures, one scalar draw per cohort in order: the draws of g.binomial(n, fail_rate)
+        # (an empty cohort draws nothing either way), at a tenth of the cost of the call on an array
+        f = [binomial(k, fail_rate) if k else 0 for k in n]
+        failed.append(f)
+        left = n[renewing] - f[renewing]
+        drawn.append(
+            (
+                binomial(left, lose) if left > 0 else 0,
+                binomial(rtr[r], p_rtr) if rtr_due and rtr[r] else 0,
+                binomial(pool[r], p_birth) if pool[r] else 0,
+            )
+        )
+    failed = np.array(failed, dtype=np.int64).reshape(R, L)
+    lost, rtr_live, born = np.array(drawn, dtype=np.int64).reshape(R, 3).T
+    kept = cohort_n - failed
+    kept[:, renewing] -= lost
+    share = np.divide(kept, cohort_n, out=np.zeros((R, L)), where=cohort_n > 0)
+    cohort_staff *= share * growth
+    cohort_n[:] = kept
+    lost_total = failed.sum(axis=1) + lost
+    cohort_n[:, renewing] += born + rtr_live
+    cohort_staff[:, renewing] += born * per_new + rtr_live * per_rtr
+    m.out_pool, m.out_rtr = np.array(pool, dtype=np.int64) - born, np.array(rtr, dtype=np.int64) - rtr_live
     year.new["outside_lost"] = lost_total
     sync(m)
 

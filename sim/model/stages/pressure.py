@@ -18,14 +18,15 @@ def assess(m: DivestmentModel, year: Year) -> None:
 
     One word per slot (shape (R, n_slots)) is drawn first from the replication's ("year", y) stream,
     whole, so a slot's draws never depend on other slots (:class:`sim.model.draws.YearDraws`); the
-    generators are kept for the outside sector.
+    generators are kept for the outside sector (and set to next year's streams then).
     """
-    m.gens = []
-    words = m.words
-    for r, st in enumerate(m.streams_by_replication):
-        g = st.generator("year", year.y)
-        words[r] = g.bit_generator.random_raw(words.shape[1])  # fixed size, drawn first
-        m.gens.append(g)
+    words, y, n = m.words, year.y, m.words.shape[1]
+    streams = m.streams_by_replication
+    # last year's generators (or the setup's) are set to this year's streams, not built anew
+    reuse = m.gens if len(m.gens) == len(streams) else [None] * len(streams)
+    m.gens = [st.generator("year", y, reuse=g) for st, g in zip(streams, reuse, strict=True)]
+    for r, g in enumerate(m.gens):
+        words[r] = g.bit_generator.random_raw(n)  # fixed size, drawn first
     year.u = m.u = YearDraws(words)
     if year.col < 0:  # before the first year of funding data (a 2010 start's 2010-11): no cut yet
         year.pressure = np.zeros(m.slots.n)

@@ -15,7 +15,7 @@ from sim.model.arrays import entries, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
 from sim.model.slots import COST_BASE_YEAR, LIBRARIES
-from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind
+from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind, provider_groups
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -42,11 +42,13 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     m.staff = m.spend / (
         s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - COST_BASE_YEAR)
     )
-    year.new["failures"] = fail(m, nxt)
-    none = np.empty(0, dtype=np.int64)
-    best = largest_provider_by_kind(m, exclude=(none, none))  # after failures; shared by both below
-    year.new["takeovers"] = takeovers(m, best)
-    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt, best)
+    year.new["failures"], (r, j) = fail(m, nxt)
+    # the divested parts left after failures, grouped by provider once: shared by the three below (neither
+    # takeovers nor re-tenders change which parts are divested before contract_ends reads them)
+    divested = (r, j, *provider_groups(m, r, j))
+    best = largest_provider_by_kind(m, exclude=(r[:0], j[:0]), divested=divested)
+    year.new["takeovers"] = takeovers(m, best, divested)
+    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt, best, (r, j))
 
 
 def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
@@ -78,16 +80,17 @@ def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndar
     return m.u.at(row, r, founder, salt=mode)
 
 
-def fail(m: DivestmentModel, y: int) -> np.ndarray:
+def fail(m: DivestmentModel, y: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Providers fail at their yearly rate; all their services return in-house.
 
     Returns:
-        (R,) number of providers failed in each replication.
+        (R,) number of providers failed in each replication, and the entries (r, j) of the parts still
+        divested, in row order.
     """
     R = m.n_batch
     r, j = entries(IS_DIVESTED[m.mode])
     if len(j) == 0:
-        return np.zeros(R, dtype=np.int64)
+        return np.zeros(R, dtype=np.int64), (r, j)
     provider = m.provider[r, j]
     fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[m.mode[r, j]]
     fails &= m.since[r, j] < y  # a provider does not fail in the year it takes a part on
@@ -96,19 +99,20 @@ def fail(m: DivestmentModel, y: int) -> np.ndarray:
     failed[representative[fails]] = True  # a provider fails if a draw of its own says so
     hit = failed[representative]
     return_in_house(m, r[hit], j[hit], y, "failure")
-    return np.bincount(r[failed & is_provider], minlength=R)
+    return np.bincount(r[failed & is_provider], minlength=R), (r[~hit], j[~hit])
 
 
-def takeovers(m: DivestmentModel, best: np.ndarray) -> np.ndarray:
+def takeovers(m: DivestmentModel, best: np.ndarray, divested: tuple | None = None) -> np.ndarray:
     """Providers merge into the largest provider of their kind in their region and service.
 
     Each provider is taken over with chance ``contract.p_takeover_per_year`` by its own draw, if a larger
     one of its mode exists in its cell; all its parts move to the acquirer (the count of providers falls;
-    modes, staff and spend are unchanged). ``best`` is :func:`largest_provider_by_kind` of this year.
+    modes, staff and spend are unchanged). ``best`` is :func:`largest_provider_by_kind` of this year;
+    ``divested`` the divested entries with their provider groups, if the caller has them.
     Returns (R,) the numbers taken over.
     """
     R = m.n_batch
-    r, j = entries(IS_DIVESTED[m.mode])
+    r, j = entries(IS_DIVESTED[m.mode]) if divested is None else divested[:2]
     if len(j) == 0:
         return np.zeros(R, dtype=np.int64)
     provider = m.provider[r, j]
@@ -118,7 +122,7 @@ def takeovers(m: DivestmentModel, best: np.ndarray) -> np.ndarray:
     )
     if not taken.any():
         return np.zeros(R, dtype=np.int64)
-    _, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
+    is_provider = provider_groups(m, r, j)[1] if divested is None else divested[3]
     counted = np.bincount(r[taken & is_provider], minlength=R)
     rt, jt = r[taken], j[taken]
     m.log_events(rt, jt, m.year, m.mode[rt, jt], m.mode[rt, jt], "takeover")
@@ -126,30 +130,31 @@ def takeovers(m: DivestmentModel, best: np.ndarray) -> np.ndarray:
     return counted
 
 
-def contract_ends(m: DivestmentModel, y: int, best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def contract_ends(
+    m: DivestmentModel, y: int, best: np.ndarray, divested: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Contracts ending in ``y`` are re-tendered.
 
     With chance ``contract.p_return_in_house`` the part comes back in-house; with chance
     ``contract.p_lose_retender`` the incumbent loses, to a contractor (``contract.p_contractor_wins``) or
     else to the largest other provider of its kind in the region and service (which grows by winning it;
     a contractor if there is none, or if the largest is the incumbent itself); otherwise the incumbent
-    keeps it for another term. ``best`` is :func:`largest_provider_by_kind` of this year.
+    keeps it for another term. ``best`` is :func:`largest_provider_by_kind` of this year; ``divested``
+    the entries (r, j) of the divested parts in row order, if the caller has them.
 
     Returns:
         (R,) parts returned in-house, and (R,) parts that changed provider.
     """
     p, R = m.p, m.n_batch
-    ending = IS_DIVESTED[m.mode] & (m.contract_end == y)
-    re, je = entries(ending)
+    r, j = entries(IS_DIVESTED[m.mode]) if divested is None else divested
+    ending = m.contract_end[r, j] == y
+    re, je = r[ending], j[ending]  # in row order, as entries of the mask would be
     u = m.u.at(U_CONTRACT, re, je)
-    back, lost = np.zeros_like(ending), np.zeros_like(ending)
-    back[re, je] = u < p["contract.p_return_in_house"]
-    lost[re, je] = (u >= p["contract.p_return_in_house"]) & (
-        u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"]
-    )
-    r_back, j_back = entries(back)
+    back = u < p["contract.p_return_in_house"]
+    lost = ~back & (u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"])
+    r_back, j_back = re[back], je[back]
     return_in_house(m, r_back, j_back, y, "contract_end")
-    r, j = entries(lost)
+    r, j = re[lost], je[lost]
     moved = np.zeros(R, dtype=np.int64)
     if len(j):
         rival = best[r, m.mode[r, j], m.cell[j]]
@@ -165,8 +170,7 @@ def contract_ends(m: DivestmentModel, y: int, best: np.ndarray) -> tuple[np.ndar
         m.log_events(rw, jw, y, old[~contractor], old[~contractor], "retender")
         m.provider[rw, jw] = rival[~contractor]
         moved = np.bincount(r, minlength=R)
-    renewed = ending & ~back
-    m.contract_end[renewed] = y + p["contract.length_years"]
+    m.contract_end[re[~back], je[~back]] = y + p["contract.length_years"]  # renewed or re-tendered
     return np.bincount(r_back, minlength=R), moved
 
 

@@ -41,13 +41,14 @@ def providers_by_mode(m: DivestmentModel) -> np.ndarray:
 
 
 def lg_totals(
-    m: DivestmentModel, by_mode: np.ndarray | None = None
+    m: DivestmentModel, by_mode: np.ndarray | None = None, is_mutual: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R,) local-government mutuals: providers, staff and spend.
 
-    Counted as the registers count them (:func:`sim.model.rules.counts_as_mutual`).
+    Counted as the registers count them (:func:`sim.model.rules.counts_as_mutual`); ``is_mutual`` is
+    that mask of the parts, if the caller has it.
     """
-    is_mutual = m.counted_by_mode[m.mode]
+    is_mutual = m.counted_by_mode[m.mode] if is_mutual is None else is_mutual
     by_mode = providers_by_mode(m) if by_mode is None else by_mode
     return (
         by_mode[:, m.counted_by_mode].sum(axis=1),
@@ -67,7 +68,8 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
     new = year.new if year is not None else {}
     p, R = m.p, m.n_batch
     by_mode = providers_by_mode(m)
-    lg_n, lg_staff, lg_spend = lg_totals(m, by_mode)
+    is_mutual = m.counted_by_mode[m.mode]
+    lg_n, lg_staff, lg_spend = lg_totals(m, by_mode, is_mutual)
     row = {
         "year": np.full(R, m.year, dtype=np.int64),
         "n_mutuals": lg_n + m.out_n,
@@ -76,7 +78,7 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         "n_mutuals_lg": lg_n,
         "mutual_staff_lg": lg_staff,
         "mutual_spend_lg_gbp_m": lg_spend,
-        "mutual_contracts_lg_gbp_m": row_sums(m.counted_by_mode[m.mode], m.contract_value),
+        "mutual_contracts_lg_gbp_m": row_sums(is_mutual, m.contract_value),
         "n_mutuals_outside": m.out_n,
         "mutual_staff_outside": m.out_staff,
         "mutual_spend_outside_gbp_m": m.out_spend,

@@ -16,17 +16,26 @@ if TYPE_CHECKING:
     from sim.model.loop import Year
 
 
-def peers(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
+def peer_counts(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual services in each (replication, region-service cell) and (replication, service): int arrays."""
+    R, nc = m.n_batch, m.n_cells
+    is_mutual = IS_MUTUAL[m.mode]
+    return (
+        np.bincount(m.cell_key[is_mutual], minlength=R * nc),
+        np.bincount(m.service_key[is_mutual], minlength=R * 3),
+    )
+
+
+def peers(
+    m: DivestmentModel, counts: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mutual services in each slot's region and service, and in its service nationally.
 
     Returns:
         two (R, n_slots) float arrays, counted in each replication.
     """
-    R, nc = m.n_batch, m.n_cells
-    is_mutual = IS_MUTUAL[m.mode]
-    by_cell = np.bincount(m.cell_key[is_mutual], minlength=R * nc)
-    by_service = np.bincount(m.service_key[is_mutual], minlength=R * 3)
-    return by_cell[m.cell_key].astype(float), by_service[m.service_key].astype(float)
+    by_cell, by_service = peer_counts(m) if counts is None else counts
+    return by_cell.astype(float)[m.cell_key], by_service.astype(float)[m.service_key]
 
 
 def select(m: DivestmentModel, year: Year) -> None:
@@ -38,27 +47,29 @@ def select(m: DivestmentModel, year: Year) -> None:
     the peer counts and ``year.duty``.
     """
     p, y, u = m.p, year.y, year.u
-    year.peers_region, year.peers_national = peers(m)
+    counts = peer_counts(m)
+    year.peers_region, year.peers_national = peers(m, counts)
     eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0)
     cooled = (y - m.last_review) >= p["review.min_years_between"]
-    mult = np.where(m.mode == REBOOTED, p["review.rebooted_multiplier"], 1.0)
     # councils' capacity to run appraisals falls as cuts deepen
     capacity = np.maximum(0.0, 1.0 - p["review.capacity_loss_per_pressure"] * year.pressure)
-    is_review = (
-        eligible
-        & cooled
-        & (
-            u.row(U_REVIEW)
-            < rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult * capacity)
-        )
-    )
+    # a slot's chance depends on its council and on whether it is re-booted: worked out per slot for
+    # both (the same arithmetic as over every replication), then picked
+    chance = [
+        rules.review_probability(year.pressure, p["review.rate_per_pressure"], mult * capacity)
+        for mult in (1.0, p["review.rebooted_multiplier"])
+    ]
+    chance = np.where(m.mode == REBOOTED, chance[1], chance[0])
+    is_review = eligible & cooled & (u.row(U_REVIEW) < chance)
     year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
     in_house = m.mode == IN_HOUSE
     rn, jn = entries(in_house & ~m.ready)
     m.ready[rn, jn] = u.at(U_READY, rn, jn) < p["proposals.replenish_per_year"]  # new teams, slowly
-    prob_prop = rules.proposal_probability(
-        p["proposals.rate_per_year"], p["proposals.peer_effect"], year.peers_region
+    # the chance depends only on the count of peers in the cell: worked out once per count, then looked up
+    by_count = rules.proposal_probability(
+        p["proposals.rate_per_year"], p["proposals.peer_effect"], np.arange(counts[0].max() + 1.0)
     )
+    prob_prop = by_count[counts[0]][m.cell_key]
     year.is_proposal = eligible & in_house & m.ready & (u.row(U_PROPOSAL) < prob_prop) & (cooled | year.duty)
     m.ready[year.is_proposal] = False  # a team that has proposed is spent, whatever the outcome
     year.reviewed = entries(is_review | year.is_proposal)

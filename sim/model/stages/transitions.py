@@ -67,8 +67,10 @@ def go_live(
     if join:
         joining = divested & (m.u.at(U_JOIN, r, j) < p["contract.p_join_existing"])
         if joining.any():
-            best = largest_provider_by_kind(m, exclude=(r, j))
-            found = best[r[joining], mode[joining], m.cell[j[joining]]]
+            rj, mj, cj = r[joining], mode[joining], m.cell[j[joining]]
+            kinds = (rj * len(rules.MODES) + mj) * m.n_cells + cj
+            best = largest_provider_by_kind(m, exclude=(r, j), kinds=kinds)
+            found = best[rj, mj, cj]
             provider[joining] = np.where(found >= 0, found, provider[joining])
     m.provider[r, j] = provider
     m.contract_end[r, j] = np.where(divested, y + p["contract.length_years"], NO_CONTRACT)
@@ -84,21 +86,48 @@ def go_live(
     m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
 
-def largest_provider_by_kind(m: DivestmentModel, exclude: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def provider_groups(m: DivestmentModel, r: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Divested entries (r, j) grouped by their provider (:func:`sim.model.arrays.group`)."""
+    return group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
+
+
+def largest_provider_by_kind(
+    m: DivestmentModel,
+    exclude: tuple[np.ndarray, np.ndarray],
+    divested: tuple | None = None,
+    kinds: np.ndarray | None = None,
+) -> np.ndarray:
     """The largest provider (by staff) of each mode and region-service cell, ignoring entries ``exclude``.
 
     Ties go to the lowest provider id.
+
+    Args:
+        m: the model.
+        exclude: entries (r, j) left out, e.g. the parts going live now.
+        divested: the entries (r, j) of every divested part but ``exclude``, in row order, with their
+            :func:`provider_groups`, if the caller has them (``exclude`` is then not read).
+        kinds: only these kinds ``(r * n_modes + mode) * n_cells + cell`` are wanted (others are -1): the
+            parts of other kinds are left out before grouping. A provider's parts are all of one kind (one
+            mode, one cell), so a wanted kind's providers and their staff are those of the full count.
 
     Returns:
         (R, n_modes, n_cells) provider ids, -1 where a replication has no such provider.
     """
     R, n_modes, nc = m.n_batch, len(rules.MODES), m.n_cells
-    existing = IS_DIVESTED[m.mode]
-    existing[exclude] = False
-    r, j = entries(existing)
+    if divested is None:
+        existing = IS_DIVESTED[m.mode]
+        existing[exclude] = False
+        r, j = entries(existing)
+        if kinds is not None:
+            wanted = np.zeros(R * n_modes * nc, dtype=bool)
+            wanted[kinds] = True
+            keep = wanted[(r * n_modes + m.mode[r, j]) * nc + m.cell[j]]
+            r, j = r[keep], j[keep]
+        representative, is_provider = provider_groups(m, r, j) if len(j) else (None, None)
+    else:
+        r, j, representative, is_provider = divested
     if len(j) == 0:
         return np.full((R, n_modes, nc), -1, dtype=np.int64)
-    representative, is_provider = group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
     staff = np.bincount(representative, weights=m.staff[r, j], minlength=len(j))[is_provider]
     r, j = r[is_provider], j[is_provider]
     ids = m.provider[r, j]
