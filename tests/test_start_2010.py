@@ -10,7 +10,7 @@ import pytest
 
 from sim.inputs.councils import load_england
 from sim.inputs.scenario import ScenarioError, load_scenario
-from sim.model import DivestmentModel, rules
+from sim.model import DivestmentModel
 from sim.model.slots import ASC, LIBRARIES
 from sim.model.stages import appraisal, outside
 
@@ -151,7 +151,6 @@ def test_the_outside_stock_of_2014_is_spread_over_its_contract_cohorts(baseline)
     n = m.out_cohort_n[0]
     assert n.sum() == 50 and n.max() - n.min() <= 1
     assert m.out_staff[0] == pytest.approx(m.out_cohort_staff[0].sum())
-    assert rules.IN_HOUSE == 0  # the modes table is unchanged by the start year
 
 
 def test_support_places_are_taken_only_while_a_programme_runs(history):

@@ -108,30 +108,12 @@ def run_with_draws(scenario: Scenario, draws: Draws, record_councils: bool = Tru
     Returns a :class:`sim.experiments.run.ScenarioResults`; replication r has seed ``scenario.seed + r``
     as without a posterior, and its draw is ``r // draws.per_draw``.
     """
-    from sim.experiments.run import ScenarioResults, _tag, run_batch
+    from sim.experiments.run import gather
 
-    seeds = scenario.seeds()
-    national, councils, decisions, warnings = [], [], [], []
-    K = draws.per_draw
-    for first in range(0, len(seeds), K):
-        batch = seeds[first : first + K]
-        sc = scenario.with_changes(draws.changes(first))
-        model = run_batch(sc, batch, record_councils)
-        national.append(_tag(model.national(), first, batch))
-        if record_councils:
-            councils.append(_tag(model.councils_frame(), first, batch))
-            decisions.append(_tag(model.decisions_frame(), first, batch))
-        warnings += [f"replication {first + r}: {w}" for r in range(len(batch)) for w in model.warnings_of(r)]
-        model.release()
-        if progress is not None:
-            progress(first + len(batch), len(seeds))
-    return ScenarioResults(
-        scenario=scenario,
-        seeds=seeds,
-        national=pd.concat(national, ignore_index=True),
-        councils=pd.concat(councils, ignore_index=True) if record_councils else None,
-        decisions=pd.concat(decisions, ignore_index=True) if record_councils else None,
-        warnings=warnings,
+    K, n = draws.per_draw, scenario.replications
+    parts = [slice(first, min(first + K, n)) for first in range(0, n, K)]
+    return gather(
+        scenario, parts, lambda first: scenario.with_changes(draws.changes(first)), record_councils, progress
     )
 
 

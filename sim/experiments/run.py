@@ -10,7 +10,7 @@ Notebook use::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,15 +98,36 @@ def run_scenario(
             or more), so that progress moves. Results do not depend on batching.
     """
     seeds = scenario.seeds()
-    national, councils, decisions, warnings = [], [], [], []
     size = MAX_BATCH if progress is None else min(MAX_BATCH, max(PROGRESS_BATCH, -(-len(seeds) // 20)))
-    for part in batch_slices(len(seeds), size):
+    return gather(scenario, batch_slices(len(seeds), size), lambda first: scenario, record_councils, progress)
+
+
+def gather(
+    scenario: Scenario,
+    parts: Iterable[slice],
+    scenario_for: Callable[[int], Scenario],
+    record_councils: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScenarioResults:
+    """Run ``scenario``'s replications batch by batch and gather their tables into one result.
+
+    Args:
+        scenario: the scenario the results belong to (its seeds are the replications' seeds).
+        parts: consecutive slices of the replications, one batched model each.
+        scenario_for: the scenario a batch runs, given its first replication (the same scenario, or one
+            with a posterior draw's values: :func:`sim.experiments.posterior.run_with_draws`).
+        record_councils: also gather the council table and the decision log.
+        progress: as for :func:`run_scenario`, after each simulated year of each batch.
+    """
+    seeds = scenario.seeds()
+    national, councils, decisions, warnings = [], [], [], []
+    for part in parts:
         first, batch = part.start, seeds[part]
 
         def each_year(share: float, first: int = first, n: int = len(batch)) -> None:
             progress(first + share * n, len(seeds))
 
-        model = run_batch(scenario, batch, record_councils, each_year if progress else None)
+        model = run_batch(scenario_for(first), batch, record_councils, each_year if progress else None)
         national.append(_tag(model.national(), first, batch))
         if record_councils:
             councils.append(_tag(model.councils_frame(), first, batch))

@@ -40,6 +40,14 @@ PIPELINE_CASES = (
 )
 
 
+def draw_council_traits(m: DivestmentModel, r: int, g: np.random.Generator) -> None:
+    """Replication ``r``'s councils' resistance (a Beta draw each) and which parts have a ready team."""
+    p = m.p
+    mean, k = p["appraisal.resistance_mean"], p["appraisal.resistance_concentration"]
+    m.resistance[r] = g.beta(mean * k, (1 - mean) * k, size=m.england.n)
+    m.ready[r] = g.random(m.slots.n) < p["proposals.ready_share_2014"]
+
+
 def case_slots(m: DivestmentModel, code: str, service: int, parts: tuple[str, ...] | None) -> list[int]:
     """The slots of a named case: the parts named, or every part of the service."""
     return list(m.slots_of(code, service)) if parts is None else [m.slot_of(code, service, p) for p in parts]
@@ -54,15 +62,12 @@ def setup_start(m: DivestmentModel) -> None:
     if y == 2010:
         setup_2010(m)
         return
-    resistance_mean = p["appraisal.resistance_mean"]
-    k = p["appraisal.resistance_concentration"]
     draws = np.empty((R, 6, s.n))
     m.resistance = np.empty((R, m.england.n))
     m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
     for r, g in enumerate(m.gens):
         g.random(out=draws[r])  # first
-        m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)
-        m.ready[r] = g.random(s.n) < p["proposals.ready_share_2014"]
+        draw_council_traits(m, r, g)
     u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = draws.transpose(1, 0, 2)
     everyone = np.arange(R)
     fixed = np.zeros(s.n, dtype=bool)
@@ -188,16 +193,13 @@ def setup_2010(m: DivestmentModel) -> None:
         s.service == LIBRARIES, s.units * ratio ** p["services.library_points_elasticity"], s.units
     )
     m.units[:] = units
-    resistance_mean = p["appraisal.resistance_mean"]
-    k = p["appraisal.resistance_concentration"]
     u_legacy, u_contract = np.empty((R, s.n)), np.empty((R, s.n))
     m.resistance = np.empty((R, m.england.n))
     m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
     for r, g in enumerate(m.gens):
         g.random(out=u_legacy[r])  # first
         g.random(out=u_contract[r])
-        m.resistance[r] = g.beta(resistance_mean * k, (1 - resistance_mean) * k, size=m.england.n)
-        m.ready[r] = g.random(s.n) < p["proposals.ready_share_2014"]
+        draw_council_traits(m, r, g)
     legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust_2010"])
     m.mode[legacy] = LEGACY
     m.contract_end[legacy] = y + 1 + (u_contract[legacy] * p["contract.length_years"]).astype(np.int64)
