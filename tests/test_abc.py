@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli.main import main
+from sim.evidence import abc_mcmc, posterior_file, targets
 from sim.evidence import backtest as bt
-from sim.evidence import posterior_file, targets
-from sim.evidence.abc import candidates, run_abc
+from sim.evidence.abc import SPEND_RESPONSES, candidates, run_abc
 from sim.evidence.settings import DEFAULT_SCENARIO
 from sim.experiments import posterior as post
 from sim.inputs import params
@@ -121,8 +121,56 @@ def test_candidates_are_behavioural_uncertainties_with_ranges():
     found = candidates()
     assert "review.rate_per_pressure" in found and "appraisal.high_jump" in found
     assert all(reg[k].tag in ("uncertainty", "calibrated") for k in found)
-    assert not any(k.startswith(("funding.", "services.")) for k in found)
+    # the funding path and services' sizes are inputs; the spend responses are fitted to the councils' spend
+    assert not any(k.startswith(("funding.", "services.")) for k in found if k not in SPEND_RESPONSES)
+    assert set(SPEND_RESPONSES) <= set(found)
     assert "init.staff_per_mutual_2010" in found  # an uncertain part of the 2010 starting state
+
+
+def _mcmc(tiny, shipped_targets, seed=3, workers=1, **kw):
+    return abc_mcmc.run_abc_mcmc(
+        tiny, shipped_targets, seed=seed, population=8, generations=2, min_epsilon=0.0, replications=1,
+        workers=workers, fitted=FIT2, **kw,
+    )  # fmt: skip
+
+
+def test_mcmc_abc_same_seed_same_posterior_any_workers_equal_weights(tiny, shipped_targets):
+    a = _mcmc(tiny, shipped_targets)
+    b = _mcmc(tiny, shipped_targets, workers=2)
+    pd.testing.assert_frame_equal(a["posterior"], b["posterior"])
+    assert not a["posterior"].equals(_mcmc(tiny, shipped_targets, seed=4)["posterior"])
+    assert list(a["posterior"].columns) == [*FIT2, "weight"]
+    assert (a["posterior"]["weight"] == 1 / 8).all()
+    eps = [g["epsilon"] for g in a["generations"]]
+    assert eps == sorted(eps, reverse=True) and len(eps) == 2
+    assert all(d <= eps[-1] for d in a["distances"])  # every particle within the last epsilon
+    reg = params.registry()
+    for k in FIT2:
+        lo, hi = reg[k].plausible
+        assert a["posterior"][k].between(lo, hi).all()
+
+
+def test_mcmc_abc_recovers_a_known_parameter(tiny, monkeypatch):
+    """A constructed case: the statistic is the high jump plus noise, observed at 1.2 (prior 0 to 2)."""
+    target = targets.Target(
+        "jump", "level:n_mutuals", 2015, 2015, 2014, 1.2, "equal", "absolute", 0.05, "fit", "p", "s"
+    )
+
+    def fake(scenario, fit, values, seeds):
+        noise = np.random.default_rng(seeds).normal(0.0, 0.02)
+        return {"jump": values["appraisal.high_jump"] + noise}
+
+    monkeypatch.setattr(abc_mcmc, "simulate_stats", fake)
+    result = abc_mcmc.run_abc_mcmc(
+        tiny, (target,), seed=1, population=200, generations=12, min_epsilon=0.5, replications=1,
+        discrepancy=0.0, fitted=["appraisal.high_jump"],
+    )  # fmt: skip
+    jump = result["posterior"]["appraisal.high_jump"]
+    lo, hi = params.registry()["appraisal.high_jump"].plausible
+    assert abs(jump.mean() - 1.2) < 0.03  # the prior's mean is about 1
+    assert jump.std() < 0.1 * (hi - lo)  # the prior's sd is 0.29 of the range
+    assert result["generations"][-1]["distinct_particles"] > 100
+    assert result["generations"][-1]["acceptance_rate"] > 0.05
 
 
 def _calibrate(out: Path, *extra: str) -> int:
@@ -331,3 +379,109 @@ def test_backtest_command_writes_table_and_figure(tmp_path, capsys):
     assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"
     assert "precedes the run's start year" in capsys.readouterr().err
     assert "n_mutuals_2012" in json.loads((out / "manifest.json").read_text())["skipped_targets"]
+
+
+# ------------------------------------------------------------------ targets added for the 2010 start
+@pytest.fixture(scope="module")
+def run_2010():
+    from sim.model import DivestmentModel
+
+    sc = load_scenario(ROOT / "scenarios" / "calibration" / "calibration_2010.toml")
+    return DivestmentModel(sc, seeds=[5, 6], record_councils=True).run()
+
+
+def test_new_statistics_agree_with_the_national_table_and_the_spend_check(run_2010, shipped_targets):
+    from sim.evidence.spend_pattern import spend_pattern
+
+    by_name = {t.name: t for t in shipped_targets}
+    wanted = ("leisure_trust_share_2013", "lg_share_of_mutuals_2014", "msp_supported_most_2012_2013",
+              "council_asc_spend_change_2010_2014", "council_culture_spend_change_2010_2014")  # fmt: skip
+    stats = targets.statistics(run_2010, tuple(by_name[n] for n in wanted))
+    nat = run_2010.national()
+    y13, y14 = nat[nat.year == 2013], nat[nat.year == 2014]
+    units = [c for c in nat if c.startswith("units_leisure_")]
+    trust = [f"units_leisure_{m}" for m in ("legacy_trust", "trust", "mutual", "joint_mutual")]
+    share = (y13[trust].sum(axis=1) / y13[units].sum(axis=1)).to_numpy()
+    np.testing.assert_allclose(stats["leisure_trust_share_2013"], share)
+    assert 0.0 < share.min() and share.max() < 1.0
+    np.testing.assert_allclose(
+        stats["lg_share_of_mutuals_2014"], (y14.n_mutuals_lg / y14.n_mutuals).to_numpy()
+    )
+    # the flows of 2012-13 and 2013-14 are on the rows of 2013 and 2014
+    supported = nat[nat.year.isin([2013, 2014])].groupby("batch_index").new_supported.sum().to_numpy()
+    np.testing.assert_allclose(stats["msp_supported_most_2012_2013"], supported)
+    pattern = spend_pattern(run_2010).set_index("service")
+    for name, service in (("asc", "adult_social_care"), ("culture", "culture")):
+        mean = stats[f"council_{name}_spend_change_2010_2014"].mean()  # mean over replications
+        assert mean == pytest.approx(pattern.loc[service, "simulated_mean_log_change"], rel=1e-9)
+
+
+def test_council_spend_targets_need_a_2010_start_and_a_total_needs_a_flow(shipped_targets, tmp_path):
+    spend = next(t for t in shipped_targets if t.name == "council_asc_spend_change_2010_2014")
+    assert targets.split_computable((spend,), 2010, 2016)[0] == (spend,)
+    _, skipped = targets.split_computable((spend,), 2014, 2016)
+    assert "precedes the run's start year 2014" in skipped[spend.name]
+    text = (ROOT / "sim" / "data" / "targets.csv").read_text().splitlines()
+    row = next(r for r in text if r.startswith("msp_supported_most")).replace(
+        "total:new_supported", "total:n_mutuals"
+    )
+    path = tmp_path / "t.csv"
+    path.write_text(text[0] + "\n" + row + "\n")
+    with pytest.raises(ScenarioError, match="line 2.*new_ column"):
+        targets.load_targets(path)
+
+
+# ------------------------------------------------------------------ the defaults from the posterior
+def test_the_point_is_the_particle_closest_to_the_targets_on_common_seeds(shipped_targets):
+    from sim.evidence import point
+    from sim.evidence.abc import simulate_stats
+
+    sc = load_scenario(ROOT / "scenarios" / "calibration" / "calibration_2010.toml").with_changes(
+        {}, replications=2
+    )
+    frame = pd.DataFrame(
+        {
+            "review.rate_per_pressure": [0.05, 0.3, 0.6],
+            "appraisal.high_jump": [1.5, 0.4, 0.2],
+            "weight": 1 / 3,
+        }
+    )
+    chosen = point.choose(frame, sc, shipped_targets, 0.1)
+    fit = chosen["targets"]
+    d = [
+        targets.distance(simulate_stats(sc, fit, dict(zip(FIT2, row, strict=True)), sc.seeds()), fit, 0.1)
+        for row in frame[FIT2].itertuples(index=False)
+    ]
+    assert chosen["particle"] == int(np.argmin(d)) and chosen["distance"] == pytest.approx(min(d))
+    assert chosen["values"] == dict(zip(FIT2, frame[FIT2].iloc[chosen["particle"]], strict=True))
+
+
+def test_applying_a_point_changes_only_its_keys_values_tags_and_sources(tmp_path):
+    import tomllib
+
+    from sim.evidence import point
+
+    before = tomllib.loads(point.REGISTRY.read_text())
+    text = point.apply({"appraisal.high_jump": 0.777, "outside.contract_years": 6})
+    after = tomllib.loads(text)
+    for key, value in (("appraisal.high_jump", 0.777), ("outside.contract_years", 6)):
+        section, name = key.split(".", 1)
+        entry = after[section][name]
+        assert entry["value"] == value and entry["tag"] == "calibrated"
+        assert entry["source"].startswith(point.CITATION)
+        assert before[section][name]["source"].removeprefix("calibrated: ") in entry["source"]
+    assert point.apply({"appraisal.high_jump": 0.777}, registry=_write(tmp_path, text)) == text  # idempotent
+    changed = {
+        (s, k)
+        for s, section in before.items()
+        if isinstance(section, dict)
+        for k in section
+        if section[k] != after[s][k]
+    }
+    assert changed == {("appraisal", "high_jump"), ("outside", "contract_years")}
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "parameters.toml"
+    path.write_text(text)
+    return path

@@ -165,3 +165,19 @@ def test_support_places_are_taken_only_while_a_programme_runs(history):
         {"support.budget_gbp_m_per_year": 0.0, "support.delivering_differently_gbp_m": 0.0}
     )
     assert (DivestmentModel(never, seeds=never.seeds()).run().national().new_supported == 0).all()
+
+
+def test_run_start_year_flag_starts_from_2010_and_a_bad_one_writes_nothing(tmp_path, capsys):
+    from sim.cli.main import main
+
+    out = tmp_path / "from2010"
+    root = Path(__file__).resolve().parent.parent
+    args = ["run", str(root / "scenarios" / "baseline.toml"), "--replications", "2", "--quiet"]
+    assert main([*args, "--start-year", "2010", "--end-year", "2014", "--out", str(out)]) == 0
+    national = pd.read_csv(out / "national.csv")
+    assert national.year.min() == 2010 and national.year.max() == 2014
+    assert (national[national.year == 2010].n_mutuals_lg == 0).all()  # nothing of 2011-2014 written in
+    bad = tmp_path / "bad"
+    assert main([*args, "--start-year", "2012", "--out", str(bad)]) == 2
+    assert "--start-year: 2012 is not a starting state" in capsys.readouterr().err
+    assert not bad.exists()

@@ -25,7 +25,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it holds an earlier backtest")
     p.add_argument("--seed", type=int, default=2014, help="seed of every fit and prediction (default 2014)")
     p.add_argument("--population", type=positive_int, default=200, help="particles per generation (200)")
-    p.add_argument("--generations", type=positive_int, default=6, help="at most this many generations (6)")
+    p.add_argument(
+        "--sampler",
+        choices=("mcmc", "pyabc"),
+        default="mcmc",
+        help="mcmc: ABC-SMC with MCMC moves (the default); pyabc: pyabc's importance-weighted ABC-SMC",
+    )
+    p.add_argument(
+        "--generations", type=positive_int, help="at most this many generations (12 with mcmc, 6 with pyabc)"
+    )
     p.add_argument("--min-epsilon", type=float, default=0.5, help="stop at this epsilon (default 0.5)")
     p.add_argument("--replications", type=positive_int, default=4, help="model seeds per particle (4)")
     p.add_argument("--draws", type=positive_int, default=100, help="posterior draws per prediction (100)")
@@ -44,6 +52,7 @@ def command(args: argparse.Namespace) -> int:
 
     from sim.evidence import backtest as bt
     from sim.evidence.abc import run_abc, screen
+    from sim.evidence.abc_mcmc import run_abc_mcmc
     from sim.evidence.targets import SHIPPED, load_targets, run_start
     from sim.experiments.output import provenance, write_json
     from sim.experiments.safety import check_out_dir, staged_dir
@@ -64,10 +73,12 @@ def command(args: argparse.Namespace) -> int:
     if not plan["fit"]:
         raise InputError(f"{args.targets or SHIPPED}: no fit target is computable from {start}")
     fitted = [k for k, e in screen(scenario, plan["fit"], args.discrepancy).items() if e >= 1.0]
+    generations = args.generations or (12 if args.sampler == "mcmc" else 6)
+    fit_with = run_abc_mcmc if args.sampler == "mcmc" else run_abc
     settings = dict(
         seed=args.seed,
         population=args.population,
-        generations=args.generations,
+        generations=generations,
         min_epsilon=args.min_epsilon,
         replications=args.replications,
         workers=args.workers,
@@ -81,7 +92,7 @@ def command(args: argparse.Namespace) -> int:
             continue
         if fit:
             say(f"{test}: fitting on {len(fit)} target(s): {', '.join(t.name for t in fit)}")
-            result = run_abc(scenario, fit, **settings)
+            result = fit_with(scenario, fit, **settings)
             posterior, fitted_on = result["posterior"], ";".join(t.name for t in fit)
             fits[test] = {"targets": [t.name for t in fit], "generations": result["generations"]}
         else:
@@ -103,7 +114,7 @@ def command(args: argparse.Namespace) -> int:
         table.to_csv(stage / "backtest.csv", index=False)
         charts.save(bt.figure(table, targets, args.discrepancy), stage / "backtest.png")
         manifest = {
-            "settings": {k: v for k, v in settings.items() if k != "fitted"},
+            "settings": {k: v for k, v in settings.items() if k != "fitted"} | {"sampler": args.sampler},
             "fitted_parameters": fitted,
             "start_year": start,
             "end_year": scenario.end_year,

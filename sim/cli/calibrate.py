@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--method",
         choices=("optuna", "abc"),
         default="optuna",
-        help="optuna: best fit and spread (TOML); abc: ABC-SMC posterior with pyabc (Parquet and JSON)",
+        help="optuna: best fit and spread (TOML); abc: ABC-SMC posterior (Parquet and JSON)",
     )
     p.add_argument(
         "--trials", type=int, default=DEFAULT_TRIALS, help=f"Optuna trials (default {DEFAULT_TRIALS})"
@@ -53,8 +53,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "interruption to do only the trials still missing",
     )
     abc = p.add_argument_group("ABC-SMC (--method abc)")
+    abc.add_argument(
+        "--sampler",
+        choices=("mcmc", "pyabc"),
+        default="mcmc",
+        help="mcmc: replenishment ABC-SMC with MCMC moves, equal weights (Drovandi and Pettitt 2011; the "
+        "default); pyabc: pyabc's importance-weighted ABC-SMC",
+    )
     abc.add_argument("--population", type=int, default=400, help="particles per generation (default 400)")
-    abc.add_argument("--generations", type=int, default=10, help="at most this many generations (default 10)")
+    abc.add_argument(
+        "--generations",
+        type=int,
+        help="at most this many generations (default 30 with --sampler mcmc, 10 with pyabc)",
+    )
     abc.add_argument(
         "--min-epsilon", type=float, default=0.5, help="stop once the epsilon is at most this (default 0.5)"
     )

@@ -11,6 +11,11 @@ from pathlib import Path
 
 def _check(args: argparse.Namespace) -> list[str]:
     problems = []
+    if args.generations is None:
+        from sim.evidence.abc import DEFAULT_GENERATIONS
+        from sim.evidence.abc_mcmc import DEFAULT_GENERATIONS as MCMC_GENERATIONS
+
+        args.generations = MCMC_GENERATIONS if args.sampler == "mcmc" else DEFAULT_GENERATIONS
     for name, low in (("population", 2), ("generations", 1), ("max_simulations", 1), ("workers", 1)):
         if getattr(args, name) < low:
             problems.append(f"--{name.replace('_', '-')}: must be at least {low}, got {getattr(args, name)}")
@@ -57,22 +62,32 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     from sim.experiments.progress import Progress
     from sim.experiments.safety import staged_file
 
-    bar = None if args.quiet else Progress(args.generations + 1, "generations")
+    mcmc = args.sampler == "mcmc"  # a bar of simulations (to the budget), or of pyabc's generations
+    total, label = (args.max_simulations, "simulations") if mcmc else (args.generations + 1, "generations")
+    bar = None if args.quiet else Progress(total, label)
+    seen = [0]
 
     def step(t: int, accepted: int, evaluations: int, eps: float) -> None:
         if bar is None:
             return
         what = "prior sample" if t < 0 else f"generation {t}, epsilon {eps:.3g}"
-        text = f"{what}: {accepted} accepted of {evaluations}"
+        if mcmc:
+            text = f"{what}: {accepted} distinct particles"
+        else:
+            text = f"{what}: {accepted} accepted of {evaluations}"
         if bar.bar is not None:
             bar.bar.set_postfix_str(text, refresh=False)
         else:
             print(text, file=sys.stderr, flush=True)
-        bar.update()
+        bar.update(min(evaluations, total) - seen[0] if mcmc else 1)
+        seen[0] = min(evaluations, total)
 
     replications = args.replications or DEFAULT_REPLICATIONS
+    run = run_abc
+    if args.sampler == "mcmc":
+        from sim.evidence.abc_mcmc import run_abc_mcmc as run
     try:
-        result = run_abc(
+        result = run(
             scenario,
             targets,
             seed=args.seed,
@@ -93,11 +108,18 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
         "command": "python -m sim " + shlex.join(sys.argv[sys.argv.index("calibrate") :])
         if "calibrate" in sys.argv
         else "python -m sim calibrate --method abc",
-        "method": "ABC-SMC (pyabc), median epsilon schedule; distance sim.evidence.targets.distance",
+        "method": (
+            "ABC-SMC with MCMC moves (Drovandi and Pettitt 2011, sim.evidence.abc_mcmc), equal weights"
+            if args.sampler == "mcmc"
+            else "ABC-SMC (pyabc), median epsilon schedule"
+        )
+        + "; distance sim.evidence.targets.distance",
+        "sampler": args.sampler,
+        "algorithm": result.get("algorithm"),
         "seed": args.seed,
         "git": git_commit(),
         "versions": versions(),
-        "pyabc_version": result["pyabc_version"],
+        "pyabc_version": result.get("pyabc_version"),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": result["wall_seconds"],
         "workers": args.workers,
@@ -147,10 +169,17 @@ def summary(result: dict) -> str:
         lo, hi = result["priors"][k]["uniform"]
         lines.append(f"{k:36} {q[0]:>9.4g} {q[1]:>9.4g} {q[2]:>9.4g}   [{lo:g}, {hi:g}]")
     for g in result["generations"]:
-        lines.append(
-            f"generation {g['t']}: epsilon {g['epsilon']:.3g}, {g['evaluations']} evaluations, "
-            f"effective sample size {g['effective_sample_size']:.0f}"
-        )
+        if "acceptance_rate" in g:
+            lines.append(
+                f"generation {g['t']}: epsilon {g['epsilon']:.3g}, {g['evaluations']:,} simulations so far, "
+                f"{g['mcmc_steps']} MCMC steps, acceptance {g['acceptance_rate']:.1%}, "
+                f"{g['distinct_particles']} distinct particles"
+            )
+        else:
+            lines.append(
+                f"generation {g['t']}: epsilon {g['epsilon']:.3g}, {g['evaluations']} evaluations, "
+                f"effective sample size {g['effective_sample_size']:.0f}"
+            )
     lines.append(f"{result['simulations']:,} particles simulated in {result['wall_seconds']:,.0f} s")
     for k, note in result["skipped"].items():
         lines.append(f"skipped target {k}: {note}")

@@ -22,6 +22,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", type=Path, help="results folder (default: a new folder under results/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
+    run.add_argument(
+        "--start-year",
+        type=int,
+        help="first financial year: 2014 (the default, from the state of 2014) or 2010 (the 2010-2014 "
+        "history from the model's own mechanisms)",
+    )
     run.add_argument("--end-year", type=int, help="last financial year to simulate, e.g. 2020")
     run.add_argument("--observed", type=Path, help="observed series CSV to draw beside the results")
     run.add_argument(
@@ -66,7 +72,12 @@ def _command(args: argparse.Namespace, figures) -> int:
     scenario = load_scenario(find_scenario(args.scenario))
     overrides = {
         k: v
-        for k, v in (("replications", args.replications), ("seed", args.seed), ("end_year", args.end_year))
+        for k, v in (
+            ("replications", args.replications),
+            ("seed", args.seed),
+            ("start_year", args.start_year),
+            ("end_year", args.end_year),
+        )
         if v is not None
     }
     if overrides:

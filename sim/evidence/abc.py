@@ -31,9 +31,12 @@ from sim.inputs.scenario import Scenario, ScenarioError
 
 FIT_TAGS = ("uncertainty", "calibrated")
 NOT_BEHAVIOURAL = ("funding.", "services.")
-"""Not behaviour: the funding path and spend responses and the services' sizes (inputs, fitted outside the
-calibration to spending data or set from named cases, docs/calibration.md). The uncertain parts of the
-starting state (``init.*``) are candidates: the screen keeps those the run's targets depend on."""
+"""Not behaviour: the funding path and the services' sizes (inputs, or set from named cases,
+docs/calibration.md). The uncertain parts of the starting state (``init.*``) are candidates: the screen
+keeps those the run's targets depend on."""
+SPEND_RESPONSES = ("funding.response_asc", "funding.response_culture")
+"""How councils' service spending answers their funding: candidates, as the councils' own 2010-2014
+spending is a target (``council_spend_change_*`` in ``sim/data/targets.csv``)."""
 SCREEN_THRESHOLD = 1.0
 """A parameter is fitted if its plausible range moves a fit target by at least this many scaled tolerances."""
 DEFAULT_DISCREPANCY = 0.1
@@ -51,7 +54,7 @@ def candidates() -> list[str]:
     for key, spec in params.registry().items():
         if spec.tag not in FIT_TAGS or spec.plausible is None or spec.kind not in (int, float):
             continue
-        if key.startswith(NOT_BEHAVIOURAL):
+        if key.startswith(NOT_BEHAVIOURAL) and key not in SPEND_RESPONSES:
             continue
         lo, hi = spec.plausible
         if isinstance(lo, int | float) and isinstance(hi, int | float) and hi > lo:
@@ -88,7 +91,7 @@ def simulate_stats_each(
         sc = scenario.with_changes(_values(values))
     except ScenarioError:
         return {t.name: np.full(len(seeds), math.nan) for t in targets}
-    model = DivestmentModel(sc, seeds=seeds, record_councils=any(t.needs_log for t in targets)).run()
+    model = DivestmentModel(sc, seeds=seeds, record_councils=any(t.needs_councils for t in targets)).run()
     stats = statistics(model, targets)
     model.release()
     return stats
@@ -123,6 +126,36 @@ def screen(
         out[key] = round(effect, 4)
     del base
     return out
+
+
+def fitted_names(
+    scenario: Scenario,
+    targets: tuple[Target, ...],
+    discrepancy: float,
+    fitted: list[str] | None,
+    include: list[str] | None,
+) -> tuple[tuple[Target, ...], dict[str, str], list[str], dict[str, float]]:
+    """The fit targets the run can compute, the skipped ones, the parameters to fit and the screen's effects.
+
+    Raises:
+        ScenarioError: no fit target is computable for the run.
+    """
+    from sim.evidence.targets import run_start
+
+    usable, skipped = split_computable(targets, run_start(scenario), scenario.end_year)
+    fit = tuple(t for t in usable if t.role == "fit")
+    if not fit:
+        raise ScenarioError(
+            [
+                "no fit target is computable for this run: "
+                + "; ".join(f"{k}: {v}" for k, v in skipped.items())
+            ]
+        )
+    effects = screen(scenario, fit, discrepancy) if fitted is None else {}
+    names = list(fitted) if fitted is not None else [k for k, e in effects.items() if e >= SCREEN_THRESHOLD]
+    if fitted is None:
+        names += [k for k in include or () if k not in names]
+    return fit, skipped, names, effects
 
 
 def run_abc(
@@ -162,22 +195,9 @@ def run_abc(
     import pyabc
 
     from sim.evidence.abc_sampler import OrderedSampler, ShrunkNormalTransition
-    from sim.evidence.targets import run_start
 
     t0 = time.perf_counter()
-    usable, skipped = split_computable(targets, run_start(scenario), scenario.end_year)
-    fit = tuple(t for t in usable if t.role == "fit")
-    if not fit:
-        raise ScenarioError(
-            [
-                "no fit target is computable for this run: "
-                + "; ".join(f"{k}: {v}" for k, v in skipped.items())
-            ]
-        )
-    effects = screen(scenario, fit, discrepancy) if fitted is None else {}
-    names = fitted if fitted is not None else [k for k, e in effects.items() if e >= SCREEN_THRESHOLD]
-    if fitted is None:
-        names += [k for k in include or () if k not in names]
+    fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include)
     reg = params.registry()
     # uniform on each plausible range = standard logistic on its logit: proposals never leave the prior
     prior = pyabc.Distribution(**{k: pyabc.RV("logistic", 0.0, 1.0) for k in names})

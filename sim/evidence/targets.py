@@ -56,13 +56,27 @@ STATISTICS = {
     "asc_staff_divested_per_year": "adult social care staff in parts decided to leave the council by any "
     "route, per year of the window",
     "library_points_closed_per_year": "library service points closed, per year of the window",
+    "leisure_trust_share": "share of leisure service points run by a trust (formed before 2010 or "
+    "since) or a staff-led mutual, at the start of window_from",
+    "lg_share_of_mutuals": "local-government mutuals over all mutuals, at the start of window_from",
+    "council_spend_change_asc": "mean over councils of the log change of a council's adult social care "
+    "spend from the start of window_from to the start of the year after window_to (a 2010 start)",
+    "council_spend_change_culture": "the same for libraries and leisure together (cultural and related "
+    "services)",
 }
-"""Statistics from the decision log and the national table; ``level:`` and ``change:`` are generic."""
+"""Statistics from the decision log, the national table and the council history; ``level:``, ``change:``
+and ``total:`` are generic."""
+LOG_STATISTICS = ("mutual_decisions_per_year", "appraisals_per_year", "asc_staff_divested_per_year")
 GENERIC = {
     "level": "the national.csv column at the start of window_from (window_from = window_to)",
     "change": "yearly relative change of the national.csv column from the start of window_from to the "
     "start of the year after window_to (geometric mean)",
+    "total": "sum of a flow column (new_*) of national.csv over the financial years window_from to window_to",
 }
+LEISURE_TRUST_MODES = ("legacy_trust", "trust", "mutual", "joint_mutual")
+"""Leisure run by a trust: trusts formed before 2010, trusts since, and staff-led leisure mutuals (Sporta
+counts all of them; about a third of trusts are mutuals, CALIBRATION.md)."""
+COUNCIL_SPEND = {"council_spend_change_asc": "adult_social_care", "council_spend_change_culture": "culture"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,12 @@ class Target:
     @property
     def needs_log(self) -> bool:
         """Whether the statistic is computed from the decision log (the model must record it)."""
-        return self.statistic in STATISTICS and self.statistic != "library_points_closed_per_year"
+        return self.statistic in LOG_STATISTICS
+
+    @property
+    def needs_councils(self) -> bool:
+        """Whether the model must record its council history (the log, or each council's spend)."""
+        return self.needs_log or self.statistic in COUNCIL_SPEND
 
     def transform(self, x):
         """The statistic on the scale of the error model."""
@@ -155,7 +174,7 @@ def _parse(row: dict[str, str], where: str, problems: list[str]) -> Target | Non
         hint = suggest(column, _columns()) if prefix in GENERIC else suggest(stat, tuple(STATISTICS))
         problems.append(
             f"{where}: column statistic: {stat!r} is not a statistic{hint}; allowed: {sorted(STATISTICS)} "
-            "or level:<column>, change:<column> of national.csv"
+            "or level:<column>, change:<column>, total:<new_ column> of national.csv"
         )
     if not values["name"] or not values["source"]:
         problems.append(f"{where}: columns name and source must not be empty")
@@ -170,8 +189,10 @@ def _parse(row: dict[str, str], where: str, problems: list[str]) -> Target | Non
         problems.append(f"{where}: column window_to: before window_from")
     if values["tolerance"] <= 0:
         problems.append(f"{where}: column tolerance: must be positive")
-    if prefix == "level" and values["window_to"] != values["window_from"]:
-        problems.append(f"{where}: a level: statistic is of one year: window_to must equal window_from")
+    if (prefix == "level" or stat in LEVEL_STATISTICS) and values["window_to"] != values["window_from"]:
+        problems.append(f"{where}: a level statistic is of one year: window_to must equal window_from")
+    if prefix == "total" and not column.startswith("new_"):
+        problems.append(f"{where}: a total: statistic sums a flow: its column must be a new_ column")
     if values["scale"] == "log" and values["value"] <= -1:
         problems.append(f"{where}: column value: a log-scale target must be above -1")
     return None if len(problems) > n else Target(**values)
@@ -192,17 +213,54 @@ def split_computable(
             skipped[t.name] = (
                 f"window {t.window_from}-{t.window_to} precedes the run's start year {start_year}"
             )
-        elif t.statistic.startswith("level:") and t.window_from == start_year:
+        elif is_level(t) and t.window_from == start_year:
             skipped[t.name] = (
                 f"the starting state of {start_year}, set by construction (a check, not a target)"
             )
-        elif t.window_to > end_year - (0 if t.statistic.startswith("level:") else 1):
+        elif t.window_to > end_year - (0 if is_level(t) else 1):
             skipped[t.name] = (
                 f"window {t.window_from}-{t.window_to} ends after the run's last year {end_year}"
             )
         else:
             ok.append(t)
     return tuple(ok), skipped
+
+
+LEVEL_STATISTICS = ("leisure_trust_share", "lg_share_of_mutuals")
+
+
+def is_level(t: Target) -> bool:
+    """Whether a target is a state at the start of one year (not a flow or a change over a window)."""
+    return t.statistic.startswith("level:") or t.statistic in LEVEL_STATISTICS
+
+
+def council_spend_change(model, service: str, first: int, last: int) -> np.ndarray:
+    """Mean over councils of the log change of each council's spend on ``service`` (per replication).
+
+    ``service`` is ``adult_social_care`` or ``culture`` (libraries and leisure); spend is the state at the
+    start of ``first`` and of ``last`` from the council history; councils with no spend in either year in
+    the observed outturn or in the model are left out, as :mod:`sim.evidence.spend_pattern` does.
+    """
+    from sim.evidence.spend_pattern import OBSERVED, SERVICES
+
+    s, eng = model.slots, model.england.councils
+    spend = model.history["spend"]
+    a, b = spend[first - model.start_year], spend[last - model.start_year]  # (R, n_slots)
+    in_service = np.isin(s.service, SERVICES[service])
+    n = len(eng)
+    keys = (np.arange(model.n_batch)[:, None] * n + s.council[in_service][None, :]).ravel()
+    by_council = [
+        np.bincount(keys, weights=x[:, in_service].ravel(), minlength=model.n_batch * n).reshape(-1, n)
+        for x in (a, b)
+    ]
+    observed = [eng[f"{OBSERVED[service]}{suffix}_gbp_m"].to_numpy(dtype=float) for suffix in ("_2010", "")]
+    ok = (
+        (observed[0] > 0)
+        & (observed[1] > 0)
+        & (by_council[0] > 0).all(axis=0)
+        & (by_council[1] > 0).all(axis=0)
+    )
+    return np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=1)
 
 
 def statistics(model, targets: tuple[Target, ...]) -> dict[str, np.ndarray]:
@@ -223,6 +281,16 @@ def statistics(model, targets: tuple[Target, ...]) -> dict[str, np.ndarray]:
         elif prefix == "change":
             a, b = columns[col][:, row], columns[col][:, row + n_years]
             value = (b / a) ** (1.0 / n_years) - 1.0
+        elif prefix == "total":  # the row of year y holds the flows of year y - 1
+            value = columns[col][:, row + 1 : row + 1 + n_years].sum(axis=1).astype(float)
+        elif t.statistic == "leisure_trust_share":
+            units = {k: v for k, v in columns.items() if k.startswith("units_leisure_")}
+            trust = sum(units[f"units_leisure_{mode}"] for mode in LEISURE_TRUST_MODES)
+            value = trust[:, row] / np.maximum(sum(units.values())[:, row], 1e-12)
+        elif t.statistic == "lg_share_of_mutuals":
+            value = columns["n_mutuals_lg"][:, row] / np.maximum(columns["n_mutuals"][:, row], 1)
+        elif t.statistic in COUNCIL_SPEND:
+            value = council_spend_change(model, COUNCIL_SPEND[t.statistic], t.window_from, t.window_to + 1)
         elif t.statistic == "library_points_closed_per_year":
             points = sum(v for k, v in columns.items() if k.startswith("units_libraries_"))
             value = (points[:, row] - points[:, row + n_years]) / n_years

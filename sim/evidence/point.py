@@ -1,0 +1,160 @@
+"""The defaults from the posterior: one particle, chosen by its fit on common seeds, written and applied.
+
+A posterior (``sim/data/posterior.parquet``) carries parameter uncertainty into projections that ask for
+it (``--posterior``). A run without it needs one set of values: the registry's defaults. The point is the
+posterior particle that, simulated with the calibration scenario's own seeds (common random numbers, the
+same for every particle), is closest to the targets (:func:`sim.evidence.targets.distance`). Unlike the
+posterior's medians, which need not lie on the ridge the targets allow, it is one consistent combination.
+
+Maintainer's commands (docs/calibration.md)::
+
+    python -m sim.evidence.point sim/data/posterior.parquet --out sim/data/calibrated_2010.toml
+    python -m sim.evidence.point sim/data/posterior.parquet --out sim/data/calibrated_2010.toml --apply
+
+``--apply`` also writes the point's values into ``sim/inputs/parameters.toml`` as the defaults (tag
+``calibrated``, the source citing the point file, the earlier source kept after it); ``tests/test_params.py``
+checks that the defaults and the file agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.evidence.targets import Target, distance, split_computable
+from sim.inputs import params
+from sim.inputs.scenario import Scenario
+
+SIGNATURE = "# Written by `python -m sim.evidence.point`"
+REGISTRY = Path(__file__).resolve().parents[1] / "inputs" / "parameters.toml"
+CITATION = (
+    "calibrated: ABC-SMC from 2010, the posterior particle closest to every target known by 2014 on "
+    "common seeds (sim/data/calibrated_2010.toml)"
+)
+
+
+def rounded(key: str, value: float) -> float | int:
+    """A value as the registry keeps it: ints whole, floats to 4 significant digits."""
+    if params.registry()[key].kind is int:
+        return int(round(value))
+    return float(f"{value:.4g}")
+
+
+def choose(
+    posterior: pd.DataFrame, scenario: Scenario, targets: tuple[Target, ...], discrepancy: float
+) -> dict[str, Any]:
+    """The particle closest to the targets on ``scenario``'s seeds; its values rounded, and its fit."""
+    from sim.evidence.abc import simulate_stats_each
+    from sim.evidence.targets import run_start
+
+    usable, _ = split_computable(targets, run_start(scenario), scenario.end_year)
+    fit = tuple(t for t in usable if t.role == "fit")
+    names = [c for c in posterior.columns if c != "weight"]
+    seeds = scenario.seeds()
+    best = (math.inf, None, None)
+    for i, row in enumerate(posterior[names].itertuples(index=False)):
+        values = {k: rounded(k, v) for k, v in zip(names, row, strict=True)}
+        stats = {k: float(np.mean(v)) for k, v in simulate_stats_each(scenario, fit, values, seeds).items()}
+        d = distance(stats, fit, discrepancy)
+        if d < best[0]:
+            best = (d, i, (values, stats))
+    d, i, (values, stats) = best
+    return {
+        "distance": d,
+        "particle": i,
+        "values": values,
+        "statistics": stats,
+        "targets": fit,
+        "seeds": seeds,
+    }
+
+
+def to_toml(point: dict[str, Any], posterior_path: str, discrepancy: float) -> str:
+    """The point file: its values, its fit to each target, and how it was chosen."""
+    lines = [
+        SIGNATURE + "; do not edit by hand. See docs/calibration.md.",
+        "",
+        "[point]",
+        f'posterior = "{posterior_path}"',
+        f"particle = {point['particle']}",
+        f"distance = {point['distance']:.4g}",
+        f"discrepancy = {discrepancy}",
+        f"model_seeds = {list(point['seeds'])}",
+        "",
+        "[parameters]",
+    ]
+    lines += [f'"{k}" = {v!r}' for k, v in point["values"].items()]
+    lines += ["", "[fit]"]
+    for t in point["targets"]:
+        s = point["statistics"][t.name]
+        lines.append(f'"{t.name}" = {{ target = {t.value!r}, kind = "{t.kind}", statistic = {s:.6g} }}')
+    return "\n".join(lines) + "\n"
+
+
+def apply(values: dict[str, float | int], registry: Path = REGISTRY) -> str:
+    """``parameters.toml`` with ``values`` as the defaults, tagged calibrated and citing the point file."""
+    text = registry.read_text()
+    for key, value in values.items():
+        head = re.search(rf"^\[{re.escape(key)}\]\n", text, flags=re.M)
+        if head is None:
+            raise KeyError(key)
+        end = re.search(r"^\[", text[head.end() :], flags=re.M)
+        stop = head.end() + (end.start() if end else len(text) - head.end())
+        block = text[head.end() : stop]
+        block = re.sub(r"^value = .*$", f"value = {value!r}", block, count=1, flags=re.M)
+        block = re.sub(r'^tag = ".*"$', 'tag = "calibrated"', block, count=1, flags=re.M)
+
+        def cite(m: re.Match) -> str:
+            old = m.group(1)
+            if old.startswith(CITATION):
+                return m.group(0)
+            old = re.sub(r"^calibrated: ", "", old)
+            return f'source = "{CITATION}; before that, {old}"'
+
+        block = re.sub(r'^source = "(.*)"$', cite, block, count=1, flags=re.M)
+        text = text[: head.end()] + block + text[stop:]
+    tomllib.loads(text)  # still a valid registry file
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Choose the point of a posterior, write it, and optionally make it the registry's defaults."""
+    from sim.evidence.abc import DEFAULT_DISCREPANCY
+    from sim.evidence.posterior_file import read
+    from sim.evidence.settings import ABC_SCENARIO
+    from sim.evidence.targets import load_targets
+    from sim.inputs.scenario import load_scenario
+
+    ap = argparse.ArgumentParser(prog="python -m sim.evidence.point", description=__doc__.split("\n")[0])
+    ap.add_argument("posterior", type=Path)
+    ap.add_argument("--out", type=Path, required=True, help="the point file to write (TOML)")
+    ap.add_argument("--scenario", type=Path, default=ABC_SCENARIO, help="runs and seeds (default: from 2010)")
+    ap.add_argument("--discrepancy", type=float, default=DEFAULT_DISCREPANCY)
+    ap.add_argument("--apply", action="store_true", help="write the values into sim/inputs/parameters.toml")
+    args = ap.parse_args(argv)
+    if args.out.exists() and not args.out.read_text().startswith(SIGNATURE):
+        print(
+            f"{args.out}: exists and was not written by this command; it is never replaced", file=sys.stderr
+        )
+        return 2
+    point = choose(read(args.posterior), load_scenario(args.scenario), load_targets(), args.discrepancy)
+    args.out.write_text(to_toml(point, str(args.posterior), args.discrepancy))
+    print(f"particle {point['particle']}: distance {point['distance']:.3f} on seeds {point['seeds']}")
+    for t in point["targets"]:
+        print(f"  {t.name:44} target {t.value:>10.4g}  point {point['statistics'][t.name]:>10.4g}")
+    if args.apply:
+        REGISTRY.write_text(apply(point["values"]))
+        print(f"applied {len(point['values'])} defaults to {REGISTRY}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
