@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--generations", type=positive_int, help="at most this many generations (12 with mcmc, 6 with pyabc)"
     )
     p.add_argument("--min-epsilon", type=float, default=0.5, help="stop at this epsilon (default 0.5)")
+    p.add_argument(
+        "--max-simulations", type=positive_int, default=5000, help="simulations per fit, at most (5000)"
+    )
     p.add_argument("--replications", type=positive_int, default=4, help="model seeds per particle (4)")
     p.add_argument("--draws", type=positive_int, default=100, help="posterior draws per prediction (100)")
     p.add_argument("--workers", type=positive_int, default=1, help="processes evaluating particles")
@@ -80,6 +83,7 @@ def command(args: argparse.Namespace) -> int:
         population=args.population,
         generations=generations,
         min_epsilon=args.min_epsilon,
+        max_simulations=args.max_simulations,
         replications=args.replications,
         workers=args.workers,
         discrepancy=args.discrepancy,
