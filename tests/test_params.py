@@ -56,15 +56,23 @@ def test_value_checks(key, value, ok):
     assert (registry()[key].check(value) is None) == ok
 
 
-def test_calibrated_defaults_agree_with_the_calibration_file():
+def test_calibrated_defaults_agree_with_the_calibration_files():
+    """Each default citing a calibration file carries that file's value; the ABC point supersedes Optuna's."""
     import tomllib
 
     from sim.inputs.councils import data_path
 
-    fitted = tomllib.loads(data_path("calibrated.toml").read_text())["parameters"]
+    optuna = tomllib.loads(data_path("calibrated.toml").read_text())["parameters"]
+    point = tomllib.loads(data_path("calibrated_2010.toml").read_text())["parameters"]
     reg = registry()
-    cited = [s for s in SPECS if "calibrated.toml" in s.source]
-    assert {s.key for s in cited} == set(fitted)
-    for key, entry in fitted.items():
+    cites_point = {s.key for s in SPECS if s.source.startswith("calibrated: ABC-SMC from 2010")}
+    assert cites_point == set(point)
+    for key, value in point.items():
         assert reg[key].tag == "calibrated"
-        assert reg[key].default == pytest.approx(entry["value"])
+        assert reg[key].default == pytest.approx(value, rel=1e-12)
+    cites_optuna = {s.key for s in SPECS if "calibrated.toml" in s.source.split(";")[0]}
+    assert cites_optuna <= set(optuna)
+    for key in cites_optuna:
+        assert reg[key].tag == "calibrated"
+        assert reg[key].default == pytest.approx(optuna[key]["value"])
+    assert set(optuna) <= cites_optuna | set(point)  # every Optuna fit is a default or superseded

@@ -76,3 +76,30 @@ def spend_pattern(model) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def council_spend_change(model, service: str, first: int, last: int) -> np.ndarray:
+    """Mean over councils of the log change of each council's spend on ``service`` (per replication).
+
+    ``service`` is ``adult_social_care`` or ``culture`` (libraries and leisure); spend is the state at the
+    start of ``first`` and of ``last`` from the council history; councils with no spend in either year in
+    the observed outturn or in the model are left out, as :mod:`sim.evidence.spend_pattern` does.
+    """
+    s, eng = model.slots, model.england.councils
+    spend = model.history["spend"]
+    a, b = spend[first - model.start_year], spend[last - model.start_year]  # (R, n_slots)
+    in_service = np.isin(s.service, SERVICES[service])
+    n = len(eng)
+    keys = (np.arange(model.n_batch)[:, None] * n + s.council[in_service][None, :]).ravel()
+    by_council = [
+        np.bincount(keys, weights=x[:, in_service].ravel(), minlength=model.n_batch * n).reshape(-1, n)
+        for x in (a, b)
+    ]
+    observed = [eng[f"{OBSERVED[service]}{suffix}_gbp_m"].to_numpy(dtype=float) for suffix in ("_2010", "")]
+    ok = (
+        (observed[0] > 0)
+        & (observed[1] > 0)
+        & (by_council[0] > 0).all(axis=0)
+        & (by_council[1] > 0).all(axis=0)
+    )
+    return np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=1)

@@ -12,6 +12,9 @@ the inference adds a model-discrepancy term in quadrature (:func:`z_scores`). A 
 precedes the run's start year, ends after its last simulated year, or is the starting state itself (set
 by construction, not by the model's mechanisms) is not computable and is skipped with a note
 (:func:`split_computable`), so a run starting in 2010 picks up the 2010-2013 rows without a change here.
+
+Longer than 300 lines because the file format, its checks and the computation of every statistic stay
+together: a reader checking a target against what the model computes for it reads one module.
 """
 
 from __future__ import annotations
@@ -234,35 +237,6 @@ def is_level(t: Target) -> bool:
     return t.statistic.startswith("level:") or t.statistic in LEVEL_STATISTICS
 
 
-def council_spend_change(model, service: str, first: int, last: int) -> np.ndarray:
-    """Mean over councils of the log change of each council's spend on ``service`` (per replication).
-
-    ``service`` is ``adult_social_care`` or ``culture`` (libraries and leisure); spend is the state at the
-    start of ``first`` and of ``last`` from the council history; councils with no spend in either year in
-    the observed outturn or in the model are left out, as :mod:`sim.evidence.spend_pattern` does.
-    """
-    from sim.evidence.spend_pattern import OBSERVED, SERVICES
-
-    s, eng = model.slots, model.england.councils
-    spend = model.history["spend"]
-    a, b = spend[first - model.start_year], spend[last - model.start_year]  # (R, n_slots)
-    in_service = np.isin(s.service, SERVICES[service])
-    n = len(eng)
-    keys = (np.arange(model.n_batch)[:, None] * n + s.council[in_service][None, :]).ravel()
-    by_council = [
-        np.bincount(keys, weights=x[:, in_service].ravel(), minlength=model.n_batch * n).reshape(-1, n)
-        for x in (a, b)
-    ]
-    observed = [eng[f"{OBSERVED[service]}{suffix}_gbp_m"].to_numpy(dtype=float) for suffix in ("_2010", "")]
-    ok = (
-        (observed[0] > 0)
-        & (observed[1] > 0)
-        & (by_council[0] > 0).all(axis=0)
-        & (by_council[1] > 0).all(axis=0)
-    )
-    return np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=1)
-
-
 def statistics(model, targets: tuple[Target, ...]) -> dict[str, np.ndarray]:
     """Each target's statistic in each replication of a model that has run: name -> (R,) array."""
     columns = model.national_columns()
@@ -290,6 +264,8 @@ def statistics(model, targets: tuple[Target, ...]) -> dict[str, np.ndarray]:
         elif t.statistic == "lg_share_of_mutuals":
             value = columns["n_mutuals_lg"][:, row] / np.maximum(columns["n_mutuals"][:, row], 1)
         elif t.statistic in COUNCIL_SPEND:
+            from sim.evidence.spend_pattern import council_spend_change
+
             value = council_spend_change(model, COUNCIL_SPEND[t.statistic], t.window_from, t.window_to + 1)
         elif t.statistic == "library_points_closed_per_year":
             points = sum(v for k, v in columns.items() if k.startswith("units_libraries_"))
