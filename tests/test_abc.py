@@ -486,3 +486,22 @@ def _write(tmp_path, text):
     path = tmp_path / "parameters.toml"
     path.write_text(text)
     return path
+
+
+def test_patterns_held_out_of_the_2010_fit_are_within_tolerance_at_the_defaults(shipped_targets):
+    """Out of sample within what was known: mutual spending 2012 and 2014, and the 2014-15 staff trends."""
+    import tomllib
+
+    from sim.evidence.abc import simulate_stats
+    from sim.inputs.councils import data_path
+
+    sc = load_scenario(ROOT / "scenarios" / "calibration" / "calibration_2010.toml")
+    usable, _ = targets.split_computable(shipped_targets, 2010, sc.end_year)
+    held = tuple(t for t in usable if t.role == "holdout")
+    assert {"mutual_spend_2012", "mutual_spend_2014"} <= {t.name for t in held}
+    stats = simulate_stats(sc, held, {}, sc.seeds())  # the defaults are the point
+    z = targets.z_scores(stats, held, 0.1)
+    assert (np.abs(z) <= 1).all(), dict(zip([t.name for t in held], z, strict=True))
+    shipped = tomllib.loads(data_path("calibrated_2010.toml").read_text())["holdout"]
+    for t in held:
+        assert shipped[t.name]["statistic"] == pytest.approx(stats[t.name], rel=1e-5)

@@ -181,3 +181,16 @@ def test_run_start_year_flag_starts_from_2010_and_a_bad_one_writes_nothing(tmp_p
     assert main([*args, "--start-year", "2012", "--out", str(bad)]) == 2
     assert "--start-year: 2012 is not a starting state" in capsys.readouterr().err
     assert not bad.exists()
+
+
+@pytest.mark.parametrize("start", [2010, 2014])
+def test_outside_spend_per_staff_keeps_pace_with_the_cost_per_post(start):
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
+    for growth in (0.03, 0.0):
+        m = DivestmentModel(
+            sc.with_changes({"funding.cost_growth_per_year": growth}, start_year=start, end_year=start + 4),
+            seeds=[3],
+        ).run()
+        nat = m.national()
+        ratio = (nat.mutual_spend_outside_gbp_m / nat.mutual_staff_outside).to_numpy()
+        np.testing.assert_allclose(ratio[1:] / ratio[:-1], 1.0 + growth, rtol=1e-12)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.evidence.targets import Target, distance, split_computable
+from sim.evidence.targets import Target, distance, split_computable, z_scores
 from sim.inputs import params
 from sim.inputs.scenario import Scenario
 
@@ -67,6 +67,8 @@ def choose(
         if d < best[0]:
             best = (d, i, (values, stats))
     d, i, (values, stats) = best
+    held = tuple(t for t in usable if t.role == "holdout")
+    each = simulate_stats_each(scenario, held, values, seeds) if held else {}
     return {
         "distance": d,
         "particle": i,
@@ -74,6 +76,8 @@ def choose(
         "statistics": stats,
         "targets": fit,
         "seeds": seeds,
+        "holdout": held,
+        "holdout_statistics": {k: float(np.mean(v)) for k, v in each.items()},
     }
 
 
@@ -96,6 +100,16 @@ def to_toml(point: dict[str, Any], posterior_path: str, discrepancy: float) -> s
     for t in point["targets"]:
         s = point["statistics"][t.name]
         lines.append(f'"{t.name}" = {{ target = {t.value!r}, kind = "{t.kind}", statistic = {s:.6g} }}')
+    if point.get("holdout"):
+        lines += ["", "[holdout]  # patterns known by 2014 that the fit did not see; within: |z| <= 1"]
+        held = point["holdout"]
+        z = z_scores(point["holdout_statistics"], held, discrepancy)
+        for t, zi in zip(held, z, strict=True):
+            s = point["holdout_statistics"][t.name]
+            lines.append(
+                f'"{t.name}" = {{ target = {t.value!r}, kind = "{t.kind}", statistic = {s:.6g}, '
+                f"z = {zi:.3f}, within = {str(bool(abs(zi) <= 1)).lower()} }}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -150,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"particle {point['particle']}: distance {point['distance']:.3f} on seeds {point['seeds']}")
     for t in point["targets"]:
         print(f"  {t.name:44} target {t.value:>10.4g}  point {point['statistics'][t.name]:>10.4g}")
+    for t in point["holdout"]:
+        s = point["holdout_statistics"][t.name]
+        print(f"  held out: {t.name:34} known {t.value:>10.4g}  point {s:>10.4g}")
     if args.apply:
         REGISTRY.write_text(apply(point["values"]))
         print(f"applied {len(point['values'])} defaults to {REGISTRY}")

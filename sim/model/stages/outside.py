@@ -84,7 +84,7 @@ def step(m: DivestmentModel, year: Year) -> None:
     cohort_staff[:, renewing] += born * per_new + rtr_live * per_rtr
     m.out_pool, m.out_rtr = np.array(pool, dtype=np.int64) - born, np.array(rtr, dtype=np.int64) - rtr_live
     year.new["outside_lost"] = lost_total
-    sync(m)
+    sync(m, year.y + 1)
 
 
 RTR_STEPS = (2010, 2011)
@@ -93,11 +93,16 @@ the Transforming Community Services programme separated commissioners from provi
 2012-13 (the rest). Only a 2010 start has any pending."""
 
 
-def sync(m: DivestmentModel) -> None:
-    """Totals of the outside sector from its contract cohorts."""
+def sync(m: DivestmentModel, year: int | None = None) -> None:
+    """Totals of the outside sector from its contract cohorts, at the start of ``year`` (default: the start).
+
+    Spend is staff times the starting spend per staff grown with ``funding.cost_growth_per_year`` (the
+    cost per post, as for councils' staff), so the outside sector's cash spend per staff keeps pace.
+    """
     m.out_n = m.out_cohort_n.sum(axis=1)
     m.out_staff = m.out_cohort_staff.sum(axis=1)
-    m.out_spend = m.out_staff * m.out_spend_per_staff
+    years = 0 if year is None else year - m.start_year
+    m.out_spend = m.out_staff * m.out_spend_per_staff * (1.0 + m.p["funding.cost_growth_per_year"]) ** years
 
 
 def place_stock(m: DivestmentModel, n: int, staff: float, first_year: int) -> None:
