@@ -103,3 +103,9 @@ def council_spend_change(model, service: str, first: int, last: int) -> np.ndarr
         & (by_council[1] > 0).all(axis=0)
     )
     return np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=1)
+
+
+def service_spend(model, service: int, year: int) -> np.ndarray:
+    """Each replication's total spend on a service (all its parts, however run) at the start of ``year``."""
+    in_service = model.slots.service == service
+    return model.history["spend"][year - model.start_year][:, in_service].sum(axis=1)

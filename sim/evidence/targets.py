@@ -66,6 +66,8 @@ STATISTICS = {
     "spend from the start of window_from to the start of the year after window_to (a 2010 start)",
     "council_spend_change_culture": "the same for libraries and leisure together (cultural and related "
     "services)",
+    "library_spend_change": "yearly relative change of all library spend (council-run and divested parts), "
+    "from the start of window_from to the start of the year after window_to",
 }
 """Statistics from the decision log, the national table and the council history; ``level:``, ``change:``
 and ``total:`` are generic."""
@@ -107,7 +109,7 @@ class Target:
     @property
     def needs_councils(self) -> bool:
         """Whether the model must record its council history (the log, or each council's spend)."""
-        return self.needs_log or self.statistic in COUNCIL_SPEND
+        return self.needs_log or self.statistic in COUNCIL_SPEND or self.statistic == "library_spend_change"
 
     def transform(self, x):
         """The statistic on the scale of the error model."""
@@ -263,6 +265,12 @@ def statistics(model, targets: tuple[Target, ...]) -> dict[str, np.ndarray]:
             value = trust[:, row] / np.maximum(sum(units.values())[:, row], 1e-12)
         elif t.statistic == "lg_share_of_mutuals":
             value = columns["n_mutuals_lg"][:, row] / np.maximum(columns["n_mutuals"][:, row], 1)
+        elif t.statistic == "library_spend_change":
+            from sim.evidence.spend_pattern import service_spend
+            from sim.model.slots import LIBRARIES
+
+            a, b = (service_spend(model, LIBRARIES, y) for y in (t.window_from, t.window_to + 1))
+            value = (b / a) ** (1.0 / n_years) - 1.0
         elif t.statistic in COUNCIL_SPEND:
             from sim.evidence.spend_pattern import council_spend_change
 
