@@ -505,3 +505,14 @@ def test_patterns_held_out_of_the_2010_fit_are_within_tolerance_at_the_defaults(
     shipped = tomllib.loads(data_path("calibrated_2010.toml").read_text())["holdout"]
     for t in held:
         assert shipped[t.name]["statistic"] == pytest.approx(stats[t.name], rel=1e-5)
+
+
+def test_calibrate_without_a_method_writes_a_posterior_and_optunas_options_choose_optuna(tmp_path):
+    out = tmp_path / "p.parquet"
+    args = ["--population", "4", "--generations", "1", "--replications", "1", "--quiet"]
+    assert main(["calibrate", *args, "--max-simulations", "12", "--out", str(out)]) == 0
+    assert len(posterior_file.read(out)) == 4
+    assert json.loads(posterior_file.provenance_path(out).read_text())["sampler"] == "mcmc"
+    toml = tmp_path / "fit.toml"
+    assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(toml)]) == 0
+    assert toml.read_text().startswith("# Written by `python -m sim calibrate`")

@@ -1,7 +1,8 @@
 """``python -m sim calibrate``: fit behavioural parameters to what was known by 2014.
 
-``--method optuna`` (the default) writes the best fit and its spread (TOML); ``--method abc`` runs
-ABC-SMC (:mod:`sim.evidence.abc`) and writes a posterior (Parquet) with its provenance (JSON).
+``--method abc`` (the default) runs ABC-SMC (:mod:`sim.evidence.abc_mcmc`, or pyabc's) and writes a
+posterior (Parquet) with its provenance (JSON); ``--method optuna`` (the default when ``--trials`` or
+``--study`` is given) writes the best fit and its spread (TOML).
 """
 
 from __future__ import annotations
@@ -20,17 +21,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``calibrate`` command to the main parser's subparsers."""
     p = sub.add_parser(
         "calibrate",
-        help="fit behavioural parameters to what was known by 2014 (Optuna, or ABC-SMC: --method abc)",
+        help="fit behavioural parameters to what was known by 2014 (ABC-SMC from 2010, or --method optuna)",
     )
     p.add_argument(
         "--method",
         choices=("optuna", "abc"),
-        default="optuna",
-        help="optuna: best fit and spread (TOML); abc: ABC-SMC posterior (Parquet and JSON)",
+        help="abc (the default): ABC-SMC posterior (Parquet and JSON); optuna: best fit and spread (TOML), "
+        "the default when --trials or --study is given",
     )
-    p.add_argument(
-        "--trials", type=int, default=DEFAULT_TRIALS, help=f"Optuna trials (default {DEFAULT_TRIALS})"
-    )
+    p.add_argument("--trials", type=int, help=f"Optuna trials (default {DEFAULT_TRIALS})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sampler seed (default {DEFAULT_SEED})")
     p.add_argument(
         "--out",
@@ -101,6 +100,10 @@ def command(args: argparse.Namespace) -> int:
     from sim.inputs.scenario import ScenarioError, load_scenario
     from sim.inputs.shipped import find_scenario
 
+    if args.method is None:  # Optuna's own options choose it; otherwise the posterior
+        args.method = "optuna" if args.trials is not None or args.study is not None else "abc"
+    if args.trials is None:
+        args.trials = DEFAULT_TRIALS
     if args.method == "abc":
         from sim.cli.calibrate_abc import command_abc
 
