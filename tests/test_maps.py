@@ -162,7 +162,7 @@ def test_plot_mode_map_colours_each_hex_by_mode():
         "mutual (1)",
         "joint council-staff mutual (1)",
         "council company (LATC) (1)",
-        "trust before 2014 (1)",
+        "trust formed before the start (1)",
         "in-house (1)",
         "service not run here (147)",
     ]  # stack order, top first; no entry for a mode no council is in

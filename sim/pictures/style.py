@@ -57,7 +57,7 @@ MODE_LABELS: dict[str, str] = {
     "shared": "shared with another council",
     "latc": "council company (LATC)",
     "trust": "new trust",
-    "legacy_trust": "trust before 2014",
+    "legacy_trust": "trust formed before the start",
     "mutual": "mutual",
     "joint_mutual": "joint council-staff mutual",
     NO_DATA: "service not run here",
@@ -232,5 +232,6 @@ PERCENT = FuncFormatter(lambda x, _pos: f"{x:.0f}%")
 
 
 def year_axis(ax) -> None:
-    """Whole years on the x axis (a short run otherwise gets ticks at 2014.25)."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    """Whole years on the x axis (a short run otherwise gets ticks at 2014.25), at most about six labels so
+    that a run from 2010 keeps them apart in a narrow panel."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
