@@ -516,3 +516,35 @@ def test_calibrate_without_a_method_writes_a_posterior_and_optunas_options_choos
     toml = tmp_path / "fit.toml"
     assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(toml)]) == 0
     assert toml.read_text().startswith("# Written by `python -m sim calibrate`")
+
+
+def test_unfitted_parameters_are_drawn_from_their_priors_within_the_constraints(two_particles):
+    reg = params.registry()
+    a = post.load_draws(two_particles, 11, 40, per_draw=4)
+    fewer = post.load_draws(two_particles, 11, 8, per_draw=4)
+    assert a.values[:2] == fewer.values  # draw d does not depend on how many
+    assert a.values == post.load_draws(two_particles, 11, 40, per_draw=4).values
+    assert a.values != post.load_draws(two_particles, 12, 40, per_draw=4).values
+    unfitted = set(candidates()) - {"review.rate_per_pressure"}
+    assert set(a.prior_keys) == unfitted and a.describe()["unfitted"] == "prior"
+    for v in a.values:
+        assert set(v) == unfitted | {"review.rate_per_pressure"}
+        for k in unfitted:
+            lo, hi = reg[k].plausible
+            assert lo <= v[k] <= hi, k
+        assert not params.check_constraints({**params.defaults(), **v})
+    spread = np.std([v["outside.fail_rate_per_year"] for v in a.values])
+    lo, hi = reg["outside.fail_rate_per_year"].plausible
+    assert spread > 0.15 * (hi - lo)  # drawn across the range, not at the default
+    kept = post.load_draws(two_particles, 11, 40, per_draw=4, unfitted="defaults")
+    assert all(set(v) == {"review.rate_per_pressure"} for v in kept.values) and not kept.prior_keys
+
+
+def test_a_scenarios_own_changes_override_the_posterior_draws(tiny, two_particles):
+    from sim.experiments.run import run_scenario
+
+    sc = tiny.with_changes({"review.rate_per_pressure": 0.2}, replications=8)
+    draws = post.load_draws(two_particles, sc.seed, sc.replications, per_draw=4, unfitted="defaults")
+    with_draws = post.run_with_draws(sc, draws, record_councils=False).national
+    plain = run_scenario(sc, record_councils=False).national
+    pd.testing.assert_frame_equal(with_draws, plain)  # the draws' only parameter is the scenario's own

@@ -48,6 +48,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--per-draw replications, and report the spread from parameters and from chance",
     )
     run.add_argument("--per-draw", type=int, default=4, help="replications per posterior draw (default 4)")
+    run.add_argument(
+        "--unfitted",
+        choices=("prior", "defaults"),
+        default="prior",
+        help="with --posterior: the parameters it does not hold (the targets do not inform them) from their "
+        "priors over the plausible ranges (prior, the default) or at their defaults",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 
@@ -97,7 +104,9 @@ def _command(args: argparse.Namespace, figures) -> int:
         from sim.experiments.posterior import PosteriorError, load_draws
 
         try:
-            draws = load_draws(args.posterior, scenario.seed, scenario.replications, args.per_draw)
+            draws = load_draws(
+                args.posterior, scenario.seed, scenario.replications, args.per_draw, args.unfitted
+            )
         except PosteriorError as exc:
             raise InputError(str(exc)) from None
     out = args.out or default_out_dir(scenario.name)

@@ -62,6 +62,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "every arm (common random numbers), and report the spread from parameters and from chance",
     )
     sweep.add_argument("--per-draw", type=positive_int, default=4, help="replications per posterior draw")
+    sweep.add_argument(
+        "--unfitted",
+        choices=("prior", "defaults"),
+        default="prior",
+        help="with --posterior: the parameters it does not hold (the targets do not inform them) from their "
+        "priors over the plausible ranges (prior, the default) or at their defaults",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress line or summary")
 
 
@@ -82,7 +89,7 @@ def command(args: argparse.Namespace) -> int:
         from sim.experiments.posterior import PosteriorError
 
         try:
-            sweep = sweep.with_posterior(args.posterior, args.per_draw)
+            sweep = sweep.with_posterior(args.posterior, args.per_draw, args.unfitted)
         except PosteriorError as exc:
             raise InputError(str(exc)) from None
     out = args.out or Path("results") / f"sweep-{sweep.name}"

@@ -5,7 +5,14 @@ Replications come in groups of ``per_draw`` (default 4): group d (replications d
 with posterior draw d, a particle drawn by weight with a Philox stream keyed by the run's base seed
 (:func:`draw_rows`), so the same seed gives the same draws, draw d does not depend on how many draws
 there are, and in a sweep every arm and design point uses the same draw for the same replication
-(common random numbers). A design or arm that sets a posterior parameter overrides the draw.
+(common random numbers). A design, arm or scenario that sets a parameter overrides the draw.
+
+The parameters the calibration did not fit (candidates the targets do not inform, :func:`sim.evidence.abc.
+candidates`) have the prior as their posterior: with ``unfitted="prior"`` (the default) each draw also
+takes them from their priors, uniform over their plausible ranges, from a Philox stream keyed by the seed
+and the draw (:func:`prior_values`, redrawn until the constraints between parameters hold), so the range
+of a projection carries what the targets leave unknown as well as what they narrow; ``unfitted="defaults"``
+keeps them at the registry's defaults.
 
 The spread of a result then has two parts, separated by the law of total variance,
 Var(Y) = Var(E[Y | θ]) + E[Var(Y | θ)], estimated as a one-way random-effects analysis of variance
@@ -59,6 +66,8 @@ class Draws:
     per_draw: int
     rows: tuple[int, ...]
     values: tuple[dict[str, Any], ...]
+    unfitted: str = "prior"
+    prior_keys: tuple[str, ...] = ()
 
     def changes(self, replication: int) -> dict[str, Any]:
         """The parameter values of a replication's draw."""
@@ -66,7 +75,14 @@ class Draws:
 
     def describe(self) -> dict[str, Any]:
         """What a manifest records (the draws follow from it and the seed)."""
-        return {"path": self.path, "sha256": self.sha256, "per_draw": self.per_draw, "rows": list(self.rows)}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "per_draw": self.per_draw,
+            "rows": list(self.rows),
+            "unfitted": self.unfitted,
+            "prior_parameters": list(self.prior_keys),
+        }
 
 
 def draw_rows(weights: np.ndarray, seed: int, n: int) -> np.ndarray:
@@ -77,28 +93,76 @@ def draw_rows(weights: np.ndarray, seed: int, n: int) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), len(weights) - 1)
 
 
-def load_draws(path: str | Path, seed: int, replications: int, per_draw: int = DEFAULT_PER_DRAW) -> Draws:
+UNFITTED = ("prior", "defaults")
+MAX_PRIOR_TRIES = 1000
+
+
+def prior_values(keys: list[str], fixed: dict[str, Any], seed: int, draw: int) -> dict[str, Any]:
+    """Draw ``draw``'s values of ``keys``, uniform over their plausible ranges, meeting every constraint.
+
+    ``fixed`` are the draw's other values (the posterior's); the rest are the defaults. The stream is keyed
+    by the seed and the draw, so a draw's values do not depend on how many draws there are.
+    """
+    reg = params.registry()
+    key = int.from_bytes(hashlib.blake2b(f"{seed}:prior:{draw}".encode(), digest_size=8).digest(), "little")
+    g = np.random.Generator(np.random.Philox(key=key))
+    base = {**params.defaults(), **fixed}
+    for _ in range(MAX_PRIOR_TRIES):
+        out = {}
+        for k in keys:
+            lo, hi = reg[k].plausible
+            x = lo + (hi - lo) * g.random()
+            out[k] = int(np.floor(x + 0.5)) if reg[k].kind is int else float(x)
+        if not params.check_constraints({**base, **out}):
+            return out
+    raise PosteriorError(f"no draw of the unfitted parameters met the constraints in {MAX_PRIOR_TRIES} tries")
+
+
+def load_draws(
+    path: str | Path,
+    seed: int,
+    replications: int,
+    per_draw: int = DEFAULT_PER_DRAW,
+    unfitted: str = "prior",
+) -> Draws:
     """Draws for ``replications`` replications from the posterior file ``path``.
 
+    ``unfitted``: ``prior`` draws the candidates the posterior does not hold from their priors (the module
+    docstring), ``defaults`` keeps them at the registry's defaults.
+
     Raises:
-        PosteriorError: the file is missing or not a posterior (one message naming it), or ``per_draw``
-            is below 1.
+        PosteriorError: the file is missing or not a posterior (one message naming it), ``per_draw`` is
+            below 1, or ``unfitted`` is not one of :data:`UNFITTED`.
     """
     from sim.inputs.files import file_sha256
 
     if per_draw < 1:
         raise PosteriorError(f"--per-draw: must be at least 1, got {per_draw}")
+    if unfitted not in UNFITTED:
+        raise PosteriorError(f"--unfitted: {unfitted!r} is not one of {list(UNFITTED)}")
     frame = read(path)
     reg = params.registry()
     names = [c for c in frame.columns if c != "weight"]
     n_draws = -(-replications // per_draw)
     rows = draw_rows(frame["weight"].to_numpy(), seed, n_draws)
+    prior_keys: list[str] = []
+    if unfitted == "prior":
+        from sim.evidence.abc import candidates
+
+        prior_keys = [k for k in candidates() if k not in names]
     values = []
-    for i in rows:
+    for d, i in enumerate(rows):
         v = {k: frame[k].iloc[i].item() for k in names}
-        values.append({k: (round(x) if reg[k].kind is int else float(x)) for k, x in v.items()})
+        v = {k: (round(x) if reg[k].kind is int else float(x)) for k, x in v.items()}
+        values.append({**v, **prior_values(prior_keys, v, seed, d)} if prior_keys else v)
     return Draws(
-        str(Path(path).resolve()), file_sha256(path), per_draw, tuple(int(i) for i in rows), tuple(values)
+        str(Path(path).resolve()),
+        file_sha256(path),
+        per_draw,
+        tuple(int(i) for i in rows),
+        tuple(values),
+        unfitted,
+        tuple(prior_keys),
     )
 
 
@@ -112,9 +176,11 @@ def run_with_draws(scenario: Scenario, draws: Draws, record_councils: bool = Tru
 
     K, n = draws.per_draw, scenario.replications
     parts = [slice(first, min(first + K, n)) for first in range(0, n, K)]
-    return gather(
-        scenario, parts, lambda first: scenario.with_changes(draws.changes(first)), record_councils, progress
-    )
+
+    def with_draw(first: int) -> Scenario:  # the scenario's own changes override the draw's values
+        return scenario.with_changes({**draws.changes(first), **scenario.changes})
+
+    return gather(scenario, parts, with_draw, record_councils, progress)
 
 
 def case_groups(base: Scenario, changes: dict[str, Any], runs: list, draws: Draws | None):
@@ -127,7 +193,8 @@ def case_groups(base: Scenario, changes: dict[str, Any], runs: list, draws: Draw
     by_draw: dict[int, list] = {}
     for run in runs:
         by_draw.setdefault(run[2] // draws.per_draw, []).append(run)
-    return [(base.with_changes({**draws.values[d], **changes}), rs) for d, rs in by_draw.items()]
+    own = {**base.changes, **changes}  # the sweep's base scenario's and the case's own changes win
+    return [(base.with_changes({**draws.values[d], **own}), rs) for d, rs in by_draw.items()]
 
 
 def spread(national: pd.DataFrame, per_draw: int, measures: tuple[str, ...], group: str | None = None):

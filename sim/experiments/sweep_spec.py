@@ -102,11 +102,11 @@ class Sweep:
     posterior: Any = None
     """Posterior draws (:class:`sim.experiments.posterior.Draws`), one per group of replications, or None."""
 
-    def with_posterior(self, path: str | Path, per_draw: int) -> Sweep:
+    def with_posterior(self, path: str | Path, per_draw: int, unfitted: str = "prior") -> Sweep:
         """A copy whose replications draw their parameters from a posterior file (``--posterior``)."""
         from sim.experiments.posterior import load_draws
 
-        return replace(self, posterior=load_draws(path, self.seed, self.replications, per_draw))
+        return replace(self, posterior=load_draws(path, self.seed, self.replications, per_draw, unfitted))
 
     @property
     def n_points(self) -> int:

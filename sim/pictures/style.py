@@ -232,6 +232,8 @@ PERCENT = FuncFormatter(lambda x, _pos: f"{x:.0f}%")
 
 
 def year_axis(ax) -> None:
-    """Whole years on the x axis (a short run otherwise gets ticks at 2014.25), at most about six labels so
-    that a run from 2010 keeps them apart in a narrow panel."""
+    """Whole years on the x axis, at most about six labels.
+
+    A short run otherwise gets ticks at 2014.25, and a run from 2010 labels that run into each other.
+    """
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
