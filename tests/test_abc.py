@@ -511,8 +511,12 @@ def test_calibrate_without_a_method_writes_a_posterior_and_optunas_options_choos
     out = tmp_path / "p.parquet"
     args = ["--population", "4", "--generations", "1", "--replications", "1", "--quiet"]
     assert main(["calibrate", *args, "--max-simulations", "12", "--out", str(out)]) == 0
-    assert len(posterior_file.read(out)) == 4
-    assert json.loads(posterior_file.provenance_path(out).read_text())["sampler"] == "mcmc"
+    frame = posterior_file.read(out)
+    meta = json.loads(posterior_file.provenance_path(out).read_text())
+    assert len(frame) == 4 and meta["sampler"] == "mcmc" and meta["fit"] == "all"
+    assert sorted(frame.columns[:-1]) == sorted(candidates())  # every candidate, not only the screened
+    informed = {k for k, e in meta["screen"].items() if e >= 1.0}
+    assert set(meta["informed"]) == informed and informed < set(meta["fitted"])
     toml = tmp_path / "fit.toml"
     assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(toml)]) == 0
     assert toml.read_text().startswith("# Written by `python -m sim calibrate`")

@@ -80,6 +80,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     abc.add_argument("--targets", type=Path, help="targets CSV (default: the shipped sim/data/targets.csv)")
     abc.add_argument(
+        "--fit",
+        choices=("all", "screened"),
+        default="all",
+        help="all: every behavioural uncertain parameter with a plausible range (the default); screened: "
+        "only those the one-at-a-time screen finds move a target by a tolerance (always with pyabc)",
+    )
+    abc.add_argument(
         "--include",
         metavar="KEY,KEY",
         help="also fit these candidate parameters even if the screen finds the targets barely move them",

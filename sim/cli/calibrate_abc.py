@@ -45,7 +45,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     problem = posterior_file.check_out(out)
     if problem:
         raise InputError(f"--out {problem}")
-    from sim.evidence.abc import DEFAULT_REPLICATIONS, candidates, run_abc
+    from sim.evidence.abc import DEFAULT_REPLICATIONS, SCREEN_THRESHOLD, candidates, run_abc
     from sim.evidence.settings import ABC_SCENARIO
 
     include = [k.strip() for k in (args.include or "").split(",") if k.strip()]
@@ -84,8 +84,11 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
 
     replications = args.replications or DEFAULT_REPLICATIONS
     run = run_abc
+    extra = {}
     if args.sampler == "mcmc":
         from sim.evidence.abc_mcmc import run_abc_mcmc as run
+
+        extra = {"fit_all": args.fit == "all"}
     try:
         result = run(
             scenario,
@@ -100,6 +103,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
             discrepancy=args.discrepancy,
             include=include,
             progress=step,
+            **extra,
         )
     finally:
         if bar is not None:
@@ -136,6 +140,10 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
         "generations": result["generations"],
         "fitted": result["fitted"],
         "included": include,
+        "fit": args.fit if args.sampler == "mcmc" else "screened",
+        "informed": [
+            k for k in result["fitted"] if result["screen"].get(k, 0.0) >= SCREEN_THRESHOLD or k in include
+        ],
         "priors": result["priors"],
         "screen": result["screen"],
         "targets": [t.__dict__ for t in result["targets"]],

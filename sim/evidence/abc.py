@@ -134,8 +134,11 @@ def fitted_names(
     discrepancy: float,
     fitted: list[str] | None,
     include: list[str] | None,
+    fit_all: bool = False,
 ) -> tuple[tuple[Target, ...], dict[str, str], list[str], dict[str, float]]:
     """The fit targets the run can compute, the skipped ones, the parameters to fit and the screen's effects.
+
+    ``fit_all``: every candidate is fitted (the screen is still run, to report what each moves).
 
     Raises:
         ScenarioError: no fit target is computable for the run.
@@ -153,7 +156,9 @@ def fitted_names(
         )
     effects = screen(scenario, fit, discrepancy) if fitted is None else {}
     names = list(fitted) if fitted is not None else [k for k, e in effects.items() if e >= SCREEN_THRESHOLD]
-    if fitted is None:
+    if fitted is None and fit_all:
+        names = list(effects)
+    elif fitted is None:
         names += [k for k in include or () if k not in names]
     return fit, skipped, names, effects
 

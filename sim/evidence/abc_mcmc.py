@@ -106,17 +106,19 @@ def run_abc_mcmc(
     alpha: float = DEFAULT_ALPHA,
     c: float = DEFAULT_C,
     min_acceptance: float = DEFAULT_MIN_ACCEPTANCE,
+    fit_all: bool = False,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> dict[str, Any]:
     """Run the replenishment ABC-SMC; returns the posterior and what made it (as :func:`run_abc` does).
 
     Arguments as :func:`sim.evidence.abc.run_abc`, plus ``alpha`` (share replenished each generation),
     ``c`` (the chance a copy has not moved that the steps aim at) and ``min_acceptance`` (stop below
-    this MCMC acceptance rate). ``progress`` is called with (t, distinct particles, simulations so far,
+    this MCMC acceptance rate), ``fit_all`` (fit every candidate, not only those the screen finds
+    informed). ``progress`` is called with (t, distinct particles, simulations so far,
     epsilon) after the prior sample (t = -1) and after each generation.
     """
     t0 = time.perf_counter()
-    fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include)
+    fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include, fit_all)
     d, n = len(names), int(population)
     n_drop = max(1, int(math.floor(alpha * n)))
     _JOB.update(scenario=scenario, targets=fit, names=names, discrepancy=discrepancy)

@@ -5,6 +5,10 @@ it (``--posterior``). A run without it needs one set of values: the registry's d
 posterior particle that, simulated with the calibration scenario's own seeds (common random numbers, the
 same for every particle), is closest to the targets (:func:`sim.evidence.targets.distance`). Unlike the
 posterior's medians, which need not lie on the ridge the targets allow, it is one consistent combination.
+Only the parameters the targets inform (``informed`` in the posterior's provenance: those the screen
+finds move a target by a tolerance, and those included by hand) are taken from it; the others keep their
+cited defaults, in the choosing simulations as in the registry: for them the posterior is about the
+prior, and one particle's value would be a random draw of it.
 
 Maintainer's commands (docs/calibration.md)::
 
@@ -49,15 +53,23 @@ def rounded(key: str, value: float) -> float | int:
 
 
 def choose(
-    posterior: pd.DataFrame, scenario: Scenario, targets: tuple[Target, ...], discrepancy: float
+    posterior: pd.DataFrame,
+    scenario: Scenario,
+    targets: tuple[Target, ...],
+    discrepancy: float,
+    keys: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The particle closest to the targets on ``scenario``'s seeds; its values rounded, and its fit."""
+    """The particle closest to the targets on ``scenario``'s seeds; its values rounded, and its fit.
+
+    ``keys``: the parameters taken from the particle (default: all its columns); the others stay at their
+    defaults, in the simulation that chooses and in the registry after ``--apply``.
+    """
     from sim.evidence.abc import simulate_stats_each
     from sim.evidence.targets import run_start
 
     usable, _ = split_computable(targets, run_start(scenario), scenario.end_year)
     fit = tuple(t for t in usable if t.role == "fit")
-    names = [c for c in posterior.columns if c != "weight"]
+    names = list(keys) if keys is not None else [c for c in posterior.columns if c != "weight"]
     seeds = scenario.seeds()
     best = (math.inf, None, None)
     for i, row in enumerate(posterior[names].itertuples(index=False)):
@@ -159,7 +171,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.out}: exists and was not written by this command; it is never replaced", file=sys.stderr
         )
         return 2
-    point = choose(read(args.posterior), load_scenario(args.scenario), load_targets(), args.discrepancy)
+    import json
+
+    from sim.evidence.posterior_file import provenance_path
+
+    provenance = provenance_path(args.posterior)
+    informed = json.loads(provenance.read_text()).get("informed") if provenance.exists() else None
+    scenario = load_scenario(args.scenario)
+    point = choose(read(args.posterior), scenario, load_targets(), args.discrepancy, informed)
     args.out.write_text(to_toml(point, str(args.posterior), args.discrepancy))
     print(f"particle {point['particle']}: distance {point['distance']:.3f} on seeds {point['seeds']}")
     for t in point["targets"]:
