@@ -173,6 +173,27 @@ def test_mcmc_abc_recovers_a_known_parameter(tiny, monkeypatch):
     assert result["generations"][-1]["acceptance_rate"] > 0.05
 
 
+def test_mcmc_abc_drops_a_generation_the_budget_cuts_short(tiny, monkeypatch):
+    target = targets.Target(
+        "jump", "level:n_mutuals", 2015, 2015, 2014, 1.2, "equal", "absolute", 0.05, "fit", "p", "s"
+    )
+    monkeypatch.setattr(
+        abc_mcmc, "simulate_stats", lambda sc, fit, values, seeds: {"jump": values["appraisal.high_jump"]}
+    )
+    kw = dict(seed=2, population=40, generations=20, min_epsilon=0.0, replications=1, discrepancy=0.0,
+              fitted=["appraisal.high_jump"])  # fmt: skip
+    full = abc_mcmc.run_abc_mcmc(tiny, (target,), max_simulations=10_000, **kw)
+    spent = full["generations"][2]["evaluations"] + 5  # a few simulations into the fourth generation
+    cut = abc_mcmc.run_abc_mcmc(tiny, (target,), max_simulations=spent, **kw)
+    assert len(cut["generations"]) == 3 and "budget" in cut["stopped"]
+    assert cut["generations"] == full["generations"][:3]
+    assert all(d <= cut["generations"][-1]["epsilon"] for d in cut["distances"])
+    assert (
+        len(np.unique(cut["posterior"]["appraisal.high_jump"]))
+        == cut["generations"][-1]["distinct_particles"]
+    )
+
+
 def _calibrate(out: Path, *extra: str) -> int:
     return main(
         ["calibrate", "--method", "abc", "--population", "5", "--generations", "1", "--replications", "1",

@@ -119,6 +119,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
         )
         + "; distance sim.evidence.targets.distance",
         "sampler": args.sampler,
+        "stopped": result.get("stopped"),
         "algorithm": result.get("algorithm"),
         "seed": args.seed,
         "git": git_commit(),
@@ -189,6 +190,8 @@ def summary(result: dict) -> str:
                 f"effective sample size {g['effective_sample_size']:.0f}"
             )
     lines.append(f"{result['simulations']:,} particles simulated in {result['wall_seconds']:,.0f} s")
+    if result.get("stopped"):
+        lines.append(f"stopped by: {result['stopped']}")
     for k, note in result["skipped"].items():
         lines.append(f"skipped target {k}: {note}")
     return "\n".join(lines)

@@ -17,6 +17,8 @@ The replenishment algorithm of Drovandi and Pettitt (2011, Biometrics 67: 225-23
    generation before, or of the first generation's first step), at most :data:`MAX_STEPS`.
 4. It stops when epsilon reaches ``min_epsilon``, the acceptance rate falls below ``min_acceptance`` (the
    posterior of this model and these targets), ``generations`` are done or ``max_simulations`` are used.
+   A generation the budget cuts short is dropped (its copies have barely moved): the posterior is the
+   last complete generation's, and the simulations it used are still counted.
 
 Parameters live on the logit of their plausible ranges, where the uniform prior is a standard logistic
 (:func:`sim.evidence.abc.from_logit`). Every random number comes from the seed: proposals and copies from
@@ -134,6 +136,7 @@ def run_abc_mcmc(
         return np.array(pool.map(_distance, rows, chunksize=max(1, len(rows) // (8 * workers))))
 
     gens: list[dict[str, Any]] = []
+    stopped = "generations"
     try:
         z = np.random.default_rng([seed, 0]).logistic(size=(n, d))
         rho = evaluate(z, (0, 0))
@@ -141,6 +144,7 @@ def run_abc_mcmc(
             progress(-1, n, sims, float("nan"))
         rate_before = None
         for t in range(1, generations + 1):
+            before = (z.copy(), rho.copy(), sims)  # kept if the budget ends this generation's moves early
             order = np.argsort(rho, kind="stable")
             keep, drop = order[: n - n_drop], order[n - n_drop :]
             eps = max(float(rho[keep[-1]]), min_epsilon)
@@ -170,6 +174,10 @@ def run_abc_mcmc(
                 if rate_before is None and step == 1:
                     target_steps = min(MAX_STEPS, _steps_for(accepted / proposed, c))
             rate = accepted / max(proposed, 1)
+            if step < target_steps and len(gens):  # cut short by the budget: its copies have barely moved
+                z, rho = before[0], before[1]
+                stopped = f"simulation budget: generation {t} stopped after {step} of {target_steps} steps"
+                break
             distinct = len(np.unique(z, axis=0))
             gens.append(
                 {
@@ -186,6 +194,13 @@ def run_abc_mcmc(
                 progress(t, distinct, sims, eps)
             rate_before = rate
             if eps <= min_epsilon or rate < min_acceptance or sims >= max_simulations:
+                stopped = (
+                    "min_epsilon"
+                    if eps <= min_epsilon
+                    else "min_acceptance"
+                    if rate < min_acceptance
+                    else "simulation budget"
+                )
                 break
     finally:
         if pool is not None:
@@ -208,6 +223,7 @@ def run_abc_mcmc(
         "replications_per_particle": replications,
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "algorithm": {"alpha": alpha, "c": c, "min_acceptance": min_acceptance, "max_steps": MAX_STEPS},
+        "stopped": stopped,
         "priors": {k: {"uniform": list(reg[k].plausible), "source": reg[k].plausible_source} for k in names},
     }
 
