@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import entries, group
+from sim.model.arrays import entries, entries_flat, flat, group
 from sim.model.draws import U_ABANDON, U_JOIN
 from sim.model.rules import IS_DIVESTED, REDUCED
 
@@ -86,9 +86,15 @@ def go_live(
     m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
 
 
-def provider_groups(m: DivestmentModel, r: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Divested entries (r, j) grouped by their provider (:func:`sim.model.arrays.group`)."""
-    return group(r * m.n_provider_ids + m.provider[r, j], m.scratch)
+def provider_groups(
+    m: DivestmentModel, r: np.ndarray, j: np.ndarray, f: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Divested entries (r, j) grouped by their provider (:func:`sim.model.arrays.group`).
+
+    ``f``: the entries' flat indices ``r * n_slots + j``, if the caller has them.
+    """
+    provider = flat(m.provider)[r * m.slots.n + j if f is None else f]
+    return group(r * m.n_provider_ids + provider, m.scratch)
 
 
 def largest_provider_by_kind(
@@ -105,7 +111,8 @@ def largest_provider_by_kind(
         m: the model.
         exclude: entries (r, j) left out, e.g. the parts going live now.
         divested: the entries (r, j) of every divested part but ``exclude``, in row order, with their
-            :func:`provider_groups`, if the caller has them (``exclude`` is then not read).
+            :func:`provider_groups` and their flat indices ``r * n_slots + j``, as ``(r, j,
+            representative, is_provider, f)``, if the caller has them (``exclude`` is then not read).
         kinds: only these kinds ``(r * n_modes + mode) * n_cells + cell`` are wanted (others are -1): the
             parts of other kinds are left out before grouping. A provider's parts are all of one kind (one
             mode, one cell), so a wanted kind's providers and their staff are those of the full count.
@@ -117,21 +124,21 @@ def largest_provider_by_kind(
     if divested is None:
         existing = IS_DIVESTED[m.mode]
         existing[exclude] = False
-        r, j = entries(existing)
+        r, j, f = entries_flat(existing)
         if kinds is not None:
             wanted = np.zeros(R * n_modes * nc, dtype=bool)
             wanted[kinds] = True
-            keep = wanted[(r * n_modes + m.mode[r, j]) * nc + m.cell[j]]
-            r, j = r[keep], j[keep]
-        representative, is_provider = provider_groups(m, r, j) if len(j) else (None, None)
+            keep = wanted[(r * n_modes + flat(m.mode)[f]) * nc + m.cell[j]]
+            r, j, f = r[keep], j[keep], f[keep]
+        representative, is_provider = provider_groups(m, r, j, f) if len(j) else (None, None)
     else:
-        r, j, representative, is_provider = divested
+        r, j, representative, is_provider, f = divested
     if len(j) == 0:
         return np.full((R, n_modes, nc), -1, dtype=np.int64)
-    staff = np.bincount(representative, weights=m.staff[r, j], minlength=len(j))[is_provider]
-    r, j = r[is_provider], j[is_provider]
-    ids = m.provider[r, j]
-    kind = (r * n_modes + m.mode[r, j]) * nc + m.cell[j]  # a provider has one mode and one cell
+    staff = np.bincount(representative, weights=flat(m.staff)[f], minlength=len(j))[is_provider]
+    r, j, f = r[is_provider], j[is_provider], f[is_provider]
+    ids = flat(m.provider)[f]
+    kind = (r * n_modes + flat(m.mode)[f]) * nc + m.cell[j]  # a provider has one mode and one cell
     largest = np.full(R * n_modes * nc, -np.inf)
     np.maximum.at(largest, kind, staff)
     top = staff == largest[kind]
