@@ -101,6 +101,10 @@ class YearDraws:
         """Rows ``k0`` to ``k1 - 1`` at entries (r, j): (len(j), k1 - k0) uniforms."""
         return _mix(self.words[r, j][:, None] + _OFFSETS[None, k0:k1])
 
+    def rows_at_flat(self, k0: int, k1: int, f: np.ndarray) -> np.ndarray:
+        """:meth:`rows_at` at flat indices ``f = r * n_slots + j`` (the same draws)."""
+        return _mix(self.words.reshape(-1)[f][:, None] + _OFFSETS[None, k0:k1])
+
     def block(self) -> np.ndarray:
         """Every row for every replication and slot, (R, N_DRAW_ROWS, n_slots): for tests and inspection."""
         return np.stack([self.row(k) for k in range(N_DRAW_ROWS)], axis=1)
