@@ -34,15 +34,22 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     change = m.funding[s.council, year.col + 1]
     passthrough = m.passthrough
     m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
-    grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
-    cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
-    grown = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    # rules.grow_spend with each part's trading growth, worked at the divested parts only (the others
+    # have none: their factor 1 + 0 changes nothing), and capped there
+    factor = 1.0 + passthrough * change
+    spend_cut = m.spend * factor
+    grown = np.maximum(spend_cut, 0.0)
+    r, j, f = entries_flat(IS_DIVESTED[m.mode])
+    if len(f):
+        trading = np.maximum(flat(spend_cut)[f] * (1.0 + m.growth_by_mode[flat(m.mode)[f]]), 0.0)
+        cap = np.maximum(flat(m.contract_value)[f] * (1.0 + p["contract.max_trading_share"]), 0.0)
+        flat(grown)[f] = np.minimum(trading, cap)
     close_with_cuts(m, grown)
     m.spend = grown
     m.staff = m.spend / (
         s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - COST_BASE_YEAR)
     )
-    year.new["failures"], (r, j, f) = fail(m, nxt)
+    year.new["failures"], (r, j, f) = fail(m, nxt, (r, j, f))
     # the divested parts left after failures, grouped by provider once: shared by the three below (neither
     # takeovers nor re-tenders change which parts are divested before contract_ends reads them)
     divested = (r, j, *provider_groups(m, r, j, f), f)
@@ -80,15 +87,20 @@ def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndar
     return m.u.at_flat(row, r * m.slots.n + founder, salt=mode)
 
 
-def fail(m: DivestmentModel, y: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def fail(
+    m: DivestmentModel, y: int, divested: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Providers fail at their yearly rate; all their services return in-house.
+
+    ``divested``: the entries (r, j, flat index) of the divested parts in row order, if the caller has
+    them.
 
     Returns:
         (R,) number of providers failed in each replication, and the entries (r, j) of the parts still
         divested, in row order, with their flat indices ``r * n_slots + j``.
     """
     R = m.n_batch
-    r, j, f = entries_flat(IS_DIVESTED[m.mode])
+    r, j, f = entries_flat(IS_DIVESTED[m.mode]) if divested is None else divested
     if len(j) == 0:
         return np.zeros(R, dtype=np.int64), (r, j, f)
     provider = flat(m.provider)[f]
