@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import entries, entries_flat, flat, group
+from sim.model.arrays import entries_flat, flat, group
 from sim.model.draws import U_ABANDON, U_JOIN
 from sim.model.rules import IS_DIVESTED, REDUCED
 
@@ -24,66 +24,77 @@ def transfer(m: DivestmentModel, year: Year) -> None:
 
     A transition goes live at the start of the year after its lag is over.
     """
-    r, j = entries(m.pending >= 0)
+    r, j, f = entries_flat(m.pending >= 0)
     if not len(j):
         return
     p, R, y, nxt = m.p, m.n_batch, year.y, year.y + 1
-    to = m.pending[r, j]
-    rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * m.pending_supported[r, j])
+    to = flat(m.pending)[f]
+    supported = flat(m.pending_supported)[f]
+    rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * supported)
     # a council under deeper cuts has less capacity to see a transition through
     rate = rate * (1.0 + p["review.capacity_loss_per_pressure"] * year.pressure[j])
-    abandon = year.u.at(U_ABANDON, r, j) < rate
+    abandon = year.u.at_flat(U_ABANDON, f) < rate
     rg, jg = r[abandon], j[abandon]
-    m.log_events(rg, jg, y, m.mode[rg, jg], to[abandon], "abandoned")
-    m.pending[rg, jg] = -1
+    m.log_events(rg, jg, y, flat(m.mode)[f[abandon]], to[abandon], "abandoned")
+    flat(m.pending)[f[abandon]] = -1
     year.new["abandoned"] = np.bincount(rg, minlength=R)
-    live = ~abandon & (m.pending_live[r, j] == nxt)
+    live = ~abandon & (flat(m.pending_live)[f] == nxt)
     if live.any():
-        rl, jl = r[live], j[live]
-        go_live(m, rl, jl, to[live], nxt, "live", join=True)
-        m.pending[rl, jl] = -1
+        rl, jl, fl = r[live], j[live], f[live]
+        go_live(m, rl, jl, to[live], nxt, "live", join=True, f=fl)
+        flat(m.pending)[fl] = -1
         year.new["live"] = np.bincount(rl, minlength=R)
 
 
 def go_live(
-    m: DivestmentModel, r: np.ndarray, j: np.ndarray, mode: np.ndarray, y: int, reason: str, join: bool
+    m: DivestmentModel,
+    r: np.ndarray,
+    j: np.ndarray,
+    mode: np.ndarray,
+    y: int,
+    reason: str,
+    join: bool,
+    f: np.ndarray | None = None,
 ) -> None:
     """Services ``j`` of replications ``r`` change to ``mode`` in year ``y``; staff and spend go with them.
 
     With ``join``, a divestment may go to the largest existing provider of the same kind in its region
     and service (chance ``contract.p_join_existing``). The option's saving lowers the part's spend and
     staff, and is credited to ``cum_savings`` (not for the starting state): spend moved plus spend saved
-    equals spend before.
+    equals spend before. ``f``: the entries' flat indices ``r * n_slots + j``, if the caller has them.
     """
     if len(j) == 0:
         return
     p, s = m.p, m.slots
-    old = m.mode[r, j]
+    f = r * s.n + j if f is None else f
+    old = flat(m.mode)[f]
     m.log_events(r, j, y, old, mode, reason)
-    m.mode[r, j] = mode
-    m.since[r, j] = y
+    flat(m.mode)[f] = mode
+    flat(m.since)[f] = y
     divested = IS_DIVESTED[mode]
     provider = np.where(divested, mode * s.n + j, -1)
     if join:
-        joining = divested & (m.u.at(U_JOIN, r, j) < p["contract.p_join_existing"])
+        joining = divested & (m.u.at_flat(U_JOIN, f) < p["contract.p_join_existing"])
         if joining.any():
             rj, mj, cj = r[joining], mode[joining], m.cell[j[joining]]
             kinds = (rj * len(rules.MODES) + mj) * m.n_cells + cj
             best = largest_provider_by_kind(m, exclude=(r, j), kinds=kinds)
-            found = best[rj, mj, cj]
+            found = best.reshape(-1)[kinds]
             provider[joining] = np.where(found >= 0, found, provider[joining])
-    m.provider[r, j] = provider
-    m.contract_end[r, j] = np.where(divested, y + p["contract.length_years"], NO_CONTRACT)
+    flat(m.provider)[f] = provider
+    flat(m.contract_end)[f] = np.where(divested, y + p["contract.length_years"], NO_CONTRACT)
+    spend = flat(m.spend)
     if reason != "initial":
         # the option's saving lowers the part's spend (the contract's value) and its staff with it
-        saved = m.saving_by_mode[mode] * m.spend[r, j] * (old != mode)
-        kept = 1.0 - saved / np.where(m.spend[r, j] > 0, m.spend[r, j], 1.0)
-        m.spend[r, j] -= saved
-        m.staff[r, j] *= kept
+        before = spend[f]
+        saved = m.saving_by_mode[mode] * before * (old != mode)
+        kept = 1.0 - saved / np.where(before > 0, before, 1.0)
+        spend[f] = before - saved
+        flat(m.staff)[f] *= kept
         cut = (mode == REDUCED) & (old != mode)
-        m.units[r[cut], j[cut]] *= kept[cut]  # a cut closes its share of the provision
+        flat(m.units)[f[cut]] *= kept[cut]  # a cut closes its share of the provision
         m.cum_savings += np.bincount(r, weights=saved, minlength=m.n_batch)
-    m.contract_value[r, j] = np.where(divested, m.spend[r, j], 0.0)
+    flat(m.contract_value)[f] = np.where(divested, spend[f], 0.0)
 
 
 def provider_groups(
