@@ -46,13 +46,13 @@ def group(key: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     Args:
         key: one key per entry, e.g. replication * n_provider_ids + provider id.
-        scratch: a reusable int buffer; only the cells written here are read.
+        scratch: a reusable int buffer (the model's is int32); only the cells written here are read.
 
     Returns:
         each entry's representative (the index of the last entry with its key), and a mask of the
         representatives (one entry per key).
     """
-    entry = np.arange(len(key))
+    entry = np.arange(len(key), dtype=scratch.dtype)
     scratch[key] = entry
     representative = scratch[key]
     return representative, representative == entry
