@@ -8,9 +8,13 @@ For 20 and 200 replications of the baseline (2014-2020):
   decision log recorded (``sim.experiments.run.run_scenario``), imports excluded;
 - the writing alone: ``write_run`` on those results, and the two figures within it.
 
+With ``--reference REV`` it also runs the command of revision REV (exported with ``git archive``, nothing
+is written in the checkout) alternately with this checkout's, ``--repeat`` times each, and prints the best
+of each, so both see the same load.
+
 Usage::
 
-    python benchmarks/bench_run.py
+    python benchmarks/bench_run.py [--reference 7cdc89b] [--repeat 3]
 
 Figures are printed, not asserted: timings depend on the machine and on what else it is doing.
 """
@@ -28,13 +32,48 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-def command(replications: int, *extra: str) -> float:
-    """Seconds for the command line, end to end, in a fresh interpreter."""
+def command(replications: int, *extra: str, tree: Path = ROOT) -> float:
+    """Seconds for the command line, end to end, in a fresh interpreter importing ``sim`` from ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users cache bytecode
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", str(replications)]
+        scenario = tree / "scenarios" / "baseline.toml"
+        cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--replications", str(replications)]
         t0 = time.perf_counter()
-        subprocess.run([*cmd, "--out", f"{tmp}/o", "--quiet", *extra], check=True, cwd=ROOT)
+        subprocess.run([*cmd, "--out", f"{tmp}/o", "--quiet", *extra], check=True, cwd=tree, env=env)
         return time.perf_counter() - t0
+
+
+def export(revision: str, into: Path) -> Path:
+    """The package and scenarios of ``revision``, exported into a folder (``git archive``)."""
+    import tarfile
+    from io import BytesIO
+
+    data = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "sim", "scenarios"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def side_by_side(reference: str, repeat: int) -> None:
+    """The command at 20 and 200 replications, this checkout and ``reference`` alternately; best of each."""
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {reference: export(reference, Path(tmp)), "this checkout": ROOT}
+        for n in (20, 200):
+            best = dict.fromkeys(trees, float("inf"))
+            for _ in range(repeat):
+                for name, tree in trees.items():
+                    best[name] = min(best[name], command(n, tree=tree))
+            print(
+                f"run scenarios/baseline.toml --replications {n} (end to end, best of {repeat}): "
+                + "; ".join(f"{name} {t:.2f} s" for name, t in best.items())
+            )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 def in_process(replications: int) -> tuple[float, float, float]:
@@ -66,6 +105,12 @@ def in_process(replications: int) -> tuple[float, float, float]:
 
 def main() -> None:
     """Print the figures."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", help="also time the command of this git revision, alternately")
+    parser.add_argument("--repeat", type=int, default=3, help="alternations with the reference (default 3)")
+    args = parser.parse_args()
     print(f"baseline 2014-2020; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     in_process(2)  # imports and caches, so the model's time below is the model's
     for n in (20, 200):
@@ -77,6 +122,8 @@ def main() -> None:
             f"write_run {write:.2f} s, of which figures {figures:.2f} s; "
             f"command / model = {end_to_end / model:.1f}"
         )
+    if args.reference:
+        side_by_side(args.reference, args.repeat)
 
 
 if __name__ == "__main__":

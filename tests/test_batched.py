@@ -234,3 +234,33 @@ def test_a_released_model_is_freed_at_once(baseline):
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_grouped_weighted_sample_draws_what_the_full_computation_draws(case):
+    from sim.model.sampling import weighted_sample_rows_grouped
+
+    rng = np.random.default_rng(case)
+    R, n, G = 6, int(rng.integers(5, 400)), int(rng.integers(1, 4))
+    groups = rng.integers(0, G, n)
+    u = rng.random((R, n))
+    if case % 4 == 0:  # coarse uniforms: ties among keys
+        u = np.round(u, 2)
+    counts = rng.integers(1, 400, (R, G))
+    group_weights = rng.choice([0.0, 1.0, 0.5, 0.01], G) / np.where(rng.random((R, G)) < 0.5, counts, 1)
+    mask = rng.random((R, n)) < rng.uniform(0.05, 1.0)
+    k = int(rng.integers(0, n // 2 + 2))
+    weights = np.where(mask, group_weights[:, groups], 0.0)
+    np.testing.assert_array_equal(
+        weighted_sample_rows_grouped(u, group_weights, groups, mask, k),
+        rules.weighted_sample_rows(u, weights, k),
+    )
+
+
+@pytest.mark.parametrize("exponent", [1.0, 2.0, 3.7, 57.0, 733.3, 5000.0])
+def test_keys_rise_with_the_uniform_within_a_group(exponent):
+    """What the grouped sample relies on: for one exponent, NumPy's power never falls as u rises."""
+    u = np.sort(np.random.default_rng(1).random(200_000))
+    keys = np.full(u.shape, -1.0)
+    np.power(u, np.full(u.shape, exponent), out=keys, where=np.ones(u.shape, dtype=bool))
+    assert (np.diff(keys) >= 0).all()

@@ -185,3 +185,21 @@ def test_by_mode_keeps_first_appearance_order_and_integer_sums():
     assert out.n_parts.tolist() == [2, 1, 1] and out.units.tolist() == [7, 3, 1]
     assert out.units.dtype == parts.units.dtype
     assert out.staff.tolist() == pytest.approx([2.5, 2.0, 0.5])
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_group_codes_combined_at_once_equal_a_key_at_a_time(missing):
+    import numpy as np
+
+    from sim.experiments.tables import _group_codes
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({k: rng.integers(0, n, 5_000) for k, n in (("a", 3), ("b", 40), ("c", 7))})
+    frame["d"] = pd.Categorical(rng.choice(["x", "y", "z"], 5_000))
+    if missing:  # a missing key: the one-step path is not taken
+        frame.loc[::97, "d"] = None
+    group = np.zeros(len(frame), dtype=np.int64)
+    for key in frame.columns:  # the definition: factorized a key at a time, in order of first appearance
+        codes, uniques = pd.factorize(frame[key], sort=False)
+        group, _ = pd.factorize(group * len(uniques) + codes, sort=False)
+    np.testing.assert_array_equal(_group_codes(frame, list(frame.columns)), group)

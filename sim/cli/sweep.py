@@ -78,6 +78,7 @@ def command(args: argparse.Namespace) -> int:
 
     if not args.scheduler and (args.workers or pool.cores()) > 1:
         pool.start()  # workers' imports overlap reading the sweep file (a small sweep may not use them)
+    from sim.experiments.chunks import chunk_files
     from sim.experiments.sweep import SweepError, read_failures, run_sweep
     from sim.experiments.sweep_spec import load_sweep
     from sim.inputs.shipped import find_scenario
@@ -121,7 +122,7 @@ def command(args: argparse.Namespace) -> int:
         if args.scheduler:
             raise InputError(f"--scheduler {args.scheduler}: {exc}") from None
         raise
-    failures = read_failures(out)
+    failures = read_failures(out) if chunk_files(out, "failures") else ()  # none: nothing to read
     if not args.quiet:
         print(
             f"{summary.n_executed:,} runs done in {summary.seconds:,.1f}s "

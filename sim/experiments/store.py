@@ -205,8 +205,8 @@ def changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list
     ]
 
 
-def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
-    """Check the folder against the sweep (or start it): the manifest and design are written first.
+def prepare(sweep: Sweep, out: Path, stream: TextIO | None, made_by: dict | None = None) -> dict[str, Any]:
+    """Check the folder against the sweep (or start it); manifest and design first; ``made_by``: provenance.
 
     Raises:
         SweepError: the folder holds another sweep's results, a run's, files of the user's own, or results
@@ -234,7 +234,7 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
                 "Resuming would mix runs made from different inputs: restore the file, or use another "
                 "--out folder."
             )
-        then, now = manifest["provenance"]["git"], provenance()["git"]
+        then, now = manifest["provenance"]["git"], (made_by or provenance())["git"]
         if stream and (then["commit"] != now["commit"] or then["dirty"] or now["dirty"]):
             print(
                 f"warning: {out} was started at commit {then['commit']}"
@@ -248,7 +248,7 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None) -> dict[str, Any]:
         manifest = {
             "format": FORMAT,
             "compat": sweep.compat(),
-            "provenance": provenance(),
+            "provenance": made_by or provenance(),
             "sessions": [],
             "inputs": inputs,
         }

@@ -441,7 +441,8 @@ def run_sweep(
     out = Path(out)
     chosen, workers = workers, workers or default_workers()
     with locked(out):
-        manifest = prepare(sweep, out, progress)
+        made_by = provenance()  # once: it asks git twice
+        manifest = prepare(sweep, out, progress, made_by)
         sweep_id = sweep_digest(manifest["compat"])
         done = completed_run_ids(out, include_failed=not retry_failed)
         todo = [
@@ -455,7 +456,7 @@ def run_sweep(
             workers = 1  # starting worker processes (seconds of imports each) would take longer
         bar = Progress(sweep.n_runs, "runs", stream=progress, done=skipped) if progress else None
         session = {
-            **provenance(),
+            **made_by,
             "workers": None if scheduler else workers,
             "scheduler": scheduler,
             "own_executor": executor is not None,

@@ -147,10 +147,7 @@ def by_mode(parts: pd.DataFrame) -> pd.DataFrame:
         )
         if c in parts.columns
     ]
-    group = np.zeros(len(parts), dtype=np.int64)
-    for key in keys:  # one code per group, in order of first appearance, kept below len(parts)
-        codes, uniques = pd.factorize(parts[key], sort=False)
-        group, _ = pd.factorize(group * len(uniques) + codes, sort=False)
+    group = _group_codes(parts, keys)
     n_groups = int(group.max()) + 1 if len(group) else 0
     seen = np.maximum.accumulate(group)  # a group's first row is where the highest code so far rises
     first = np.flatnonzero(np.diff(seen, prepend=-1) > 0)
@@ -161,6 +158,28 @@ def by_mode(parts: pd.DataFrame) -> pd.DataFrame:
         total = np.bincount(group, weights=values, minlength=n_groups)
         out[column] = total.astype(values.dtype) if values.dtype.kind in "iu" else total
     return out
+
+
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One code per distinct row of ``frame[keys]``, numbered in order of first appearance.
+
+    The keys' codes are combined into one integer (mixed radix) and factorized once; where that integer
+    could overflow, or a key has missing values, they are combined a key at a time, factorizing each
+    step (the same codes, several times slower).
+    """
+    columns = [pd.factorize(frame[key], sort=False) for key in keys]
+    span = 1
+    for _, uniques in columns:
+        span *= max(len(uniques), 1)
+    if span < 2**62 and not any((codes < 0).any() for codes, _ in columns):
+        combined = np.zeros(len(frame), dtype=np.int64)
+        for codes, uniques in columns:
+            combined = combined * max(len(uniques), 1) + codes
+        return pd.factorize(combined, sort=False)[0]
+    group = np.zeros(len(frame), dtype=np.int64)
+    for codes, uniques in columns:  # kept below len(frame) at each step
+        group, _ = pd.factorize(group * len(uniques) + codes, sort=False)
+    return group
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

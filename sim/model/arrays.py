@@ -16,6 +16,22 @@ def entries(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, flat - r * mask.shape[1]
 
 
+def entries_flat(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`entries` and the flat indices ``r * n + j`` of the same entries (for :func:`flat` gathers)."""
+    f = np.flatnonzero(mask)
+    r = f // mask.shape[1]
+    return r, f - r * mask.shape[1], f
+
+
+def flat(a: np.ndarray) -> np.ndarray:
+    """A 1-D view of a C-contiguous (R, n) state array, for gathers and writes at flat indices.
+
+    ``flat(a)[f]`` is ``a[r, j]`` at a quarter of the cost of indexing with two arrays; writes through it
+    reach ``a`` (raises ValueError, never copies, if ``a`` is not contiguous).
+    """
+    return a.reshape(-1, copy=False)
+
+
 def row_sums(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Sum of ``values`` where ``mask``, row by row, of (R, n) arrays.
 
@@ -30,13 +46,13 @@ def group(key: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     Args:
         key: one key per entry, e.g. replication * n_provider_ids + provider id.
-        scratch: a reusable int buffer; only the cells written here are read.
+        scratch: a reusable int buffer (the model's is int32); only the cells written here are read.
 
     Returns:
         each entry's representative (the index of the last entry with its key), and a mask of the
         representatives (one entry per key).
     """
-    entry = np.arange(len(key))
+    entry = np.arange(len(key), dtype=scratch.dtype)
     scratch[key] = entry
     representative = scratch[key]
     return representative, representative == entry

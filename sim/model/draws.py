@@ -19,6 +19,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _SALT = np.uint64(0xD1B54A32D192ED03)
 _TO_UNIT = 2.0**-53
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 U_REVIEW = 0
 """Whether a service part is reviewed this year."""
@@ -49,10 +50,19 @@ _OFFSETS = np.arange(1, N_DRAW_ROWS + 1, dtype=np.uint64) * _GAMMA  # wraps modu
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser of uint64 words, as uniforms on [0, 1) with 53 bits."""
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return ((z ^ (z >> np.uint64(31))) >> np.uint64(11)) * _TO_UNIT
+    """SplitMix64's finaliser of uint64 words, as uniforms on [0, 1) with 53 bits.
+
+    Worked in place on one copy of ``z``; the 53-bit result is converted to float through int64 (the same
+    values: below 2**53 every integer is exact either way), as NumPy converts uint64 to float64 several
+    times slower than int64.
+    """
+    z = z ^ (z >> _S30)
+    z *= _MIX1
+    z ^= z >> _S27
+    z *= _MIX2
+    z ^= z >> _S31
+    z >>= _S11
+    return z.view(np.int64) * _TO_UNIT
 
 
 class YearDraws:
@@ -80,9 +90,20 @@ class YearDraws:
             z = z + _SALT * np.asarray(salt).astype(np.uint64)
         return _mix(z)
 
+    def at_flat(self, k: int, f: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`at` at flat indices ``f = r * n_slots + j`` (the same draws)."""
+        z = self.words.reshape(-1)[f] + _OFFSETS[k]
+        if salt is not None:
+            z = z + _SALT * np.asarray(salt).astype(np.uint64)
+        return _mix(z)
+
     def rows_at(self, k0: int, k1: int, r: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Rows ``k0`` to ``k1 - 1`` at entries (r, j): (len(j), k1 - k0) uniforms."""
         return _mix(self.words[r, j][:, None] + _OFFSETS[None, k0:k1])
+
+    def rows_at_flat(self, k0: int, k1: int, f: np.ndarray) -> np.ndarray:
+        """:meth:`rows_at` at flat indices ``f = r * n_slots + j`` (the same draws)."""
+        return _mix(self.words.reshape(-1)[f][:, None] + _OFFSETS[None, k0:k1])
 
     def block(self) -> np.ndarray:
         """Every row for every replication and slot, (R, N_DRAW_ROWS, n_slots): for tests and inspection."""

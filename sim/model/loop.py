@@ -32,8 +32,9 @@ class Year:
         duty: whether the duty to consider staff proposals is in force this year.
         reviewed: (r, j) entries reviewed or proposed this year (:func:`review.select`).
         is_proposal: (R, n_slots) whether a slot's appraisal came from a staff proposal.
-        peers_region, peers_national: (R, n_slots) mutual services in the slot's region and service, and
-            in its service nationally, at the start of the year.
+        peer_counts: mutual services at the start of the year in each (replication, region-service cell)
+            and each (replication, service), two int arrays (:func:`review.peer_counts`); a slot's peers
+            are :func:`review.peers`.
         new: flows of the year (``new_*`` columns), each an (R,) array.
     """
 
@@ -44,8 +45,7 @@ class Year:
     duty: bool = False
     reviewed: tuple[np.ndarray, np.ndarray] = ()
     is_proposal: np.ndarray = None
-    peers_region: np.ndarray = None
-    peers_national: np.ndarray = None
+    peer_counts: tuple[np.ndarray, np.ndarray] = ()
     new: dict[str, np.ndarray] = field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from sim.model import rules
 from sim.model.arrays import entries, row_sums
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
+from sim.model.sampling import weighted_sample_rows_grouped
 from sim.model.slots import ASC, COST_BASE_YEAR, LEISURE, LIBRARIES
 from sim.model.stages import outside
 from sim.model.stages.transitions import go_live
@@ -90,8 +91,8 @@ def setup_start(m: DivestmentModel) -> None:
     free = (m.mode == IN_HOUSE) & ~fixed
     rows, cols = entries(free)
     per_service = np.bincount(rows * 3 + s.service[cols], minlength=R * 3).reshape(R, 3).clip(min=1)
-    w = np.where(free, weights[s.service] / per_service[:, s.service], 0.0)
-    picked = entries(rules.weighted_sample_rows(u_mutuals, w, n_lg))
+    group_weights = weights / per_service  # (R, 3): each free part of a service has its service's weight
+    picked = entries(weighted_sample_rows_grouped(u_mutuals, group_weights, s.service, free, n_lg))
     go_live(m, *picked, np.full(len(picked[0]), MUTUAL), y, "initial", join=False)
     free[picked] = False
     n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
@@ -99,9 +100,8 @@ def setup_start(m: DivestmentModel) -> None:
     go_live(m, *picked, np.full(len(picked[0]), LATC), y, "initial", join=False)
     free[picked] = False
     # Spin-outs decided by 2014 (Mutuals Support Programme pipeline), live in 2015 or 2016.
-    picked = entries(
-        rules.weighted_sample_rows(u_pipeline, np.where(free, w, 0.0), p["init.n_lg_pipeline_2014"])
-    )
+    n_pipeline = p["init.n_lg_pipeline_2014"]
+    picked = entries(weighted_sample_rows_grouped(u_pipeline, group_weights, s.service, free, n_pipeline))
     m.pending[picked] = MUTUAL
     m.pending_live[picked] = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
     m.pending_decided[picked] = y - 1

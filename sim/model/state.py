@@ -122,7 +122,8 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.cell = s.region * 3 + s.service
     m.n_cells = len(REGIONS) * 3
     m.n_provider_ids = len(rules.MODES) * s.n
-    m.scratch = np.empty(R * m.n_provider_ids, dtype=np.int64)
+    # int32: entries are counted in the tens of thousands; half the memory scattered into by arrays.group
+    m.scratch = np.empty(R * m.n_provider_ids, dtype=np.int32)
     first = np.arange(R)[:, None]
     m.provider_base = first * m.n_provider_ids
     m.cell_key = first * m.n_cells + m.cell

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
+from sim.model.arrays import flat
 from sim.model.draws import U_NOISE, U_SUPPORT
 from sim.model.rules import IS_DIVESTED, IS_MUTUAL
 from sim.model.stages import providers
@@ -117,38 +118,43 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     if not len(j):
         return
     p, s, R, y, u = m.p, m.slots, m.n_batch, year.y, year.u
+    f = r * s.n + j  # flat indices: gathers at (r, j) cost a quarter
     n_reviewed = np.bincount(r, minlength=R)
-    supported = rules.supported_mask(u.at(U_SUPPORT, r, j), n_reviewed[r], support_capacity(p, y))
-    mode = m.mode[r, j]
-    proposal = year.is_proposal[r, j]
+    supported = rules.supported_mask(u.at_flat(U_SUPPORT, f), n_reviewed[r], support_capacity(p, y))
+    mode = flat(m.mode)[f]
+    proposal = flat(year.is_proposal)[f]
+    by_cell, by_service = year.peer_counts
     util = rules.appraise(
         pressure=year.pressure[j],
-        resistance=m.resistance[r, s.council[j]],
+        resistance=m.resistance.reshape(-1)[r * m.resistance.shape[1] + s.council[j]],
         is_proposal=proposal,
         is_supported=supported,
         mode=mode,
         service=s.service[j],
-        peers_region=year.peers_region[r, j],
-        peers_national=year.peers_national[r, j],
-        u_noise=u.rows_at(U_NOISE, U_NOISE + rules.N_OPTIONS, r, j),
+        peers_region=by_cell.astype(float)[r * m.n_cells + m.cell[j]],
+        peers_national=by_service.astype(float)[r * 3 + s.service[j]],
+        u_noise=u.rows_at_flat(U_NOISE, U_NOISE + rules.N_OPTIONS, f),
         w=weights(m, y, year.duty),
     )
     choice = rules.choose(util)
     target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])  # keep: stay, and cut within
-    m.last_review[r, j] = y
-    m.log_events(r, j, y, mode, target, np.where(proposal, "proposal", "review"), util)
+    flat(m.last_review)[f] = y
+    if m.record_councils:
+        m.log_events(r, j, y, mode, target, np.where(proposal, "proposal", "review"), util)
     kept = choice == rules.KEEP  # keeping is cutting within: its saving lowers spend and staff now
-    rk, jk = r[kept], j[kept]
-    saved = m.p["appraisal.saving_keep"] * m.spend[rk, jk]
+    rk, jk, fk = r[kept], j[kept], f[kept]
+    saved = m.p["appraisal.saving_keep"] * flat(m.spend)[fk]
     providers.close_with_cuts_at(m, rk, jk, 1.0 - m.p["appraisal.saving_keep"])
-    m.spend[rk, jk] -= saved
-    m.staff[rk, jk] *= 1.0 - m.p["appraisal.saving_keep"]
+    flat(m.spend)[fk] -= saved
+    flat(m.staff)[fk] *= 1.0 - m.p["appraisal.saving_keep"]
     m.cum_savings += np.bincount(rk, weights=saved, minlength=R)
     change = target != mode
-    rc, jc, to = r[change], j[change], target[change]
-    m.pending[rc, jc], m.pending_live[rc, jc] = to, y + m.lag_by_mode[to]
-    m.pending_supported[rc, jc] = supported[change] & IS_MUTUAL[to]
-    m.pending_decided[rc, jc] = y
+    rc, fc, to = r[change], f[change], target[change]
+    flat(m.pending)[fc] = to
+    flat(m.pending_live)[fc] = y + m.lag_by_mode[to]
+    now_supported = supported[change] & IS_MUTUAL[to]
+    flat(m.pending_supported)[fc] = now_supported
+    flat(m.pending_decided)[fc] = y
     year.new["divestments"] = np.bincount(rc[IS_DIVESTED[to]], minlength=R)
     year.new["mutual_decisions"] = np.bincount(rc[IS_MUTUAL[to]], minlength=R)
-    year.new["supported"] = np.bincount(rc[m.pending_supported[rc, jc]], minlength=R)
+    year.new["supported"] = np.bincount(rc[now_supported], minlength=R)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import entries, group
+from sim.model.arrays import entries_flat, flat, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
 from sim.model.slots import COST_BASE_YEAR, LIBRARIES
@@ -34,21 +34,28 @@ def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     change = m.funding[s.council, year.col + 1]
     passthrough = m.passthrough
     m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
-    grown = rules.grow_spend(m.spend, change, passthrough, m.growth_by_mode[m.mode])
-    cap = m.contract_value * (1.0 + p["contract.max_trading_share"])
-    grown = np.where(IS_DIVESTED[m.mode], np.minimum(grown, np.maximum(cap, 0.0)), grown)
+    # rules.grow_spend with each part's trading growth, worked at the divested parts only (the others
+    # have none: their factor 1 + 0 changes nothing), and capped there
+    factor = 1.0 + passthrough * change
+    spend_cut = m.spend * factor
+    grown = np.maximum(spend_cut, 0.0)
+    r, j, f = entries_flat(IS_DIVESTED[m.mode])
+    if len(f):
+        trading = np.maximum(flat(spend_cut)[f] * (1.0 + m.growth_by_mode[flat(m.mode)[f]]), 0.0)
+        cap = np.maximum(flat(m.contract_value)[f] * (1.0 + p["contract.max_trading_share"]), 0.0)
+        flat(grown)[f] = np.minimum(trading, cap)
     close_with_cuts(m, grown)
     m.spend = grown
     m.staff = m.spend / (
         s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - COST_BASE_YEAR)
     )
-    year.new["failures"], (r, j) = fail(m, nxt)
+    year.new["failures"], (r, j, f) = fail(m, nxt, (r, j, f))
     # the divested parts left after failures, grouped by provider once: shared by the three below (neither
     # takeovers nor re-tenders change which parts are divested before contract_ends reads them)
-    divested = (r, j, *provider_groups(m, r, j))
+    divested = (r, j, *provider_groups(m, r, j, f), f)
     best = largest_provider_by_kind(m, exclude=(r[:0], j[:0]), divested=divested)
     year.new["takeovers"] = takeovers(m, best, divested)
-    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt, best, (r, j))
+    year.new["returns"], year.new["retendered"] = contract_ends(m, nxt, best, (r, j, f))
 
 
 def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
@@ -77,29 +84,43 @@ def provider_draw(m: DivestmentModel, row: int, r: np.ndarray, provider: np.ndar
     provider, never on other slots.
     """
     mode, founder = np.divmod(provider, m.slots.n)
-    return m.u.at(row, r, founder, salt=mode)
+    return m.u.at_flat(row, r * m.slots.n + founder, salt=mode)
 
 
-def fail(m: DivestmentModel, y: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+def fail(
+    m: DivestmentModel, y: int, divested: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Providers fail at their yearly rate; all their services return in-house.
+
+    ``divested``: the entries (r, j, flat index) of the divested parts in row order, if the caller has
+    them.
 
     Returns:
         (R,) number of providers failed in each replication, and the entries (r, j) of the parts still
-        divested, in row order.
+        divested, in row order, with their flat indices ``r * n_slots + j``.
     """
     R = m.n_batch
-    r, j = entries(IS_DIVESTED[m.mode])
+    r, j, f = entries_flat(IS_DIVESTED[m.mode]) if divested is None else divested
     if len(j) == 0:
-        return np.zeros(R, dtype=np.int64), (r, j)
-    provider = m.provider[r, j]
-    fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[m.mode[r, j]]
-    fails &= m.since[r, j] < y  # a provider does not fail in the year it takes a part on
+        return np.zeros(R, dtype=np.int64), (r, j, f)
+    provider = flat(m.provider)[f]
+    fails = provider_draw(m, U_FAIL, r, provider) < m.fail_by_mode[flat(m.mode)[f]]
+    fails &= flat(m.since)[f] < y  # a provider does not fail in the year it takes a part on
     representative, is_provider = group(r * m.n_provider_ids + provider, m.scratch)
     failed = np.zeros(len(j), dtype=bool)
     failed[representative[fails]] = True  # a provider fails if a draw of its own says so
+    n_failed = np.bincount(r[failed & is_provider], minlength=R)
     hit = failed[representative]
-    return_in_house(m, r[hit], j[hit], y, "failure")
-    return np.bincount(r[failed & is_provider], minlength=R), (r[~hit], j[~hit])
+    if hit.any():
+        return_in_house(m, r[hit], j[hit], y, "failure", f[hit])
+        kept = ~hit
+        r, j, f = r[kept], j[kept], f[kept]
+    return n_failed, (r, j, f)
+
+
+def _kind_index(m: DivestmentModel, r: np.ndarray, mode: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Flat index into a :func:`largest_provider_by_kind` result of (replication, mode, part's cell)."""
+    return (r * len(rules.MODES) + mode) * m.n_cells + m.cell[j]
 
 
 def takeovers(m: DivestmentModel, best: np.ndarray, divested: tuple | None = None) -> np.ndarray:
@@ -108,30 +129,34 @@ def takeovers(m: DivestmentModel, best: np.ndarray, divested: tuple | None = Non
     Each provider is taken over with chance ``contract.p_takeover_per_year`` by its own draw, if a larger
     one of its mode exists in its cell; all its parts move to the acquirer (the count of providers falls;
     modes, staff and spend are unchanged). ``best`` is :func:`largest_provider_by_kind` of this year;
-    ``divested`` the divested entries with their provider groups, if the caller has them.
+    ``divested`` the divested entries with their provider groups and flat indices, if the caller has them.
     Returns (R,) the numbers taken over.
     """
     R = m.n_batch
-    r, j = entries(IS_DIVESTED[m.mode]) if divested is None else divested[:2]
+    if divested is None:
+        r, j, f = entries_flat(IS_DIVESTED[m.mode])
+    else:
+        r, j, f = divested[0], divested[1], divested[4]
     if len(j) == 0:
         return np.zeros(R, dtype=np.int64)
-    provider = m.provider[r, j]
-    acquirer = best[r, m.mode[r, j], m.cell[j]]
+    provider = flat(m.provider)[f]
+    mode = flat(m.mode)[f]
+    acquirer = best.reshape(-1)[_kind_index(m, r, mode, j)]
     taken = (provider_draw(m, U_TAKEOVER, r, provider) < m.p["contract.p_takeover_per_year"]) & (
         (acquirer >= 0) & (acquirer != provider)
     )
     if not taken.any():
         return np.zeros(R, dtype=np.int64)
-    is_provider = provider_groups(m, r, j)[1] if divested is None else divested[3]
+    is_provider = provider_groups(m, r, j, f)[1] if divested is None else divested[3]
     counted = np.bincount(r[taken & is_provider], minlength=R)
     rt, jt = r[taken], j[taken]
-    m.log_events(rt, jt, m.year, m.mode[rt, jt], m.mode[rt, jt], "takeover")
-    m.provider[rt, jt] = acquirer[taken]
+    m.log_events(rt, jt, m.year, mode[taken], mode[taken], "takeover")
+    flat(m.provider)[f[taken]] = acquirer[taken]
     return counted
 
 
 def contract_ends(
-    m: DivestmentModel, y: int, best: np.ndarray, divested: tuple[np.ndarray, np.ndarray] | None = None
+    m: DivestmentModel, y: int, best: np.ndarray, divested: tuple[np.ndarray, ...] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Contracts ending in ``y`` are re-tendered.
 
@@ -140,48 +165,61 @@ def contract_ends(
     else to the largest other provider of its kind in the region and service (which grows by winning it;
     a contractor if there is none, or if the largest is the incumbent itself); otherwise the incumbent
     keeps it for another term. ``best`` is :func:`largest_provider_by_kind` of this year; ``divested``
-    the entries (r, j) of the divested parts in row order, if the caller has them.
+    the entries (r, j) of the divested parts in row order (and their flat indices), if the caller has
+    them.
 
     Returns:
         (R,) parts returned in-house, and (R,) parts that changed provider.
     """
     p, R = m.p, m.n_batch
-    r, j = entries(IS_DIVESTED[m.mode]) if divested is None else divested
-    ending = m.contract_end[r, j] == y
-    re, je = r[ending], j[ending]  # in row order, as entries of the mask would be
-    u = m.u.at(U_CONTRACT, re, je)
+    if divested is None:
+        r, j, f = entries_flat(IS_DIVESTED[m.mode])
+    elif len(divested) == 2:
+        r, j = divested
+        f = r * m.slots.n + j
+    else:
+        r, j, f = divested
+    ending = flat(m.contract_end)[f] == y
+    re, je, fe = r[ending], j[ending], f[ending]  # in row order, as entries of the mask would be
+    u = m.u.at_flat(U_CONTRACT, fe)
     back = u < p["contract.p_return_in_house"]
     lost = ~back & (u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"])
-    r_back, j_back = re[back], je[back]
-    return_in_house(m, r_back, j_back, y, "contract_end")
-    r, j = re[lost], je[lost]
+    r_back = re[back]
+    return_in_house(m, r_back, je[back], y, "contract_end", fe[back])
+    r, j, f = re[lost], je[lost], fe[lost]
     moved = np.zeros(R, dtype=np.int64)
     if len(j):
-        rival = best[r, m.mode[r, j], m.cell[j]]
-        rival = np.where(rival == m.provider[r, j], -1, rival)
-        contractor = (m.u.at(U_WINNER, r, j) < p["contract.p_contractor_wins"]) | (rival < 0)
-        old = m.mode[r, j]
-        rc, jc = r[contractor], j[contractor]
+        old = flat(m.mode)[f]
+        rival = best.reshape(-1)[_kind_index(m, r, old, j)]
+        rival = np.where(rival == flat(m.provider)[f], -1, rival)
+        contractor = (m.u.at_flat(U_WINNER, f) < p["contract.p_contractor_wins"]) | (rival < 0)
+        rc, jc, fc = r[contractor], j[contractor], f[contractor]
         m.log_events(rc, jc, y, old[contractor], OUTSOURCED, "retender")
-        m.mode[rc, jc] = OUTSOURCED
-        m.since[rc, jc] = y
-        m.provider[rc, jc] = OUTSOURCED * m.slots.n + jc
-        rw, jw = r[~contractor], j[~contractor]
-        m.log_events(rw, jw, y, old[~contractor], old[~contractor], "retender")
-        m.provider[rw, jw] = rival[~contractor]
+        flat(m.mode)[fc] = OUTSOURCED
+        flat(m.since)[fc] = y
+        flat(m.provider)[fc] = OUTSOURCED * m.slots.n + jc
+        winner = ~contractor
+        m.log_events(r[winner], j[winner], y, old[winner], old[winner], "retender")
+        flat(m.provider)[f[winner]] = rival[winner]
         moved = np.bincount(r, minlength=R)
-    m.contract_end[re[~back], je[~back]] = y + p["contract.length_years"]  # renewed or re-tendered
+    flat(m.contract_end)[fe[~back]] = y + p["contract.length_years"]  # renewed or re-tendered
     return np.bincount(r_back, minlength=R), moved
 
 
-def return_in_house(m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, reason: str) -> None:
-    """Parts ``j`` of replications ``r`` come back in-house in year ``y``, with their staff and spend."""
+def return_in_house(
+    m: DivestmentModel, r: np.ndarray, j: np.ndarray, y: int, reason: str, f: np.ndarray | None = None
+) -> None:
+    """Parts ``j`` of replications ``r`` come back in-house in year ``y``, with their staff and spend.
+
+    ``f``: the entries' flat indices ``r * n_slots + j``, if the caller has them.
+    """
     if len(j) == 0:
         return
-    m.log_events(r, j, y, m.mode[r, j], IN_HOUSE, reason)
-    m.mode[r, j] = IN_HOUSE
-    m.since[r, j] = y
-    m.provider[r, j] = -1
-    m.contract_end[r, j] = NO_CONTRACT
-    m.contract_value[r, j] = 0.0
-    m.last_review[r, j] = y
+    f = r * m.slots.n + j if f is None else f
+    m.log_events(r, j, y, flat(m.mode)[f], IN_HOUSE, reason)
+    flat(m.mode)[f] = IN_HOUSE
+    flat(m.since)[f] = y
+    flat(m.provider)[f] = -1
+    flat(m.contract_end)[f] = NO_CONTRACT
+    flat(m.contract_value)[f] = 0.0
+    flat(m.last_review)[f] = y

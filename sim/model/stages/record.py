@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import group, row_sums
+from sim.model.arrays import flat, group, row_sums
 from sim.model.rules import IS_COUNCIL, LATC
 from sim.model.slots import SERVICES
 
@@ -32,7 +32,8 @@ FLOWS = (
 
 def providers_by_mode(m: DivestmentModel) -> np.ndarray:
     """(R, n_modes) number of distinct providers in each mode (a provider has one mode), in one pass."""
-    key = (m.provider + m.provider_base)[m.provider >= 0]
+    f = np.flatnonzero(m.provider >= 0)
+    key = flat(m.provider)[f] + (f // m.slots.n) * m.n_provider_ids  # replication * n_ids + provider
     first = key[group(key, m.scratch)[1]]
     r, provider = np.divmod(first, m.n_provider_ids)
     mode = provider // m.slots.n

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.arrays import entries
+from sim.model.arrays import entries, flat
 from sim.model.draws import U_PROPOSAL, U_READY, U_REVIEW
 from sim.model.rules import IN_HOUSE, IS_MUTUAL, IS_REVIEWABLE, REBOOTED
 
@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 def peer_counts(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
     """Mutual services in each (replication, region-service cell) and (replication, service): int arrays."""
     R, nc = m.n_batch, m.n_cells
-    is_mutual = IS_MUTUAL[m.mode]
+    f = np.flatnonzero(IS_MUTUAL[m.mode])
     return (
-        np.bincount(m.cell_key[is_mutual], minlength=R * nc),
-        np.bincount(m.service_key[is_mutual], minlength=R * 3),
+        np.bincount(flat(m.cell_key)[f], minlength=R * nc),
+        np.bincount(flat(m.service_key)[f], minlength=R * 3),
     )
 
 
@@ -44,11 +44,10 @@ def select(m: DivestmentModel, year: Year) -> None:
     A proposal needs an in-house service with a ready staff team (a finite pool that the readiest leave
     first and that replenishes slowly, ``proposals.replenish_per_year``); with the duty to consider in
     force it is heard even during the cooling-off period. Sets ``year.reviewed``, ``year.is_proposal``,
-    the peer counts and ``year.duty``.
+    ``year.peer_counts`` and ``year.duty``.
     """
     p, y, u = m.p, year.y, year.u
-    counts = peer_counts(m)
-    year.peers_region, year.peers_national = peers(m, counts)
+    year.peer_counts = counts = peer_counts(m)
     eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0)
     cooled = (y - m.last_review) >= p["review.min_years_between"]
     # councils' capacity to run appraisals falls as cuts deepen
@@ -63,13 +62,13 @@ def select(m: DivestmentModel, year: Year) -> None:
     is_review = eligible & cooled & (u.row(U_REVIEW) < chance)
     year.duty = bool(p["policy.duty_to_consider"] and y >= p["policy.duty_from_year"])
     in_house = m.mode == IN_HOUSE
-    rn, jn = entries(in_house & ~m.ready)
-    m.ready[rn, jn] = u.at(U_READY, rn, jn) < p["proposals.replenish_per_year"]  # new teams, slowly
+    fn = np.flatnonzero(in_house & ~m.ready)
+    flat(m.ready)[fn] = u.at_flat(U_READY, fn) < p["proposals.replenish_per_year"]  # new teams, slowly
     # the chance depends only on the count of peers in the cell: worked out once per count, then looked up
     by_count = rules.proposal_probability(
         p["proposals.rate_per_year"], p["proposals.peer_effect"], np.arange(counts[0].max() + 1.0)
     )
     prob_prop = by_count[counts[0]][m.cell_key]
     year.is_proposal = eligible & in_house & m.ready & (u.row(U_PROPOSAL) < prob_prop) & (cooled | year.duty)
-    m.ready[year.is_proposal] = False  # a team that has proposed is spent, whatever the outcome
+    m.ready &= ~year.is_proposal  # a team that has proposed is spent, whatever the outcome
     year.reviewed = entries(is_review | year.is_proposal)
