@@ -32,6 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="mcmc: ABC-SMC with MCMC moves (the default); pyabc: pyabc's importance-weighted ABC-SMC",
     )
     p.add_argument(
+        "--fit",
+        choices=("all", "screened"),
+        default="all",
+        help="fit every candidate parameter (all, the default) or only those the screen finds informed",
+    )
+    p.add_argument(
         "--generations", type=positive_int, help="at most this many generations (12 with mcmc, 6 with pyabc)"
     )
     p.add_argument("--min-epsilon", type=float, default=0.5, help="stop at this epsilon (default 0.5)")
@@ -75,7 +81,8 @@ def command(args: argparse.Namespace) -> int:
         say(f"skipped target {name}: {note}")
     if not plan["fit"]:
         raise InputError(f"{args.targets or SHIPPED}: no fit target is computable from {start}")
-    fitted = [k for k, e in screen(scenario, plan["fit"], args.discrepancy).items() if e >= 1.0]
+    effects = screen(scenario, plan["fit"], args.discrepancy)
+    fitted = list(effects) if args.fit == "all" else [k for k, e in effects.items() if e >= 1.0]
     generations = args.generations or (12 if args.sampler == "mcmc" else 6)
     fit_with = run_abc_mcmc if args.sampler == "mcmc" else run_abc
     settings = dict(
@@ -118,7 +125,8 @@ def command(args: argparse.Namespace) -> int:
         table.to_csv(stage / "backtest.csv", index=False)
         charts.save(bt.figure(table, targets, args.discrepancy), stage / "backtest.png")
         manifest = {
-            "settings": {k: v for k, v in settings.items() if k != "fitted"} | {"sampler": args.sampler},
+            "settings": {k: v for k, v in settings.items() if k != "fitted"}
+            | {"sampler": args.sampler, "fit": args.fit},
             "fitted_parameters": fitted,
             "start_year": start,
             "end_year": scenario.end_year,
