@@ -240,3 +240,21 @@ def test_calibrate_never_replaces_a_users_file(tmp_path):
         assert main(["calibrate", "--trials", "1", "--replications", "1", "--quiet", "--out", str(out)]) == 0
     assert out.read_text().startswith("# Written by `python -m sim calibrate`")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.toml", "notes.toml"]
+
+
+def test_a_results_folder_is_readable_like_any_folder_the_user_makes(tmp_path):
+    import os
+    import stat
+
+    from sim.experiments.safety import staged_dir
+
+    old = os.umask(0o022)
+    try:
+        with staged_dir(tmp_path / "results") as stage:
+            (stage / "a.csv").write_text("x\n1\n")
+        mine = tmp_path / "mine"
+        mine.mkdir()
+    finally:
+        os.umask(old)
+    made = stat.S_IMODE((tmp_path / "results").stat().st_mode)
+    assert made == stat.S_IMODE(mine.stat().st_mode) == 0o755

@@ -113,6 +113,13 @@ def _unwritable(out: Path) -> str | None:
     return None
 
 
+def user_folder_mode() -> int:
+    """The mode a folder made with ``mkdir`` gets under the process's umask (0755 under the usual 022)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 @contextlib.contextmanager
 def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
     """Yield a staging folder; on success it replaces ``out``; on any error nothing is left behind.
@@ -137,6 +144,7 @@ def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
     stage = old = None
     try:
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        os.chmod(stage, user_folder_mode())  # mkdtemp makes it private (0700); a results folder is not
         yield stage
         write_marker(stage, kind)
         if out.exists():
