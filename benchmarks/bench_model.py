@@ -24,12 +24,12 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its neighbours
+from reference import export  # noqa: E402
 
 MEASURE = r"""
 import json, sys, tempfile, time
@@ -62,18 +62,6 @@ if sweep_runs:
     result |= {"sweep_runs": sweep.n_runs, "sweep_s": seconds, "sweep_runs_per_s": sweep.n_runs / seconds}
 print(json.dumps(result))
 """
-
-
-def export(revision: str, into: Path) -> Path:
-    """The package and scenarios of ``revision``, exported into a folder (``git archive``)."""
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "sim", "scenarios"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def measure(tree: Path, batch: int, sweep_runs: int, workers: int) -> dict:

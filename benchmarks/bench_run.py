@@ -29,6 +29,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its neighbours
+from reference import export  # noqa: E402
+
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
@@ -42,21 +45,6 @@ def command(replications: int, *extra: str, tree: Path = ROOT) -> float:
         t0 = time.perf_counter()
         subprocess.run([*cmd, "--out", f"{tmp}/o", "--quiet", *extra], check=True, cwd=tree, env=env)
         return time.perf_counter() - t0
-
-
-def export(revision: str, into: Path) -> Path:
-    """The package and scenarios of ``revision``, exported into a folder (``git archive``)."""
-    import tarfile
-    from io import BytesIO
-
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "sim", "scenarios"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def side_by_side(reference: str, repeat: int) -> None:

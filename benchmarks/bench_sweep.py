@@ -47,6 +47,9 @@ from sim.inputs.scenario import load_scenario
 from sim.model import DivestmentModel
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its neighbours
+from reference import export  # noqa: E402
+
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 ARMS = {
     "baseline": {},
@@ -169,21 +172,6 @@ def worker_startup(repeat: int = 3) -> tuple[float, float]:
             best = min(best, time.perf_counter() - t0)
         timings[label] = best
     return timings["worker"], timings["bare"]
-
-
-def export(revision: str, into: Path) -> Path:
-    """The package and scenarios of ``revision``, exported into a folder (``git archive``)."""
-    import tarfile
-    from io import BytesIO
-
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "sim", "scenarios"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def command_line(workers: int, replications: int = 500, tree: Path = ROOT) -> float:

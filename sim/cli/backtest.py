@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.errors import InputError, positive_int
+from sim.cli.errors import InputError, add_sampler_arguments, positive_int
 from sim.evidence.settings import ABC_SCENARIO
 
 NAME = "backtest"
@@ -25,18 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it holds an earlier backtest")
     p.add_argument("--seed", type=int, default=2014, help="seed of every fit and prediction (default 2014)")
     p.add_argument("--population", type=positive_int, default=200, help="particles per generation (200)")
-    p.add_argument(
-        "--sampler",
-        choices=("mcmc", "pyabc"),
-        default="mcmc",
-        help="mcmc: ABC-SMC with MCMC moves (the default); pyabc: pyabc's importance-weighted ABC-SMC",
-    )
-    p.add_argument(
-        "--fit",
-        choices=("all", "screened"),
-        default="all",
-        help="fit every candidate parameter (all, the default) or only those the screen finds informed",
-    )
+    add_sampler_arguments(p)
     p.add_argument(
         "--generations", type=positive_int, help="at most this many generations (12 with mcmc, 6 with pyabc)"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.errors import add_sampler_arguments
 from sim.evidence.settings import DEFAULT_OUT, DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TRIALS
 
 DEFAULT_POSTERIOR_OUT = Path("results") / "posterior.parquet"
@@ -52,13 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "interruption to do only the trials still missing",
     )
     abc = p.add_argument_group("ABC-SMC (--method abc)")
-    abc.add_argument(
-        "--sampler",
-        choices=("mcmc", "pyabc"),
-        default="mcmc",
-        help="mcmc: replenishment ABC-SMC with MCMC moves, equal weights (Drovandi and Pettitt 2011; the "
-        "default); pyabc: pyabc's importance-weighted ABC-SMC",
-    )
+    add_sampler_arguments(abc)
     abc.add_argument("--population", type=int, default=400, help="particles per generation (default 400)")
     abc.add_argument(
         "--generations",
@@ -79,13 +74,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="model discrepancy added in quadrature to every tolerance (log scale; default 0.1)",
     )
     abc.add_argument("--targets", type=Path, help="targets CSV (default: the shipped sim/data/targets.csv)")
-    abc.add_argument(
-        "--fit",
-        choices=("all", "screened"),
-        default="all",
-        help="all: every behavioural uncertain parameter with a plausible range (the default); screened: "
-        "only those the one-at-a-time screen finds move a target by a tolerance (always with pyabc)",
-    )
     abc.add_argument(
         "--include",
         metavar="KEY,KEY",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.errors import InputError
+from sim.cli.errors import InputError, add_unfitted_argument
 
 NAME = "run"
 
@@ -48,13 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--per-draw replications, and report the spread from parameters and from chance",
     )
     run.add_argument("--per-draw", type=int, default=4, help="replications per posterior draw (default 4)")
-    run.add_argument(
-        "--unfitted",
-        choices=("prior", "defaults"),
-        default="prior",
-        help="with --posterior: the parameters it does not hold (the targets do not inform them) from their "
-        "priors over the plausible ranges (prior, the default) or at their defaults",
-    )
+    add_unfitted_argument(run)
     run.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 

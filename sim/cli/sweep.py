@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.errors import InputError, positive_int
+from sim.cli.errors import InputError, add_unfitted_argument, positive_int
 
 NAME = "sweep"
 
@@ -62,13 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "every arm (common random numbers), and report the spread from parameters and from chance",
     )
     sweep.add_argument("--per-draw", type=positive_int, default=4, help="replications per posterior draw")
-    sweep.add_argument(
-        "--unfitted",
-        choices=("prior", "defaults"),
-        default="prior",
-        help="with --posterior: the parameters it does not hold (the targets do not inform them) from their "
-        "priors over the plausible ranges (prior, the default) or at their defaults",
-    )
+    add_unfitted_argument(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress line or summary")
 
 

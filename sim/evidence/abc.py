@@ -128,6 +128,12 @@ def screen(
     return out
 
 
+def priors(names: list[str]) -> dict[str, dict[str, Any]]:
+    """Each fitted parameter's prior as the provenance records it: uniform on its plausible range."""
+    reg = params.registry()
+    return {k: {"uniform": list(reg[k].plausible), "source": reg[k].plausible_source} for k in names}
+
+
 def fitted_names(
     scenario: Scenario,
     targets: tuple[Target, ...],
@@ -203,7 +209,6 @@ def run_abc(
 
     t0 = time.perf_counter()
     fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include)
-    reg = params.registry()
     # uniform on each plausible range = standard logistic on its logit: proposals never leave the prior
     prior = pyabc.Distribution(**{k: pyabc.RV("logistic", 0.0, 1.0) for k in names})
     observed = {t.name: t.value for t in fit}
@@ -259,5 +264,5 @@ def run_abc(
         "replications_per_particle": replications,
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "pyabc_version": pyabc.__version__,
-        "priors": {k: {"uniform": list(reg[k].plausible), "source": reg[k].plausible_source} for k in names},
+        "priors": priors(names),
     }

@@ -46,10 +46,10 @@ from sim.evidence.abc import (
     DEFAULT_REPLICATIONS,
     fitted_names,
     from_logit,
+    priors,
     simulate_stats,
 )
 from sim.evidence.targets import Target, distance
-from sim.inputs import params
 from sim.inputs.scenario import Scenario
 
 DEFAULT_ALPHA = 0.5
@@ -144,7 +144,7 @@ def run_abc_mcmc(
             progress(-1, n, sims, float("nan"))
         rate_before = None
         for t in range(1, generations + 1):
-            before = (z.copy(), rho.copy(), sims)  # kept if the budget ends this generation's moves early
+            z_before, rho_before = z.copy(), rho.copy()  # kept if the budget cuts this generation short
             order = np.argsort(rho, kind="stable")
             keep, drop = order[: n - n_drop], order[n - n_drop :]
             eps = max(float(rho[keep[-1]]), min_epsilon)
@@ -175,7 +175,7 @@ def run_abc_mcmc(
                     target_steps = min(MAX_STEPS, _steps_for(accepted / proposed, c))
             rate = accepted / max(proposed, 1)
             if step < target_steps and len(gens):  # cut short by the budget: its copies have barely moved
-                z, rho = before[0], before[1]
+                z, rho = z_before, rho_before
                 stopped = f"simulation budget: generation {t} stopped after {step} of {target_steps} steps"
                 break
             distinct = len(np.unique(z, axis=0))
@@ -193,14 +193,10 @@ def run_abc_mcmc(
             if progress is not None:
                 progress(t, distinct, sims, eps)
             rate_before = rate
-            if eps <= min_epsilon or rate < min_acceptance or sims >= max_simulations:
-                stopped = (
-                    "min_epsilon"
-                    if eps <= min_epsilon
-                    else "min_acceptance"
-                    if rate < min_acceptance
-                    else "simulation budget"
-                )
+            reasons = {"min_epsilon": eps <= min_epsilon, "min_acceptance": rate < min_acceptance}
+            reasons["simulation budget"] = sims >= max_simulations
+            if any(reasons.values()):
+                stopped = next(k for k, hit in reasons.items() if hit)
                 break
     finally:
         if pool is not None:
@@ -209,7 +205,6 @@ def run_abc_mcmc(
         _JOB.clear()
     post = pd.DataFrame(from_logit({k: z[:, i] for i, k in enumerate(names)}))
     post["weight"] = 1.0 / n
-    reg = params.registry()
     return {
         "posterior": post,
         "distances": rho,
@@ -224,7 +219,7 @@ def run_abc_mcmc(
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "algorithm": {"alpha": alpha, "c": c, "min_acceptance": min_acceptance, "max_steps": MAX_STEPS},
         "stopped": stopped,
-        "priors": {k: {"uniform": list(reg[k].plausible), "source": reg[k].plausible_source} for k in names},
+        "priors": priors(names),
     }
 
 

@@ -31,7 +31,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.evidence.targets import Target, distance, split_computable, z_scores
@@ -65,7 +64,7 @@ def choose(
     ``keys``: the parameters taken from the particle (default: all its columns); the others stay at their
     defaults, in the simulation that chooses and in the registry after ``--apply``.
     """
-    from sim.evidence.abc import simulate_stats_each
+    from sim.evidence.abc import simulate_stats
     from sim.evidence.targets import run_start
 
     usable, _ = split_computable(targets, run_start(scenario), scenario.end_year)
@@ -75,13 +74,12 @@ def choose(
     best = (math.inf, None, None)
     for i, row in enumerate(posterior[names].itertuples(index=False)):
         values = {k: rounded(k, v) for k, v in zip(names, row, strict=True)}
-        stats = {k: float(np.mean(v)) for k, v in simulate_stats_each(scenario, fit, values, seeds).items()}
+        stats = simulate_stats(scenario, fit, values, seeds)
         d = distance(stats, fit, discrepancy)
         if d < best[0]:
             best = (d, i, (values, stats))
     d, i, (values, stats) = best
     held = tuple(t for t in usable if t.role == "holdout")
-    each = simulate_stats_each(scenario, held, values, seeds) if held else {}
     return {
         "distance": d,
         "particle": i,
@@ -90,7 +88,7 @@ def choose(
         "targets": fit,
         "seeds": seeds,
         "holdout": held,
-        "holdout_statistics": {k: float(np.mean(v)) for k, v in each.items()},
+        "holdout_statistics": simulate_stats(scenario, held, values, seeds) if held else {},
     }
 
 

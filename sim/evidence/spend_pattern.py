@@ -48,27 +48,14 @@ def spend_pattern(model) -> pd.DataFrame:
             "spend_pattern needs a model started in 2010 ([run] start_year = 2010), run to 2014 or later, "
             "with record_councils=True"
         )
-    s, eng = model.slots, model.england.councils
-    spend = model.history["spend"]  # (years, R, n_slots), the state at the start of each year
-    first, last = spend[0], spend[LAST - FIRST]
     rows = []
-    for name, services in SERVICES.items():
-        in_service = np.isin(s.service, services)
-        by_council = np.zeros((2, model.n_batch, len(eng)))
-        for k, year_spend in enumerate((first, last)):
-            for r in range(model.n_batch):
-                by_council[k, r] = np.bincount(
-                    s.council[in_service], weights=year_spend[r, in_service], minlength=len(eng)
-                )
-        observed_2010 = eng[f"{OBSERVED[name]}_2010_gbp_m"].to_numpy(dtype=float)
-        observed_2014 = eng[f"{OBSERVED[name]}_gbp_m"].to_numpy(dtype=float)
-        ok = (observed_2010 > 0) & (observed_2014 > 0) & (by_council[0] > 0).all(axis=0)
-        observed = np.log(observed_2014[ok] / observed_2010[ok])
-        simulated = np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=0)
+    for name in SERVICES:
+        observed, simulated = log_changes(model, name, FIRST, LAST)
+        simulated = simulated.mean(axis=0)  # each council's mean over the replications
         rows.append(
             {
                 "service": name,
-                "n_councils": int(ok.sum()),
+                "n_councils": len(observed),
                 "observed_mean_log_change": float(observed.mean()),
                 "simulated_mean_log_change": float(simulated.mean()),
                 "difference": float(simulated.mean() - observed.mean()),
@@ -78,31 +65,31 @@ def spend_pattern(model) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def council_spend_change(model, service: str, first: int, last: int) -> np.ndarray:
-    """Mean over councils of the log change of each council's spend on ``service`` (per replication).
-
-    ``service`` is ``adult_social_care`` or ``culture`` (libraries and leisure); spend is the state at the
-    start of ``first`` and of ``last`` from the council history; councils with no spend in either year in
-    the observed outturn or in the model are left out, as :mod:`sim.evidence.spend_pattern` does.
-    """
-    s, eng = model.slots, model.england.councils
-    spend = model.history["spend"]
-    a, b = spend[first - model.start_year], spend[last - model.start_year]  # (R, n_slots)
+def council_spend(model, service: str, year: int) -> np.ndarray:
+    """Each council's spend on ``service`` (a key of :data:`SERVICES`) at the start of ``year``, (R, n)."""
+    s, n = model.slots, len(model.england.councils)
     in_service = np.isin(s.service, SERVICES[service])
-    n = len(eng)
+    spend = model.history["spend"][year - model.start_year][:, in_service]  # (R, parts of the service)
     keys = (np.arange(model.n_batch)[:, None] * n + s.council[in_service][None, :]).ravel()
-    by_council = [
-        np.bincount(keys, weights=x[:, in_service].ravel(), minlength=model.n_batch * n).reshape(-1, n)
-        for x in (a, b)
-    ]
+    return np.bincount(keys, weights=spend.ravel(), minlength=model.n_batch * n).reshape(-1, n)
+
+
+def log_changes(model, service: str, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observed (councils,) and simulated (R, councils) log change of spend from ``first`` to ``last``.
+
+    The observed change is the outturn's 2010-11 to 2014-15. Councils with no spend in either year, in
+    the outturn or in any replication, are left out.
+    """
+    eng = model.england.councils
+    a, b = council_spend(model, service, first), council_spend(model, service, last)
     observed = [eng[f"{OBSERVED[service]}{suffix}_gbp_m"].to_numpy(dtype=float) for suffix in ("_2010", "")]
-    ok = (
-        (observed[0] > 0)
-        & (observed[1] > 0)
-        & (by_council[0] > 0).all(axis=0)
-        & (by_council[1] > 0).all(axis=0)
-    )
-    return np.log(by_council[1][:, ok] / by_council[0][:, ok]).mean(axis=1)
+    ok = (observed[0] > 0) & (observed[1] > 0) & (a > 0).all(axis=0) & (b > 0).all(axis=0)
+    return np.log(observed[1][ok] / observed[0][ok]), np.log(b[:, ok] / a[:, ok])
+
+
+def council_spend_change(model, service: str, first: int, last: int) -> np.ndarray:
+    """Mean over councils of the log change of each council's spend on ``service``, per replication."""
+    return log_changes(model, service, first, last)[1].mean(axis=1)
 
 
 def service_spend(model, service: int, year: int) -> np.ndarray:

@@ -82,6 +82,8 @@ LEISURE_TRUST_MODES = ("legacy_trust", "trust", "mutual", "joint_mutual")
 """Leisure run by a trust: trusts formed before 2010, trusts since, and staff-led leisure mutuals (Sporta
 counts all of them; about a third of trusts are mutuals, CALIBRATION.md)."""
 COUNCIL_SPEND = {"council_spend_change_asc": "adult_social_care", "council_spend_change_culture": "culture"}
+HISTORY_STATISTICS = (*COUNCIL_SPEND, "library_spend_change")
+"""Statistics from the council history (the model must record it)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Target:
     @property
     def needs_councils(self) -> bool:
         """Whether the model must record its council history (the log, or each council's spend)."""
-        return self.needs_log or self.statistic in COUNCIL_SPEND or self.statistic == "library_spend_change"
+        return self.needs_log or self.statistic in HISTORY_STATISTICS
 
     def transform(self, x):
         """The statistic on the scale of the error model."""
