@@ -573,3 +573,14 @@ def test_a_scenarios_own_changes_override_the_posterior_draws(tiny, two_particle
     with_draws = post.run_with_draws(sc, draws, record_councils=False).national
     plain = run_scenario(sc, record_councils=False).national
     pd.testing.assert_frame_equal(with_draws, plain)  # the draws' only parameter is the scenario's own
+
+
+def test_the_point_command_refuses_a_missing_posterior_and_a_file_it_did_not_make(tmp_path, capsys):
+    from sim.evidence import point
+
+    out = tmp_path / "point.toml"
+    assert point.main([str(tmp_path / "none.parquet"), "--out", str(out)]) == 2
+    assert "none.parquet: no such posterior file" in capsys.readouterr().err and not out.exists()
+    out.write_text("mine\n")
+    assert point.main([str(tmp_path / "none.parquet"), "--out", str(out)]) == 2
+    assert "never replaced" in capsys.readouterr().err and out.read_text() == "mine\n"

@@ -183,8 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     informed = None
     if args.informed_only and provenance.exists():
         informed = json.loads(provenance.read_text()).get("informed")
-    scenario = load_scenario(args.scenario)
-    point = choose(read(args.posterior), scenario, load_targets(), args.discrepancy, informed)
+    from sim.evidence.posterior_file import PosteriorError
+    from sim.inputs.scenario import ScenarioError
+
+    try:
+        posterior, scenario, targets = read(args.posterior), load_scenario(args.scenario), load_targets()
+    except (PosteriorError, ScenarioError) as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        print("error: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    point = choose(posterior, scenario, targets, args.discrepancy, informed)
     args.out.write_text(to_toml(point, str(args.posterior), args.discrepancy))
     print(f"particle {point['particle']}: distance {point['distance']:.3f} on seeds {point['seeds']}")
     for t in point["targets"]:
