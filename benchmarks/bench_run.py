@@ -6,7 +6,9 @@ For 20 and 200 replications of the baseline (2014-2020):
   --replications N --quiet`` (imports, simulation, tables, figures, manifest), and with ``--csv``;
 - the model alone in this process: the same replications as batched models with the council table and
   decision log recorded (``sim.experiments.run.run_scenario``), imports excluded;
-- the writing alone: ``write_run`` on those results, and the two figures within it.
+- the writing alone: ``write_run`` on those results, and the two figures within it;
+- the start-up floor: a fresh interpreter importing what ``run`` imports before it simulates;
+- the cost of each replication beyond 20, command against model, and the command's fixed cost.
 
 With ``--reference REV`` it also runs the command of revision REV (exported with ``git archive``, nothing
 is written in the checkout) alternately with this checkout's, ``--repeat`` times each, and prints the best
@@ -45,6 +47,16 @@ def command(replications: int, *extra: str, tree: Path = ROOT) -> float:
         t0 = time.perf_counter()
         subprocess.run([*cmd, "--out", f"{tmp}/o", "--quiet", *extra], check=True, cwd=tree, env=env)
         return time.perf_counter() - t0
+
+
+def start_up() -> float:
+    """Seconds for a fresh interpreter to import what ``run`` needs before it simulates (no work done)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    code = "import sim.cli.main, sim.experiments.run, sim.experiments.output, sim.experiments.tables"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+    return time.perf_counter() - t0
 
 
 def side_by_side(reference: str, repeat: int) -> None:
@@ -97,19 +109,31 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", help="also time the command of this git revision, alternately")
-    parser.add_argument("--repeat", type=int, default=3, help="alternations with the reference (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements of each, best kept (3)")
     args = parser.parse_args()
     print(f"baseline 2014-2020; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     in_process(2)  # imports and caches, so the model's time below is the model's
+    floor = min(start_up() for _ in range(3))
+    print(f"start-up floor (a fresh python importing the model and the tables' writers): {floor:.2f} s")
+    measured = {}
     for n in (20, 200):
-        end_to_end, with_csv = command(n), command(n, "--csv")
-        model, write, figures = in_process(n)
+        end_to_end = min(command(n) for _ in range(args.repeat))
+        with_csv = min(command(n, "--csv") for _ in range(args.repeat))
+        model, write, figures = min(in_process(n) for _ in range(args.repeat))
+        measured[n] = end_to_end, model
         print(
-            f"{n:>4} replications: command {end_to_end:.2f} s ({1000 * end_to_end / n:.0f} ms each), "
+            f"{n:>4} replications (best of {args.repeat}): "
+            f"command {end_to_end:.2f} s ({1000 * end_to_end / n:.0f} ms each), "
             f"with --csv {with_csv:.2f} s; model alone {model:.2f} s ({1000 * model / n:.0f} ms each); "
             f"write_run {write:.2f} s, of which figures {figures:.2f} s; "
             f"command / model = {end_to_end / model:.1f}"
         )
+    (c20, m20), (c200, m200) = measured[20], measured[200]
+    print(
+        f"each replication beyond 20 (from 20 to 200): command {1000 * (c200 - c20) / 180:.1f} ms, "
+        f"model {1000 * (m200 - m20) / 180:.1f} ms, ratio {(c200 - c20) / max(m200 - m20, 1e-9):.1f}; "
+        f"fixed cost of the command (its time at 20 less the model's) {c20 - m20:.2f} s"
+    )
     if args.reference:
         side_by_side(args.reference, args.repeat)
 

@@ -162,7 +162,7 @@ def test_councils_add_up_the_parts_by_mode(folders):
 
 
 def test_by_mode_keeps_first_appearance_order_and_integer_sums():
-    from sim.experiments.tables import by_mode
+    from sim.experiments.grouping import by_mode
 
     parts = pd.DataFrame(
         {
@@ -188,18 +188,23 @@ def test_by_mode_keeps_first_appearance_order_and_integer_sums():
 
 
 @pytest.mark.parametrize("missing", [False, True])
-def test_group_codes_combined_at_once_equal_a_key_at_a_time(missing):
+@pytest.mark.parametrize("wide", [False, True])
+def test_group_codes_number_groups_as_pandas_does(missing, wide):
     import numpy as np
 
-    from sim.experiments.tables import _group_codes
+    from sim.experiments.grouping import _group_codes
 
     rng = np.random.default_rng(5)
     frame = pd.DataFrame({k: rng.integers(0, n, 5_000) for k, n in (("a", 3), ("b", 40), ("c", 7))})
     frame["d"] = pd.Categorical(rng.choice(["x", "y", "z"], 5_000))
-    if missing:  # a missing key: the one-step path is not taken
+    frame["e"] = rng.choice(["p", "q"], 5_000)  # text: factorized
+    if wide:  # integers of huge range (factorized), and so many keys the radix overflows: a key at a time
+        frame["f"] = rng.choice([0, 2**40, 2**61], 5_000)
+        for k in range(12):
+            frame[f"h{k}"] = rng.integers(0, 40, 5_000)
+    if missing:  # a missing value is a group of its own (a factorized -1 must not meet another code)
         frame.loc[::97, "d"] = None
-    group = np.zeros(len(frame), dtype=np.int64)
-    for key in frame.columns:  # the definition: factorized a key at a time, in order of first appearance
-        codes, uniques = pd.factorize(frame[key], sort=False)
-        group, _ = pd.factorize(group * len(uniques) + codes, sort=False)
-    np.testing.assert_array_equal(_group_codes(frame, list(frame.columns)), group)
+        frame.loc[::89, "e"] = None
+    keys = list(frame.columns)
+    truth = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    np.testing.assert_array_equal(_group_codes(frame, keys), truth)
