@@ -8,7 +8,8 @@ For 20 and 200 replications of the baseline (2014-2020):
   decision log recorded (``sim.experiments.run.run_scenario``), imports excluded;
 - the writing alone: ``write_run`` on those results, and the two figures within it;
 - the start-up floor: a fresh interpreter importing what ``run`` imports before it simulates;
-- the cost of each replication beyond 20, command against model, and the command's fixed cost.
+- the cost of each replication beyond 20, command against model, and the command's fixed cost;
+- at 200 and 2,000 replications, ``--national-only`` against the model recording nothing per council.
 
 With ``--reference REV`` it also runs the command of revision REV (exported with ``git archive``, nothing
 is written in the checkout) alternately with this checkout's, ``--repeat`` times each, and prints the best
@@ -76,6 +77,17 @@ def side_by_side(reference: str, repeat: int) -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
+def national_model(replications: int) -> float:
+    """Seconds of ``run_scenario`` with nothing recorded per council (what ``--national-only`` runs)."""
+    from sim.experiments.run import run_scenario
+    from sim.inputs.scenario import load_scenario
+
+    scenario = load_scenario(BASELINE).with_changes({}, replications=replications)
+    t0 = time.perf_counter()
+    run_scenario(scenario, record_councils=False)
+    return time.perf_counter() - t0
+
+
 def in_process(replications: int) -> tuple[float, float, float]:
     """(model seconds, write_run seconds, figures seconds) in this process."""
     import matplotlib
@@ -134,6 +146,13 @@ def main() -> None:
         f"model {1000 * (m200 - m20) / 180:.1f} ms, ratio {(c200 - c20) / max(m200 - m20, 1e-9):.1f}; "
         f"fixed cost of the command (its time at 20 less the model's) {c20 - m20:.2f} s"
     )
+    for n in (200, 2000):  # the national tables only: nothing recorded per council
+        end_to_end = min(command(n, "--national-only") for _ in range(args.repeat))
+        model = min(national_model(n) for _ in range(args.repeat))
+        print(
+            f"{n:>4} replications, --national-only (best of {args.repeat}): command {end_to_end:.2f} s, "
+            f"model alone (no council history) {model:.2f} s; command / model = {end_to_end / model:.1f}"
+        )
     if args.reference:
         side_by_side(args.reference, args.repeat)
 

@@ -76,6 +76,35 @@ def test_run_writes_a_self_describing_folder(tmp_path, capsys):
     assert not list(tmp_path.glob(".*partial*")), "no staging folder left behind"
 
 
+def test_national_only_writes_the_national_tables_alone_and_the_same_ones(tmp_path, capsys):
+    base = [str(ROOT / "scenarios/baseline.toml"), "--replications", "3", "--end-year", "2016", "--quiet"]
+    assert main(["run", *base, "--out", str(tmp_path / "full")]) == 0
+    assert main(["run", *base, "--out", str(tmp_path / "nat"), "--national-only"]) == 0
+    names = {p.name for p in (tmp_path / "nat").iterdir()}
+    assert {"national.csv", "national_long.parquet", "summary.csv", "workforce.png", "modes.png"} <= names
+    assert not names & {"councils.parquet", "parts.parquet", "decisions.parquet"}
+    # the national results do not depend on recording the councils
+    for name in ("national.csv", "summary.csv", "national_long.csv"):
+        assert (tmp_path / "nat" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+    package = json.loads((tmp_path / "nat" / "datapackage.json").read_text())
+    assert [r["name"] for r in package["resources"]] == ["national", "national_long", "national_long_csv"]
+    manifest = json.loads((tmp_path / "nat" / "manifest.json").read_text())
+    assert "councils.parquet" not in manifest["files"] and "national.csv" in manifest["files"]
+    capsys.readouterr()
+    # a map needs the council table: one message that says why, exit 2, no picture
+    assert main(["map", str(tmp_path / "nat"), "--service", "leisure", "--year", "2016",
+                 "--out", str(tmp_path / "m.png")]) == 2  # fmt: skip
+    assert "--national-only" in capsys.readouterr().err and not (tmp_path / "m.png").exists()
+
+
+def test_national_only_with_csv_is_refused_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "x"
+    code = main(["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(out), "--national-only", "--csv"])
+    assert code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert "--csv" in err and "--national-only" in err and err.count("\n") == 1
+
+
 def test_seed_option_changes_seeds(tmp_path):
     out = tmp_path / "s"
     assert (

@@ -36,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
     )
     run.add_argument(
+        "--national-only",
+        action="store_true",
+        help="write the national tables, summary and figures only: no council table, per-part table or "
+        "decision log (memory and time then grow only with the national table; maps need those tables)",
+    )
+    run.add_argument(
         "--force",
         action="store_true",
         help="replace --out if it holds an earlier run's results (never a folder this program did not make)",
@@ -107,15 +113,18 @@ def _command(args: argparse.Namespace, figures) -> int:
     problem = check_out_dir(out, args.force)
     if problem:
         raise InputError(problem)
+    if args.national_only and args.csv:
+        raise InputError("--csv is for the council tables, which --national-only leaves out")
+    record = not args.national_only
     progress = None if args.quiet else Progress(scenario.replications, "replications")
     try:
         step = (lambda done, total: progress.update(done - progress.done)) if progress else None
         if draws is None:
-            results = run_scenario(scenario, progress=step)
+            results = run_scenario(scenario, record_councils=record, progress=step)
         else:  # the posterior's plumbing lives in sim.experiments.posterior
             from sim.experiments.posterior import run_with_draws
 
-            results = run_with_draws(scenario, draws, progress=step)
+            results = run_with_draws(scenario, draws, record_councils=record, progress=step)
     finally:
         if progress:
             progress.close()

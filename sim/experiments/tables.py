@@ -209,39 +209,40 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
         folder: where to write (a staging folder).
         csv: the council table and the decision log as CSV (for spreadsheets) instead of Parquet.
     """
-    tables = dictionary(expand=False)
-    files = {"national": folder / tables["national"]["path"]}
-    results.national.to_csv(files["national"], index=False)
-    long = national_long(results.national)
-    files["national_long"] = folder / tables["national_long"]["path"]
-    files["national_long_csv"] = folder / tables["national_long"]["csv"]
-    long.to_parquet(files["national_long"], index=False)
-    write_csv(long, files["national_long_csv"])
-    written = {
-        "national": (files["national"].name, list(results.national.columns)),
-        "national_long": (files["national_long"].name, list(long.columns)),
-        "national_long_csv": (files["national_long_csv"].name, list(long.columns)),
-    }
-    if results.councils is not None:
-        from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
-        parts = with_council_names(results.councils)
-        write = write_csv if csv else write_parquet
-        with ThreadPoolExecutor(2) as pool:  # pyarrow writes without the GIL: the big tables side by side
-            pending = []
-            for key, frame in (
-                ("parts", parts),
-                ("decisions", results.decisions),
-                ("councils", None),  # summed from the parts while those are written
-            ):
-                frame = by_mode(parts) if frame is None else frame
-                files[key] = folder / tables[key]["csv" if csv else "path"]
+    tables = dictionary(expand=False)
+    files: dict[str, Path] = {}
+    written: dict[str, tuple[str, list[str]]] = {}
+    # pyarrow writes without the GIL: the large tables go to two threads while this one does pandas'
+    # part (the long table, national.csv, the names and the sums by mode), so the two overlap
+    with ThreadPoolExecutor(2) as pool:
+        pending = []
+
+        def put(key: str, name: str, frame: pd.DataFrame, write=None) -> None:
+            files[key] = folder / name
+            written[key] = (name, list(frame.columns))
+            if write is not None:
                 pending.append(pool.submit(write, frame, files[key]))
-                written[key] = (files[key].name, list(frame.columns))
-            for job in pending:
-                job.result()
-        written = {k: written[k] for k in (*list(written)[:3], "councils", "parts", "decisions")}
-        files = {k: files[k] for k in (*list(files)[:3], "councils", "parts", "decisions")}
+
+        long = national_long(results.national)
+        put("national", tables["national"]["path"], results.national)
+        put("national_long", tables["national_long"]["path"], long, write_parquet)
+        put("national_long_csv", tables["national_long"]["csv"], long, write_csv)
+        if results.councils is not None:
+            write = write_csv if csv else write_parquet
+            kind = "csv" if csv else "path"
+            parts = with_council_names(results.councils)
+            put("parts", tables["parts"][kind], parts, write)
+            put("decisions", tables["decisions"][kind], results.decisions, write)
+        results.national.to_csv(files["national"], index=False)  # pandas' writer: the file's format
+        if results.councils is not None:
+            put("councils", tables["councils"][kind], by_mode(parts), write)
+        for job in pending:
+            job.result()
+    order = ("national", "national_long", "national_long_csv", "councils", "parts", "decisions")
+    written = {k: written[k] for k in order if k in written}
+    files = {k: files[k] for k in order if k in files}
     package = datapackage(results.scenario.name, written)
     files["datapackage"] = folder / "datapackage.json"
     files["datapackage"].write_text(json.dumps(package, indent=1) + "\n")

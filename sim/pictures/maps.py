@@ -319,7 +319,9 @@ def read_councils(results_dir: str | Path) -> pd.DataFrame:
         return pd.read_parquet(parquet)
     if csv.exists():
         return pd.read_csv(csv, dtype={"ons_code": str, "service": str, "mode": str})
-    raise FileNotFoundError(f"no councils.parquet or councils.csv in {results_dir}")
+    raise FileNotFoundError(
+        f"no councils.parquet or councils.csv in {results_dir} (a run with --national-only writes neither)"
+    )
 
 
 def _scenario_name(results_dir: Path) -> str:
