@@ -97,6 +97,17 @@ def test_national_only_writes_the_national_tables_alone_and_the_same_ones(tmp_pa
     assert "--national-only" in capsys.readouterr().err and not (tmp_path / "m.png").exists()
 
 
+def test_a_large_run_notes_the_memory_of_the_council_tables(tmp_path, capsys, monkeypatch):
+    from sim.cli import run as run_command
+
+    monkeypatch.setattr(run_command, "LARGE_RUN", 3)  # as if 3 replications were many
+    base = ["run", str(ROOT / "scenarios/baseline.toml"), "--replications", "3", "--end-year", "2015"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert "--national-only" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "b"), "--national-only"]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
 def test_national_only_with_csv_is_refused_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "x"
     code = main(["run", str(ROOT / "scenarios/baseline.toml"), "--out", str(out), "--national-only", "--csv"])

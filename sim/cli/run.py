@@ -9,6 +9,9 @@ from pathlib import Path
 from sim.cli.errors import InputError, add_unfitted_argument
 
 NAME = "run"
+LARGE_RUN = 1000
+"""Replications from which ``run`` notes the memory of the council tables (measured on the baseline,
+2014-2020: 0.27 GB and 1.8 MB a replication with them, 0.23 GB and 0.15 MB without)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -116,6 +119,13 @@ def _command(args: argparse.Namespace, figures) -> int:
     if args.national_only and args.csv:
         raise InputError("--csv is for the council tables, which --national-only leaves out")
     record = not args.national_only
+    if record and not args.quiet and scenario.replications >= LARGE_RUN:
+        print(
+            f"note: {scenario.replications:,} replications with the council tables need about "
+            f"{(0.27 + 0.0018 * scenario.replications):.1f} GB of memory; --national-only writes the "
+            f"national tables alone (about {(0.23 + 0.00015 * scenario.replications):.1f} GB)",
+            file=sys.stderr,
+        )
     progress = None if args.quiet else Progress(scenario.replications, "replications")
     try:
         step = (lambda done, total: progress.update(done - progress.done)) if progress else None
