@@ -56,6 +56,29 @@ def test_value_checks(key, value, ok):
     assert (registry()[key].check(value) is None) == ok
 
 
+def test_no_default_is_calibrated_from_a_start_that_never_reads_it():
+    """A default taken from the 2010 posterior's point is read by a 2010 start; the state of 2014 is not.
+
+    A 2010 start never reads ``outside.cohort_2014``, ``init.n_lg_pipeline_2014`` and the rest of the
+    state of 2014: a particle's value for them is a draw from the prior. They keep their own sources.
+    """
+    import tomllib
+
+    from sim.evidence.point import unread
+    from sim.evidence.settings import ABC_SCENARIO
+    from sim.inputs.councils import data_path
+    from sim.inputs.scenario import load_scenario
+
+    point = tomllib.loads(data_path("calibrated_2010.toml").read_text())
+    listed = point["unread"]["parameters"]
+    scenario = load_scenario(ABC_SCENARIO)
+    assert unread(scenario, [*point["parameters"], *listed]) == listed
+    assert {"outside.cohort_2014", "init.n_lg_pipeline_2014", "init.n_latc_2014"} <= set(listed)
+    reg = registry()
+    for key in listed:
+        assert reg[key].tag != "calibrated" and not reg[key].source.startswith("calibrated"), key
+
+
 def test_calibrated_defaults_agree_with_the_calibration_files():
     """Each default citing a calibration file carries that file's value; the ABC point supersedes Optuna's."""
     import tomllib

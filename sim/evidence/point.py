@@ -9,7 +9,9 @@ Every parameter of the particle is taken, including those the targets barely inf
 them the value is, in effect, a draw from the prior): together they move the 2010-2014 history, and the
 particle fits as a whole (distance 0.27 on the calibration's seeds, against 0.38 with the 65 weakly
 informed ones held at their earlier defaults). ``--informed-only`` takes only the parameters the screen
-finds informed (``informed`` in the posterior's provenance), the rest keeping their defaults.
+finds informed (``informed`` in the posterior's provenance), the rest keeping their defaults. Parameters
+the calibration's start never reads (:func:`unread`: the state of 2014, for a 2010 start) are never
+taken: no target informs them, and they keep their defaults and sources.
 
 Maintainer's commands (docs/calibration.md)::
 
@@ -50,6 +52,34 @@ def rounded(key: str, value: float) -> float | int:
     if params.registry()[key].kind is int:
         return int(round(value))
     return float(f"{value:.4g}")
+
+
+def unread(scenario: Scenario, keys: list[str], replications: int = 8) -> list[str]:
+    """The parameters among ``keys`` that ``scenario``'s runs never read.
+
+    A parameter is unread when its plausible range's two ends give bit for bit the same national table
+    (``replications`` common seeds). A 2010 start never reads the state of 2014 (``outside.cohort_2014``,
+    ``init.n_lg_pipeline_2014``, ...): the targets cannot inform it, so a particle's value for it is a
+    draw from its prior, not a calibrated value. Such parameters keep their defaults.
+    """
+    import numpy as np
+
+    from sim.model import DivestmentModel
+
+    reg = params.registry()
+    seeds = scenario.with_changes({}, replications=replications).seeds()
+
+    def national(changes: dict[str, Any]) -> np.ndarray:
+        model = DivestmentModel(scenario.with_changes(changes), seeds=seeds, record_councils=False).run()
+        return model.national().to_numpy(dtype=float)
+
+    found = []
+    for key in keys:
+        spec = reg[key]
+        lo, hi = (spec.kind(v) for v in spec.plausible)
+        if np.array_equal(national({key: lo}), national({key: hi}), equal_nan=True):
+            found.append(key)
+    return found
 
 
 def choose(
@@ -107,6 +137,9 @@ def to_toml(point: dict[str, Any], posterior_path: str, discrepancy: float) -> s
         "[parameters]",
     ]
     lines += [f'"{k}" = {v!r}' for k, v in point["values"].items()]
+    if point.get("unread"):
+        lines += ["", "[unread]  # never read from this start: not taken from the particle, defaults kept"]
+        lines.append(f"parameters = {point['unread']!r}".replace("'", '"'))
     lines += ["", "[fit]"]
     for t in point["targets"]:
         s = point["statistics"][t.name]
@@ -192,9 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         problems = getattr(exc, "problems", None) or [str(exc)]
         print("error: " + "; ".join(problems), file=sys.stderr)
         return 2
-    point = choose(posterior, scenario, targets, args.discrepancy, informed)
+    names = informed if informed is not None else [c for c in posterior.columns if c != "weight"]
+    never = unread(scenario, names)
+    point = choose(posterior, scenario, targets, args.discrepancy, [k for k in names if k not in never])
+    point["unread"] = never
     args.out.write_text(to_toml(point, str(args.posterior), args.discrepancy))
     print(f"particle {point['particle']}: distance {point['distance']:.3f} on seeds {point['seeds']}")
+    if never:
+        print(f"  never read from this start, defaults kept: {', '.join(never)}")
     for t in point["targets"]:
         print(f"  {t.name:44} target {t.value:>10.4g}  point {point['statistics'][t.name]:>10.4g}")
     for t in point["holdout"]:
