@@ -212,6 +212,69 @@ def test_mcmc_abc_keeps_most_of_the_prior_spread_of_unread_parameters(tiny, monk
     assert len(result["generations"]) >= 6
 
 
+def _jump(monkeypatch):
+    target = targets.Target(
+        "jump", "level:n_mutuals", 2015, 2015, 2014, 1.2, "equal", "absolute", 0.05, "fit", "p", "s"
+    )
+
+    def fake(scenario, fit, values, seeds):
+        return {"jump": values["appraisal.high_jump"] + np.random.default_rng(seeds).normal(0.0, 0.02)}
+
+    monkeypatch.setattr(abc_mcmc, "simulate_stats", fake)
+    return target
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_mcmc_abc_interrupted_then_resumed_is_the_uninterrupted_run(tiny, monkeypatch, tmp_path):
+    target = _jump(monkeypatch)
+    kw = dict(seed=4, population=60, generations=6, min_epsilon=0.0, replications=1, discrepancy=0.0,
+              fitted=["appraisal.high_jump", "review.rate_per_pressure"])  # fmt: skip
+    whole = abc_mcmc.run_abc_mcmc(tiny, (target,), **kw)
+    state = tmp_path / "fit.checkpoint.npz"
+
+    def stop_after_third(t, *_):
+        if t == 3:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        abc_mcmc.run_abc_mcmc(tiny, (target,), checkpoint=state, progress=stop_after_third, **kw)
+    assert state.exists()  # three generations kept
+    seen = []
+    resumed = abc_mcmc.run_abc_mcmc(
+        tiny, (target,), checkpoint=state, progress=lambda t, *_: seen.append(t), **kw
+    )
+    assert seen == [-1, 4, 5, 6]  # only the missing generations were run
+    pd.testing.assert_frame_equal(resumed["posterior"], whole["posterior"])
+    assert resumed["generations"] == whole["generations"]
+    assert resumed["simulations"] == whole["simulations"]
+    np.testing.assert_array_equal(resumed["distances"], whole["distances"])
+    assert not state.exists()  # the run is complete: its checkpoint is gone
+
+
+def test_mcmc_abc_refuses_another_runs_checkpoint(tiny, monkeypatch, tmp_path):
+    target = _jump(monkeypatch)
+    kw = dict(population=20, generations=2, min_epsilon=0.0, replications=1, discrepancy=0.0,
+              fitted=["appraisal.high_jump"])  # fmt: skip
+    state = tmp_path / "fit.checkpoint.npz"
+
+    def stop(t, *_):
+        if t == 1:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        abc_mcmc.run_abc_mcmc(tiny, (target,), seed=1, checkpoint=state, progress=stop, **kw)
+    before = state.read_bytes()
+    with pytest.raises(abc_mcmc.CheckpointError, match="another calibration"):
+        abc_mcmc.run_abc_mcmc(tiny, (target,), seed=2, checkpoint=state, **kw)
+    assert state.read_bytes() == before  # kept as it was
+    state.write_bytes(b"not a checkpoint")
+    with pytest.raises(abc_mcmc.CheckpointError, match="not a checkpoint"):
+        abc_mcmc.run_abc_mcmc(tiny, (target,), seed=1, checkpoint=state, **kw)
+
+
 def test_mcmc_abc_drops_a_generation_the_budget_cuts_short(tiny, monkeypatch):
     target = targets.Target(
         "jump", "level:n_mutuals", 2015, 2015, 2014, 1.2, "equal", "absolute", 0.05, "fit", "p", "s"
@@ -238,6 +301,16 @@ def _calibrate(out: Path, *extra: str) -> int:
         ["calibrate", "--method", "abc", "--population", "5", "--generations", "1", "--replications", "1",
          "--seed", "9", "--out", str(out), "--quiet", *extra]
     )  # fmt: skip
+
+
+def test_calibrate_with_a_foreign_checkpoint_stops_with_one_message(tmp_path, capsys):
+    out = tmp_path / "posterior.parquet"
+    foreign = tmp_path / "posterior.parquet.checkpoint.npz"
+    foreign.write_bytes(b"something else")
+    assert _calibrate(out, "--fit", "screened", "--include", "appraisal.high_jump") == 2
+    err = capsys.readouterr().err
+    assert str(foreign) in err and err.count("\n") == 1
+    assert foreign.read_bytes() == b"something else" and not out.exists()
 
 
 @pytest.fixture(scope="module")

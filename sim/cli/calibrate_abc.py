@@ -88,7 +88,12 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     if args.sampler == "mcmc":
         from sim.evidence.abc_mcmc import run_abc_mcmc as run
 
-        extra = {"fit_all": args.fit == "all"}
+        checkpoint = out.with_name(out.name + ".checkpoint.npz")
+        extra = {"fit_all": args.fit == "all", "checkpoint": checkpoint}
+        if checkpoint.exists() and not args.quiet:
+            print(f"going on from {checkpoint} (an interrupted calibration)", file=sys.stderr)
+    from sim.evidence.abc_mcmc import CheckpointError
+
     try:
         result = run(
             scenario,
@@ -105,6 +110,8 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
             progress=step,
             **extra,
         )
+    except CheckpointError as exc:
+        raise InputError(str(exc)) from None
     finally:
         if bar is not None:
             bar.close()
@@ -127,6 +134,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
         "pyabc_version": result.get("pyabc_version"),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": result["wall_seconds"],
+        "resumed_generations": result.get("resumed_generations", 0),
         "workers": args.workers,
         "scenario": str(args.scenario),
         "end_year": scenario.end_year,

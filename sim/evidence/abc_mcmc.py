@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,7 @@ def run_abc_mcmc(
     min_acceptance: float = DEFAULT_MIN_ACCEPTANCE,
     fit_all: bool = False,
     progress: Callable[[int, int, int, float], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Run the replenishment ABC-SMC; returns the posterior and what made it (as :func:`run_abc` does).
 
@@ -118,6 +120,12 @@ def run_abc_mcmc(
     this MCMC acceptance rate), ``fit_all`` (fit every candidate, not only those the screen finds
     informed). ``progress`` is called with (t, distinct particles, simulations so far,
     epsilon) after the prior sample (t = -1) and after each generation.
+
+    ``checkpoint``: a file that keeps the particles after the prior sample and after each complete
+    generation. If it exists when the run starts, the run goes on from it. Its random numbers are keyed
+    by generation and step, not drawn in sequence, so the posterior is exactly the uninterrupted run's.
+    A checkpoint from another run (other seed, population, parameters, targets or settings) is refused
+    (:class:`CheckpointError`). It is deleted when the run ends.
     """
     t0 = time.perf_counter()
     fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include, fit_all)
@@ -137,13 +145,28 @@ def run_abc_mcmc(
 
     gens: list[dict[str, Any]] = []
     stopped = "generations"
+    identity = {
+        "seed": seed, "population": n, "names": names, "targets": [t.name for t in fit],
+        "replications": replications, "discrepancy": discrepancy, "alpha": alpha, "c": c,
+        "min_epsilon": min_epsilon, "scenario": scenario.to_dict(),
+    }  # fmt: skip
     try:
-        z = np.random.default_rng([seed, 0]).logistic(size=(n, d))
-        rho = evaluate(z, (0, 0))
+        saved = _load_checkpoint(checkpoint, identity) if checkpoint is not None else None
+        resumed = 0
+        if saved is None:
+            z = np.random.default_rng([seed, 0]).logistic(size=(n, d))
+            rho = evaluate(z, (0, 0))
+            rate_before, first = None, 1
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, None)
+        else:
+            z, rho, gens, sims, rate_before, end = saved
+            resumed = len(gens)
+            first = len(gens) + 1 if end is None else generations + 1  # a finished run: nothing left
+            stopped = end or stopped
         if progress is not None:
             progress(-1, n, sims, float("nan"))
-        rate_before = None
-        for t in range(1, generations + 1):
+        for t in range(first, generations + 1):
             z_before, rho_before = z.copy(), rho.copy()  # kept if the budget cuts this generation short
             order = np.argsort(rho, kind="stable")
             keep, drop = order[: n - n_drop], order[n - n_drop :]
@@ -190,19 +213,24 @@ def run_abc_mcmc(
                     "effective_sample_size": float(n),
                 }
             )
-            if progress is not None:
-                progress(t, distinct, sims, eps)
             rate_before = rate
             reasons = {"min_epsilon": eps <= min_epsilon, "min_acceptance": rate < min_acceptance}
             reasons["simulation budget"] = sims >= max_simulations
-            if any(reasons.values()):
-                stopped = next(k for k, hit in reasons.items() if hit)
+            end = next((k for k, hit in reasons.items() if hit), None)
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, end)
+            if progress is not None:
+                progress(t, distinct, sims, eps)
+            if end is not None:
+                stopped = end
                 break
     finally:
         if pool is not None:
             pool.close()
             pool.join()
         _JOB.clear()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # the run is complete: the posterior replaces it
     post = pd.DataFrame(from_logit({k: z[:, i] for i, k in enumerate(names)}))
     post["weight"] = 1.0 / n
     return {
@@ -217,10 +245,46 @@ def run_abc_mcmc(
         "simulations": sims,
         "replications_per_particle": replications,
         "wall_seconds": round(time.perf_counter() - t0, 1),
+        "resumed_generations": resumed,
         "algorithm": {"alpha": alpha, "c": c, "min_acceptance": min_acceptance, "max_steps": MAX_STEPS},
         "stopped": stopped,
         "priors": priors(names),
     }
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used to go on with this run."""
+
+
+def _save_checkpoint(path: Path, identity: dict, z, rho, gens: list, sims: int, rate, end) -> None:
+    """Write the sampler's state atomically (a new file renamed over the old, never half written)."""
+    import json
+    import os
+
+    meta = {"identity": identity, "generations": gens, "simulations": sims, "rate_before": rate, "end": end}
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, z=z, rho=rho, meta=np.array(json.dumps(meta, sort_keys=True)))
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, identity: dict):
+    """(z, rho, generations, simulations, rate, why it ended or None) in ``path``, or None if none."""
+    import json
+
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            z, rho, meta = data["z"], data["rho"], json.loads(str(data["meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path}: not a checkpoint of this calibration ({exc})") from None
+    if meta.get("identity") != json.loads(json.dumps(identity, sort_keys=True)):
+        raise CheckpointError(
+            f"{path}: a checkpoint of another calibration (other seed, population, parameters, targets "
+            "or settings); delete it to start again"
+        )
+    return z, rho, meta["generations"], int(meta["simulations"]), meta["rate_before"], meta["end"]
 
 
 def _steps_for(rate: float, c: float) -> float:
