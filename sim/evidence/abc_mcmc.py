@@ -64,7 +64,27 @@ MAX_STEPS = 30
 DEFAULT_GENERATIONS = 30
 
 _JOB: dict[str, Any] = {}
-"""What a worker's evaluation needs, set before the pool forks (never pickled)."""
+"""What an evaluation needs: set in this process, and in each worker by :func:`_set_job`."""
+
+
+def _set_job(job: dict[str, Any]) -> None:
+    _JOB.clear()
+    _JOB.update(job)
+
+
+def _pool(workers: int, job: dict[str, Any]):
+    """Worker processes that evaluate particles, each given ``job`` once.
+
+    Forked from a fork server (a fresh single-threaded process that has imported the model), never from
+    this process: pandas' pyarrow has started threads here, and forking a process with threads may
+    deadlock the child. Spawned where there is no fork server.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.evidence.abc_mcmc"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ctx.Pool(workers, initializer=_set_job, initargs=(job,))
 
 
 def _distance(row: tuple[np.ndarray, list[int]]) -> float:
@@ -131,8 +151,9 @@ def run_abc_mcmc(
     fit, skipped, names, effects = fitted_names(scenario, targets, discrepancy, fitted, include, fit_all)
     d, n = len(names), int(population)
     n_drop = max(1, int(math.floor(alpha * n)))
-    _JOB.update(scenario=scenario, targets=fit, names=names, discrepancy=discrepancy)
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    job = {"scenario": scenario, "targets": fit, "names": names, "discrepancy": discrepancy}
+    _JOB.update(job)
+    pool = _pool(workers, job) if workers > 1 else None
     sims = 0
 
     def evaluate(z: np.ndarray, key: tuple[int, ...]) -> np.ndarray:
