@@ -50,6 +50,7 @@ from sim.evidence.abc import (
     priors,
     simulate_stats,
 )
+from sim.evidence.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: F401  (re-exported)
 from sim.evidence.targets import Target, distance
 from sim.inputs.scenario import Scenario
 
@@ -172,14 +173,14 @@ def run_abc_mcmc(
         "min_epsilon": min_epsilon, "scenario": scenario.to_dict(),
     }  # fmt: skip
     try:
-        saved = _load_checkpoint(checkpoint, identity) if checkpoint is not None else None
+        saved = load_checkpoint(checkpoint, identity) if checkpoint is not None else None
         resumed = 0
         if saved is None:
             z = np.random.default_rng([seed, 0]).logistic(size=(n, d))
             rho = evaluate(z, (0, 0))
             rate_before, first = None, 1
             if checkpoint is not None:
-                _save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, None)
+                save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, None)
         else:
             z, rho, gens, sims, rate_before, end = saved
             resumed = len(gens)
@@ -239,7 +240,7 @@ def run_abc_mcmc(
             reasons["simulation budget"] = sims >= max_simulations
             end = next((k for k, hit in reasons.items() if hit), None)
             if checkpoint is not None:
-                _save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, end)
+                save_checkpoint(checkpoint, identity, z, rho, gens, sims, rate_before, end)
             if progress is not None:
                 progress(t, distinct, sims, eps)
             if end is not None:
@@ -271,41 +272,6 @@ def run_abc_mcmc(
         "stopped": stopped,
         "priors": priors(names),
     }
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used to go on with this run."""
-
-
-def _save_checkpoint(path: Path, identity: dict, z, rho, gens: list, sims: int, rate, end) -> None:
-    """Write the sampler's state atomically (a new file renamed over the old, never half written)."""
-    import json
-    import os
-
-    meta = {"identity": identity, "generations": gens, "simulations": sims, "rate_before": rate, "end": end}
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, z=z, rho=rho, meta=np.array(json.dumps(meta, sort_keys=True)))
-    os.replace(tmp, path)
-
-
-def _load_checkpoint(path: Path, identity: dict):
-    """(z, rho, generations, simulations, rate, why it ended or None) in ``path``, or None if none."""
-    import json
-
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            z, rho, meta = data["z"], data["rho"], json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a checkpoint of this calibration ({exc})") from None
-    if meta.get("identity") != json.loads(json.dumps(identity, sort_keys=True)):
-        raise CheckpointError(
-            f"{path}: a checkpoint of another calibration (other seed, population, parameters, targets "
-            "or settings); delete it to start again"
-        )
-    return z, rho, meta["generations"], int(meta["simulations"]), meta["rate_before"], meta["end"]
 
 
 def _steps_for(rate: float, c: float) -> float:
