@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its neighbours
-from reference import export  # noqa: E402
+from reference import best_alternately, export  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
@@ -66,10 +66,7 @@ def side_by_side(reference: str, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {reference: export(reference, Path(tmp)), "this checkout": ROOT}
         for n in (20, 200):
-            best = dict.fromkeys(trees, float("inf"))
-            for _ in range(repeat):
-                for name, tree in trees.items():
-                    best[name] = min(best[name], command(n, tree=tree))
+            best = best_alternately(trees, repeat, lambda tree, n=n: command(n, tree=tree))
             print(
                 f"run scenarios/baseline.toml --replications {n} (end to end, best of {repeat}): "
                 + "; ".join(f"{name} {t:.2f} s" for name, t in best.items())

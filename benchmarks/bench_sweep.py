@@ -48,7 +48,7 @@ from sim.model import DivestmentModel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its neighbours
-from reference import export  # noqa: E402
+from reference import best_alternately, export  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 ARMS = {
@@ -208,10 +208,7 @@ def command_lines(workers: int, repeat: int, reference: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {reference: export(reference, Path(tmp)), "this checkout": ROOT}
         for w in sorted({1, workers}):
-            best = dict.fromkeys(trees, float("inf"))
-            for _ in range(repeat):
-                for name, tree in trees.items():
-                    best[name] = min(best[name], command_line(w, tree=tree))
+            best = best_alternately(trees, repeat, lambda tree, w=w: command_line(w, tree=tree))
             print(
                 f"command line, sweep scenarios/sweeps/levers.toml --replications 500 --workers {w} "
                 f"({levers_runs:,} runs, end to end, best of {repeat}): "

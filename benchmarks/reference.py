@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import tarfile
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -20,3 +21,12 @@ def export(revision: str, into: Path) -> Path:
     with tarfile.open(fileobj=BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
     return into
+
+
+def best_alternately(trees: dict[str, Path], repeat: int, measure: Callable[[Path], float]) -> dict:
+    """The least of ``repeat`` measurements in each tree, taken in turn so that all see the same load."""
+    best = dict.fromkeys(trees, float("inf"))
+    for _ in range(repeat):
+        for name, tree in trees.items():
+            best[name] = min(best[name], measure(tree))
+    return best

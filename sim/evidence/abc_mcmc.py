@@ -233,6 +233,7 @@ def run_abc_mcmc(
                     "acceptance_rate": round(rate, 4),
                     "distinct_particles": distinct,
                     "effective_sample_size": float(n),
+                    "median_width": _median_width(z),
                 }
             )
             rate_before = rate
@@ -272,6 +273,15 @@ def run_abc_mcmc(
         "stopped": stopped,
         "priors": priors(names),
     }
+
+
+def _median_width(z: np.ndarray) -> float:
+    """Median over parameters of the particles' 5-95% range as a share of the plausible range.
+
+    The prior (uniform on the range) gives 0.90; a parameter the targets cannot inform should keep that.
+    """
+    q05, q95 = np.quantile(z, [0.05, 0.95], axis=0)  # on the logits: the logistic keeps the order
+    return round(float(np.median(1.0 / (1.0 + np.exp(-q95)) - 1.0 / (1.0 + np.exp(-q05)))), 4)
 
 
 def _steps_for(rate: float, c: float) -> float:
