@@ -38,8 +38,10 @@ def load_checkpoint(path: Path, identity: dict):
     try:
         with np.load(path, allow_pickle=False) as data:
             z, rho, meta = data["z"], data["rho"], json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a checkpoint of this calibration ({exc})") from None
+    except (OSError, ValueError, KeyError):  # numpy's own words (about pickles) would mislead here
+        raise CheckpointError(
+            f"{path}: not a checkpoint of this calibration (not readable as one); delete it to start again"
+        ) from None
     if meta.get("identity") != json.loads(json.dumps(identity, sort_keys=True)):
         raise CheckpointError(
             f"{path}: a checkpoint of another calibration (other seed, population, parameters, targets "
