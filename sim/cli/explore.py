@@ -22,7 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ex = sub.add_parser(
         "explore", help="open the explorer in the browser: move the levers, step the model, watch the charts"
     )
-    ex.add_argument("--scenario", type=Path, help="scenario file to open with (default: baseline)")
+    ex.add_argument(
+        "--scenario",
+        type=Path,
+        help="scenario file, or a shipped one by name, to open with (default: baseline)",
+    )
     ex.add_argument("--replications", type=int, default=20, help="replications per chart (default 20)")
     ex.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ex.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 for any free)")
@@ -53,16 +57,21 @@ def command(args: argparse.Namespace) -> int:
     try:
         from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
     except ImportError as exc:
+        from sim.inputs.extras import install_hint, message
+
         raise InputError(
-            f"the explorer needs the 'explore' extra ({exc.name} is missing): "
-            "pip install 'mutuals-sim[explore]' (the README's uv commands install it)"
+            message(exc.name or "", "explore")
+            or f"explore needs the 'explore' extra ({exc.name} is missing): {install_hint('explore')}"
         ) from None
 
     if args.replications < 1:
         raise InputError(f"--replications must be at least 1, got {args.replications}")
     env = dict(os.environ, **{ENV_REPLICATIONS: str(args.replications)})
     if args.scenario is not None:
-        load_scenario(args.scenario)  # a bad file is reported here, before the server starts
-        env[ENV_SCENARIO] = str(args.scenario.resolve())
+        from sim.inputs.shipped import find_scenario
+
+        scenario_file = find_scenario(args.scenario)
+        load_scenario(scenario_file)  # a bad file is reported here, before the server starts
+        env[ENV_SCENARIO] = str(scenario_file.resolve())
     print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     return subprocess.run(server_command(args), env=env, check=False).returncode

@@ -133,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"error: {problems[0]}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        from sim.inputs.extras import from_error
+
+        if (missing := from_error(exc)) is not None:  # an optional extra is not installed
+            print(f"error: {missing}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if args.debug:
             raise
         if isinstance(exc, OSError) and exc.errno is not None:  # the system refused: a path, space, rights

@@ -70,6 +70,10 @@ def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim sweep``; returns the exit code."""
     from sim.experiments import pool
 
+    if args.scheduler:  # before any work: a missing extra is named (exit 2) and nothing is written
+        from sim.inputs.extras import require
+
+        require("distributed", "sweep --scheduler")
     if not args.scheduler and (args.workers or pool.cores()) > 1:
         pool.start()  # workers' imports overlap reading the sweep file (a small sweep may not use them)
     from sim.experiments.chunks import chunk_files

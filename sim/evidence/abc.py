@@ -203,8 +203,9 @@ def run_abc(
         progress: called after each generation with (t, accepted, evaluations, epsilon); t = -1 is pyabc's
             calibration sample from the prior, which sets the first epsilon.
     """
-    import pyabc
+    from sim.inputs.extras import require
 
+    pyabc = require("pyabc", "--sampler pyabc")
     from sim.evidence.abc_sampler import OrderedSampler, ShrunkNormalTransition
 
     t0 = time.perf_counter()

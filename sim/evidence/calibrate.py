@@ -249,8 +249,9 @@ def calibrate(
         A dict ready for :func:`to_toml`: settings, fitted values with spread, targets with the
         statistics at the best trial, and the 2014 stock check.
     """
-    import optuna
+    from sim.inputs.extras import require
 
+    optuna = require("optuna", "calibrate --method optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     reg = params.registry()
 

@@ -222,9 +222,7 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
         ]
         return Design(kind, tuple(factors), tuple(points))
     if kind == "lhs":
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(factors), rng=seed).random(table["samples"])
+        unit = _latin_hypercube(len(factors), seed).random(table["samples"])
         points = [{f.key: f.from_unit(u) for f, u in zip(factors, row, strict=True)} for row in unit]
         return Design(kind, tuple(factors), tuple(points), table["samples"], seed)
     if kind == "morris":
@@ -242,3 +240,19 @@ def make_design(table: dict, factors: list[Factor], path: Path, problems: list[s
     x = sobol.sample(problem, table["samples"], calc_second_order=second, seed=seed)
     points = [{f.key: f.from_bounds(v) for f, v in zip(factors, row, strict=True)} for row in x]
     return Design(kind, tuple(factors), tuple(points), table["samples"], seed, second)
+
+
+def _latin_hypercube(d: int, seed: int):
+    """SciPy's Latin hypercube sampler of ``d`` factors, drawing from NumPy's ``default_rng(seed)``.
+
+    SciPy 1.15 names the argument ``rng``, older SciPy ``seed``; a Generator passed either way gives the
+    same points (an int passed as ``seed`` would not), so the design is the same under every SciPy allowed.
+    """
+    import numpy as np
+    from scipy.stats import qmc
+
+    generator = np.random.default_rng(seed)
+    try:
+        return qmc.LatinHypercube(d=d, rng=generator)
+    except TypeError:  # SciPy < 1.15
+        return qmc.LatinHypercube(d=d, seed=generator)

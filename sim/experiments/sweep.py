@@ -354,6 +354,9 @@ def local_cluster(workers: int):
 
     The scheduler, the workers and both dashboards bind to loopback, so nothing is exposed to the network.
     """
+    from sim.inputs.extras import require
+
+    require("distributed", "sweep --scheduler")
     from distributed import LocalCluster
 
     return LocalCluster(
@@ -375,6 +378,9 @@ def dask_client(scheduler: str, workers_timeout: float | None = None):
             :data:`CONNECT_TIMEOUT_S`, or it has no worker after ``workers_timeout`` seconds (default
             :data:`WORKERS_TIMEOUT_S`).
     """
+    from sim.inputs.extras import require
+
+    require("distributed", "sweep --scheduler")
     from distributed import Client
 
     workers_timeout = WORKERS_TIMEOUT_S if workers_timeout is None else workers_timeout

@@ -34,6 +34,7 @@ from sim.inputs.scenario import (
     load_scenario,
     non_finite,
 )
+from sim.inputs.shipped import find_relative, find_scenario, not_found_hint
 
 TOP_KEYS = {"sweep", "run", "parameters", "arms", "design", "factors", "metrics"}
 SWEEP_KEYS = {"name", "description", "base", "baseline_arm"}
@@ -281,12 +282,12 @@ def _check_keys(table: dict, allowed: set[str], path: Path, where: str, problems
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Read, resolve and check a sweep file.
+    """Read, resolve and check a sweep file, given by path or by a shipped name (``"sweeps/levers"``).
 
     Raises:
         ScenarioError: listing every problem found, each naming the file and the key.
     """
-    path = Path(path).resolve()
+    path = find_scenario(path).resolve()
     problems: list[str] = []
     data, problem = read_toml_text(path, "sweep file")
     if problem:
@@ -315,14 +316,18 @@ def load_sweep(path: str | Path) -> Sweep:
     problems += check_name(meta.get("name"), f"{path}: sweep.name")
     base = None
     if not isinstance(meta.get("base"), str):
-        problems.append(f"{path}: sweep.base: required: the base scenario file, relative to this file")
+        problems.append(
+            f"{path}: sweep.base: required: the base scenario file, relative to this file, or a shipped "
+            'scenario by name ("baseline")'
+        )
     elif bad_path_text(meta["base"]):
         problems.append(f"{path}: sweep.base: {bad_path_text(meta['base'])}")
-    elif not (path.parent / meta["base"]).is_file():
-        problems.append(f"{path}: sweep.base: file not found: {(path.parent / meta['base']).resolve()}")
+    elif not find_relative(meta["base"], path.parent).is_file():
+        target = (path.parent / meta["base"]).resolve()
+        problems.append(f"{path}: sweep.base: file not found: {target}{not_found_hint()}")
     else:
         try:
-            base = load_scenario(path.parent / meta["base"])
+            base = load_scenario(find_relative(meta["base"], path.parent))
         except ScenarioError as exc:
             problems += [f"{path}: sweep.base: {p}" for p in exc.problems]
     fixed = _check_changes(data.get("parameters", {}), path, "parameters", problems)

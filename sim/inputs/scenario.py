@@ -33,6 +33,7 @@ from typing import Any
 from sim.inputs import params
 from sim.inputs.files import bad_path_text, check_name, read_toml_text
 from sim.inputs.keys import flatten, suggest
+from sim.inputs.shipped import find_relative, find_scenario, not_found_hint
 
 START_YEAR = 2014
 """The default starting state is England on 1 April 2014; the first simulated year is 2014-15."""
@@ -250,10 +251,10 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     if isinstance(meta.get("extends"), str):
         if bad_path_text(meta["extends"]):
             problems.append(f"{path}: scenario.extends: {bad_path_text(meta['extends'])}")
-        elif (target := (path.parent / meta["extends"]).resolve()).is_dir():
+        elif (target := find_relative(meta["extends"], path.parent).resolve()).is_dir():
             problems.append(f"{path}: scenario.extends: {target} is a folder, not a scenario file")
         elif not target.is_file():
-            problems.append(f"{path}: scenario.extends: file not found: {target}")
+            problems.append(f"{path}: scenario.extends: file not found: {target}{not_found_hint()}")
         else:  # problems in the file extended, each after the file and key that referred to it
             inner: list[str] = []
             merged = _load_layer(target, inner, (*seen, path))
@@ -279,12 +280,12 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, resolve and check a scenario file.
+    """Read, resolve and check a scenario file, given by path or by a shipped name (``"baseline"``).
 
     Raises:
         ScenarioError: listing every problem found, each naming the file and the key.
     """
-    path = Path(path)
+    path = find_scenario(path)
     problems: list[str] = []
     merged = _load_layer(path, problems, ())
     resolved = {**params.defaults(), **merged["changes"]}

@@ -1,7 +1,8 @@
 """The scenarios shipped with the package, and finding a scenario or sweep file by path or by name.
 
 In a checkout they are the files under ``scenarios/``; in an installed wheel the same files are package
-data under ``sim/scenarios`` (pyproject's ``force-include``), so ``run baseline`` works anywhere.
+data under ``sim/scenarios`` (pyproject's ``force-include``), so ``run baseline``,
+``load_scenario("baseline")``, ``extends = "baseline"`` and a sweep's ``base = "baseline"`` work anywhere.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ def scenarios_dir() -> Path:
     return shipped if shipped.is_dir() else Path(__file__).resolve().parents[2] / "scenarios"
 
 
+def shipped_names() -> list[str]:
+    """The names of the shipped scenario and sweep files (``baseline``, ``sweeps/levers``, ...)."""
+    root = scenarios_dir()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.toml"))
+
+
+def shipped_file(name: str | Path) -> Path | None:
+    """The shipped file of this name (``baseline``, ``baseline.toml``, ``sweeps/levers``), or None."""
+    path = Path(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        return None
+    shipped = scenarios_dir() / (path if path.suffix == ".toml" else path.with_suffix(".toml"))
+    return shipped if shipped.is_file() else None
+
+
 def find_scenario(path_or_name: str | Path) -> Path:
     """A scenario or sweep file: ``path_or_name`` if it exists, else the shipped one of that name.
 
@@ -30,5 +46,21 @@ def find_scenario(path_or_name: str | Path) -> Path:
     path = Path(path_or_name)
     if path.exists():
         return path
-    shipped = scenarios_dir() / (path if path.suffix == ".toml" else path.with_suffix(".toml"))
-    return shipped if shipped.is_file() and not path.is_absolute() else path
+    return shipped_file(path) or path
+
+
+def find_relative(text: str, folder: Path) -> Path:
+    """A file another file names (``extends``, a sweep's ``base``): relative to ``folder``, else shipped.
+
+    ``folder / text`` if it exists, else the shipped scenario named ``text`` (``"baseline"``), else
+    ``folder / text`` for the caller to report as not found.
+    """
+    path = folder / text
+    if path.exists():
+        return path
+    return shipped_file(text) or path
+
+
+def not_found_hint() -> str:
+    """What to add to "file not found": the shipped names that can be given instead."""
+    return f" (nor a shipped scenario or sweep: {', '.join(shipped_names())})"

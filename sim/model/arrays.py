@@ -27,9 +27,12 @@ def flat(a: np.ndarray) -> np.ndarray:
     """A 1-D view of a C-contiguous (R, n) state array, for gathers and writes at flat indices.
 
     ``flat(a)[f]`` is ``a[r, j]`` at a quarter of the cost of indexing with two arrays; writes through it
-    reach ``a`` (raises ValueError, never copies, if ``a`` is not contiguous).
+    reach ``a`` (raises ValueError, never copies, if ``a`` is not contiguous). ``reshape`` of a C-contiguous
+    array is always a view; the check stands in for ``reshape(copy=False)``, which needs NumPy 2.1.
     """
-    return a.reshape(-1, copy=False)
+    if not a.flags.c_contiguous:
+        raise ValueError("flat() needs a C-contiguous array; a copy would not write through")
+    return a.reshape(-1)
 
 
 def row_sums(mask: np.ndarray, values: np.ndarray) -> np.ndarray:

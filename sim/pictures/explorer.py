@@ -32,6 +32,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.inputs.params import registry
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.shipped import scenarios_dir
 from sim.model import SERVICES, DivestmentModel
 from sim.model.rules import MODES
 from sim.pictures import charts, maps, style
@@ -41,7 +42,8 @@ ENV_SCENARIO = "MUTUALS_EXPLORER_SCENARIO"
 ENV_REPLICATIONS = "MUTUALS_EXPLORER_REPLICATIONS"
 """Environment variable: replications run together behind every chart (default 20)."""
 DEFAULT_REPLICATIONS = 20
-PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+PROJECT_SCENARIOS = scenarios_dir()
+"""The shipped scenarios: the checkout's ``scenarios/``, or ``sim/scenarios`` in an installed wheel."""
 
 LEVERS: dict[str, dict[str, Any]] = {
     "support.budget_gbp_m_per_year": {"max": 30.0, "step": 1.0},
