@@ -73,8 +73,32 @@ def lazy_exports(module: str, exports: dict[str, str], namespace: dict[str, Any]
     return __getattr__
 
 
-__getattr__ = lazy_exports("sim", _EXPORTS, globals())
+_exports_getattr = lazy_exports("sim", _EXPORTS, globals())
+
+
+def _version() -> str:
+    """The installed distribution's version (``mutuals-sim``), else the checkout's pyproject.toml's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mutuals-sim")
+    except PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text())["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from package metadata on first use (tens of ms), then kept
+        globals()["__version__"] = value = _version()
+        return value
+    return _exports_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_EXPORTS, "__version__"])

@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--scenario", type=Path, default=ABC_SCENARIO, help="scenario each particle runs (from 2010)"
     )
     p.add_argument("--targets", type=Path, help="targets CSV (default: sim/data/targets.csv)")
-    p.add_argument("--quiet", action="store_true", help="no progress or table")
+    p.add_argument("--quiet", action="store_true", help="no progress or table: print only the results folder")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -131,4 +131,6 @@ def command(args: argparse.Namespace) -> int:
         ]
         print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         print(f"covered: {int(table['covered'].sum())} of {len(table)}; results: {args.out}")
+    else:
+        print(args.out)  # --quiet: the results folder alone
     return 0

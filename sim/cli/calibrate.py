@@ -79,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="KEY,KEY",
         help="also fit these candidate parameters even if the screen finds the targets barely move them",
     )
-    p.add_argument("--quiet", action="store_true", help="do not print the table")
+    p.add_argument("--quiet", action="store_true", help="no progress or table: print only the file written")
     return p
 
 
@@ -152,4 +152,6 @@ def command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_table(result))
         print(f"written: {args.out}")
+    else:
+        print(args.out)  # --quiet: the file written alone
     return 0

@@ -168,6 +168,8 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     if not args.quiet:
         print(summary(result))
         print(f"written: {out} and {posterior_file.provenance_path(out)}")
+    else:
+        print(out)  # --quiet: the file written alone
     return 0
 
 

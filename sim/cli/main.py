@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim.cli.errors import EXIT_BAD_INPUT, InputError
+from sim.inputs.invoked import program
 
-COMMAND_MODULES = ("run", "sweep", "compare", "params", "check", "map", "calibrate", "backtest", "explore")
+COMMAND_MODULES = (
+    *("run", "sweep", "compare", "params", "check", "map", "calibrate", "backtest", "explore"),
+    *("notebooks", "completion"),
+)
 """The commands, in the order ``--help`` lists them; each a module ``sim.cli.<name>``."""
 
 
@@ -24,14 +28,10 @@ def _command(name: str):
 
 
 def version() -> str:
-    """The installed package's version (or the checkout's, from pyproject.toml)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    """The installed package's version (or the checkout's, from pyproject.toml): ``sim.__version__``."""
+    import sim
 
-    try:
-        return installed("mutuals-sim")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+    return sim.__version__
 
 
 class _Version(argparse.Action):
@@ -41,13 +41,13 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help"))
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(f"{parser.prog} (mutuals-sim) {version()}")
+        print(f"mutuals-sim {version()}")
         parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sim",
+        prog=program(),
         description="English councils divesting services to public service mutuals, 2014 onwards.",
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "this is a bug in mutuals-sim, not in your input; "
             + (f"the full traceback is in {where}" if where else "run again with --debug to see it")
-            + " (python -m sim --debug ... shows it here)",
+            + f" ({program()} --debug ... shows it here)",
             file=sys.stderr,
         )
         return 1

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli.errors import InputError
+from sim.inputs.invoked import program
 
 NAME = "map"
 
@@ -30,7 +31,7 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(f"{args.results}: no such results folder")
     if (args.results / "design.parquet").is_file():
         raise InputError(
-            f"{args.results}: a sweep's results folder; map needs a folder written by `python -m sim run`"
+            f"{args.results}: a sweep's results folder; map needs a folder written by `{program()} run`"
         )
     problem = check_out_file(args.out, args.force)
     if problem:

@@ -58,7 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--per-draw", type=int, default=4, help="replications per posterior draw (default 4)")
     add_unfitted_argument(run)
-    run.add_argument("--quiet", action="store_true", help="no progress or summary")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress or summary: print only the results folder"
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -147,6 +149,8 @@ def _command(args: argparse.Namespace, figures) -> int:
             from sim.experiments.posterior import format_spread
 
             print(format_spread(pd.read_csv(files["posterior_spread"])))
+    else:
+        print(files["manifest"].parent)  # --quiet: the results folder alone, for scripts
     return 0
 
 

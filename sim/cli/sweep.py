@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sim.cli.errors import InputError, add_unfitted_argument, positive_int
+from sim.inputs.invoked import program
 
 NAME = "sweep"
 
@@ -63,7 +64,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("--per-draw", type=positive_int, default=4, help="replications per posterior draw")
     add_unfitted_argument(sweep)
-    sweep.add_argument("--quiet", action="store_true", help="no progress line or summary")
+    sweep.add_argument(
+        "--quiet", action="store_true", help="no progress line or summary: print only the results folder"
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -133,7 +136,9 @@ def command(args: argparse.Namespace) -> int:
             )
         if sweep.posterior is not None:
             print(_spread(out, sweep.posterior.per_draw))
-        print(f"compare the arms: python -m sim compare {out}")
+        print(f"compare the arms: {program()} compare {out}")
+    else:
+        print(out)  # --quiet: the results folder alone, for scripts
     return 0
 
 

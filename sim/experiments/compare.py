@@ -26,6 +26,7 @@ import pandas as pd
 from sim.experiments.design import show
 from sim.experiments.metrics import Metric, default_metrics, from_dict
 from sim.experiments.store import SweepError, read_design, read_failures, read_manifest, read_runs
+from sim.inputs.invoked import program
 from sim.model.outcomes import METRICS  # noqa: F401  (the default metrics, re-exported)
 
 
@@ -97,7 +98,7 @@ def load(out: str | Path, metrics: dict[str, str] | None = None) -> SweepResults
     if not (out / "design.parquet").is_file():
         kind = "a `run` results folder" if "scenario" in manifest else "not a sweep results folder"
         raise SweepError(
-            f"{out}: {kind} (no design.parquet); compare needs a folder written by `python -m sim sweep`"
+            f"{out}: {kind} (no design.parquet); compare needs a folder written by `{program()} sweep`"
         )
     design = read_design(out)
     metrics = (
@@ -245,7 +246,6 @@ def report(
     """The Markdown report tying the tables and figures together (figures linked by file name)."""
     sw, m = res.sweep, res.manifest
     n_done = res.runs["run_id"].nunique()
-    git = m["provenance"]["git"]
     text = [
         f"# Sweep comparison: {sw['name']}",
         "",
@@ -257,8 +257,7 @@ def report(
         f"{len(sw['arms'])} arm(s) x "
         f"{sw['n_cases'] // len(sw['arms'])} design point(s) x {sw['run']['replications']} replication(s), "
         f"seeds {sw['run']['seed']} + replication (the same in every arm).",
-        f"- Model commit `{git['commit']}`{' (uncommitted changes)' if git['dirty'] else ''}; "
-        f"sweep started {m['provenance']['created_utc']}.",
+        f"- Model: {_model_version(m['provenance'])}; sweep started {m['provenance']['created_utc']}.",
         "",
         "## Varied parameters",
         "",
@@ -384,3 +383,15 @@ def write_comparison(
         files["report"] = stage / "report.md"
         files["report"].write_text(report(res, effects, levels, indices, year, pairs, morris))
     return {k: out / v.name for k, v in files.items()}
+
+
+def _model_version(provenance: dict) -> str:
+    """``mutuals-sim 0.1.0, commit `abc...``` as the manifest records it (no commit when installed)."""
+    version = (provenance.get("versions") or {}).get("mutuals-sim")
+    git = provenance.get("git") or {}
+    parts = [f"mutuals-sim {version}" if version else "mutuals-sim (version not recorded)"]
+    if git.get("commit"):
+        parts.append(f"commit `{git['commit']}`" + (" (uncommitted changes)" if git.get("dirty") else ""))
+    else:
+        parts.append("installed, not a git checkout")
+    return ", ".join(parts)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs import params
+from sim.inputs.invoked import program
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import non_finite
 
@@ -133,7 +134,7 @@ def read_factors(table: Any, path: Path, problems: list[str]) -> list[Factor]:
     for key, spec in flat.items():
         where = f"{path}: factors.{key}"
         if key not in reg:
-            problems.append(f"{where}: unknown parameter{suggest(key, reg)}; see `python -m sim params`")
+            problems.append(f"{where}: unknown parameter{suggest(key, reg)}; see `{program()} params`")
             continue
         kind = reg[key].kind
         if key == "funding.path_file":

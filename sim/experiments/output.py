@@ -43,8 +43,14 @@ PACKAGES = (
 
 
 def git_commit() -> dict[str, Any]:
-    """The git commit of the package's source tree, and whether it has uncommitted changes."""
+    """The git commit of the package's source tree, and whether it has uncommitted changes.
+
+    Both None when the package is not a git checkout (installed from a wheel: git must not report a
+    repository that merely encloses the environment; the version in :func:`versions` says what ran).
+    """
     root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists() or not (root / "pyproject.toml").is_file():
+        return {"commit": None, "dirty": None}
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True

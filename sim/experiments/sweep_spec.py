@@ -25,6 +25,7 @@ from sim.experiments.design import DESIGNS, Design, check_int, make_design, plau
 from sim.experiments.metrics import Metric, read_metrics
 from sim.inputs import params
 from sim.inputs.files import bad_path_text, check_name, read_toml_text
+from sim.inputs.invoked import program
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.scenario import (
     RUN_KEYS,
@@ -229,7 +230,7 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
     if non_finite(value):
         return [f"{where}.{key}: {non_finite(value)}"]
     if key not in reg:
-        return [f"{where}.{key}: unknown parameter{suggest(key, reg)}; see `python -m sim params`"]
+        return [f"{where}.{key}: unknown parameter{suggest(key, reg)}; see `{program()} params`"]
     message = reg[key].check(value)
     return [f"{where}.{key}: {message}"] if message else []
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from sim.inputs import params
 from sim.inputs.files import bad_path_text, check_name, read_toml_text
+from sim.inputs.invoked import program
 from sim.inputs.keys import flatten, suggest
 from sim.inputs.shipped import find_relative, find_scenario, not_found_hint
 
@@ -188,7 +189,7 @@ def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
         if key not in reg:
             problems.append(
                 f"{where}: parameters.{key}: unknown parameter{suggest(key, reg)}; "
-                "see `python -m sim params` for the allowed keys"
+                f"see `{program()} params` for the allowed keys"
             )
             continue
         message = reg[key].check(value)

@@ -22,6 +22,14 @@ def scenarios_dir() -> Path:
     return shipped if shipped.is_dir() else Path(__file__).resolve().parents[2] / "scenarios"
 
 
+def notebooks_dir() -> Path:
+    """The folder of the notebooks shipped with the package (``sim/notebooks`` installed, else ``notebooks/``)."""
+    from importlib import resources
+
+    shipped = Path(str(resources.files("sim") / "notebooks"))
+    return shipped if shipped.is_dir() else Path(__file__).resolve().parents[2] / "notebooks"
+
+
 def shipped_names() -> list[str]:
     """The names of the shipped scenario and sweep files (``baseline``, ``sweeps/levers``, ...)."""
     root = scenarios_dir()
