@@ -39,16 +39,30 @@ def install_hint(extra: str) -> str:
 
 
 def message(module: str, needed_for: str = "") -> str | None:
-    """What to say when ``module`` (or a submodule of it) cannot be imported; None if it is not optional."""
+    """What to say when ``module`` (or a submodule of it) cannot be imported; None if it is not optional.
+
+    An extra that is installed but lacks the submodule is too old: the message says to upgrade it.
+    """
     top = module.split(".")[0]
     if top not in EXTRAS:
         return None
     extra, label = EXTRAS[top]
     for_what = f"{needed_for} needs" if needed_for else "this needs"
+    if module != top and _installed(top):
+        return f'{for_what} a newer {label} (it has no {module}): pip install --upgrade "{PACKAGE}[{extra}]"'
     return (
         f"{for_what} {label}, which is not installed: {install_hint(extra)} "
         f"(or every extra: {install_hint('all')}; in a checkout, `uv sync` installs them)"
     )
+
+
+def _installed(top: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def require(module: str, needed_for: str = "") -> ModuleType:

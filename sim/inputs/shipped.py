@@ -23,7 +23,7 @@ def scenarios_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """The folder of the notebooks shipped with the package (``sim/notebooks`` installed, else ``notebooks/``)."""
+    """The shipped notebooks: ``sim/notebooks`` when installed, else the checkout's ``notebooks/``."""
     from importlib import resources
 
     shipped = Path(str(resources.files("sim") / "notebooks"))
