@@ -25,3 +25,14 @@ def baseline():
 def baseline_results(baseline):
     """Eight replications of the baseline to 2020, with the council table and decision log."""
     return run_scenario(baseline.with_changes({}, replications=8))
+
+
+SLOW_MODULES = {"test_notebooks.py", "test_explorer.py"}
+"""Modules marked ``slow`` here (test_wheel.py and test_lowest_versions.py mark themselves): each runs
+notebooks or a browser for tens of seconds; ``pytest -m "not slow"`` leaves them out."""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
