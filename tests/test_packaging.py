@@ -57,7 +57,7 @@ def test_an_unknown_name_lists_the_shipped_ones(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(tmp_path / "bad.toml")
     (problem,) = err.value.problems
-    assert "scenario.extends: file not found" in problem and "baseline" in problem.split("shipped")[1]
+    assert "scenario.extends: file not found" in problem and problem.endswith("did you mean baseline?")
 
 
 def test_explore_opens_a_shipped_scenario_by_name(monkeypatch):

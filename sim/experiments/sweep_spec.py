@@ -325,7 +325,7 @@ def load_sweep(path: str | Path) -> Sweep:
         problems.append(f"{path}: sweep.base: {bad_path_text(meta['base'])}")
     elif not find_relative(meta["base"], path.parent).is_file():
         target = (path.parent / meta["base"]).resolve()
-        problems.append(f"{path}: sweep.base: file not found: {target}{not_found_hint()}")
+        problems.append(f"{path}: sweep.base: file not found: {target}{not_found_hint(meta['base'])}")
     else:
         try:
             base = load_scenario(find_relative(meta["base"], path.parent))

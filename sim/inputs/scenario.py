@@ -255,7 +255,9 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
         elif (target := find_relative(meta["extends"], path.parent).resolve()).is_dir():
             problems.append(f"{path}: scenario.extends: {target} is a folder, not a scenario file")
         elif not target.is_file():
-            problems.append(f"{path}: scenario.extends: file not found: {target}{not_found_hint()}")
+            problems.append(
+                f"{path}: scenario.extends: file not found: {target}{not_found_hint(meta['extends'])}"
+            )
         else:  # problems in the file extended, each after the file and key that referred to it
             inner: list[str] = []
             merged = _load_layer(target, inner, (*seen, path))

@@ -69,6 +69,13 @@ def find_relative(text: str, folder: Path) -> Path:
     return shipped_file(text) or path
 
 
-def not_found_hint() -> str:
-    """What to add to "file not found": the shipped names that can be given instead."""
-    return f" (nor a shipped scenario or sweep: {', '.join(shipped_names())})"
+def not_found_hint(text: str = "") -> str:
+    """What to add to "file not found": the shipped scenario ``text`` may have meant, or an example."""
+    import difflib
+
+    close = difflib.get_close_matches(Path(text).with_suffix("").as_posix(), shipped_names(), n=3)
+    return (
+        f"; nor a shipped scenario: did you mean {', '.join(close)}?"
+        if close
+        else ("; nor a shipped scenario (by name, e.g. baseline)")
+    )
