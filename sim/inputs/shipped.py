@@ -73,7 +73,9 @@ def not_found_hint(text: str = "") -> str:
     """What to add to "file not found": the shipped scenario ``text`` may have meant, or an example."""
     import difflib
 
-    close = difflib.get_close_matches(Path(text).with_suffix("").as_posix(), shipped_names(), n=3)
+    close = (
+        difflib.get_close_matches(text.strip().removesuffix(".toml"), shipped_names(), n=3) if text else []
+    )
     return (
         f"; nor a shipped scenario: did you mean {', '.join(close)}?"
         if close
