@@ -1,10 +1,11 @@
 """The package installs and works at the lowest versions pyproject.toml allows.
 
 A fresh environment gets the package with every direct dependency at its declared lower bound
-(``uv pip install --resolution lowest-direct .``); the test checks that each did land at its bound, then runs
-the baseline and a small Latin hypercube sweep from it, outside the checkout, and draws a progress bar
-through tqdm. About a minute with uv's cache warm; needs PyPI (skipped when it cannot be reached) and uv
-(the one running the tests, ``$UV``, first). Marked ``slow``: ``pytest -m "not slow"`` leaves it out.
+(``uv pip install --resolution lowest-direct .``); the test checks that each did land at its bound, then
+runs the baseline and a small Latin hypercube sweep from it, outside the checkout (the same numbers and
+design points as at the locked versions), and draws a progress bar through tqdm. It needs PyPI (skipped
+when it cannot be reached) and uv (the one running the tests, ``$UV``, first). Marked ``slow``:
+``pytest -m "not slow"`` leaves it out.
 """
 
 import json
@@ -17,7 +18,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from sim.cli import main
+from sim.experiments.sweep_spec import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 UV = os.environ.get("UV") or shutil.which("uv")
@@ -109,8 +114,15 @@ def test_the_lowest_allowed_versions_run_the_baseline_and_an_lhs_sweep(tmp_path)
     _run(program, "run", "baseline", "--replications", "3", "--out", "base", cwd=work, env=env)
     national = (work / "base" / "national.csv").read_text().splitlines()
     assert len(national) == 1 + 3 * 7  # 2014-2020, three replications
+    # the same run here, at the locked (newest) versions: the same numbers
+    assert main(["run", "baseline", "--replications", "3", "--out", str(tmp_path / "here"), "--quiet"]) == 0
+    assert (tmp_path / "here" / "national.csv").read_text().splitlines() == national
     (work / "lhs.toml").write_text(LHS_SWEEP)
     _run(program, "sweep", "lhs.toml", "--out", "sw", "--workers", "2", "--quiet", cwd=work, env=env)
+    points = pd.read_parquet(work / "sw" / "design.parquet")  # the LHS design under SciPy 1.12 and now
+    here = load_sweep(work / "lhs.toml").design.points
+    for key in ("policy.publicity", "appraisal.high_jump"):
+        assert points[key].tolist() == [p[key] for p in here]
     _run(program, "compare", "sw", cwd=work, env=env)
     assert (work / "sw" / "compare" / "report.md").is_file()
     out = _run(str(venv / "bin" / "python"), "-c", PROGRESS, cwd=work, env=env)

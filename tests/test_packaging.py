@@ -208,6 +208,15 @@ def test_bash_completion_completes_commands_options_choices_and_shipped_names(ca
     assert lines == ["run", "baseline", "--replications", "libraries"]
 
 
+def test_the_report_gives_the_model_version_and_a_commit_only_from_a_checkout():
+    from sim.experiments.compare import _model_version
+
+    installed = {"versions": {"mutuals-sim": "0.1.0"}, "git": {"commit": None, "dirty": None}}
+    assert _model_version(installed) == "mutuals-sim 0.1.0, installed, not a git checkout"
+    checkout = {"versions": {"mutuals-sim": "0.1.0"}, "git": {"commit": "abc123", "dirty": True}}
+    assert _model_version(checkout) == "mutuals-sim 0.1.0, commit `abc123` (uncommitted changes)"
+
+
 # --- research-software conventions ---------------------------------------------------------------------
 
 
