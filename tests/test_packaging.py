@@ -113,6 +113,7 @@ MISSING = [
         ["calibrate", "--sampler", "pyabc", "--generations", "1", "--out", "{tmp}/post.parquet"],
         "calibrate",
     ),
+    ("pyabc", ["backtest", "--sampler", "pyabc", "--out", "{tmp}/bt"], "calibrate"),
     ("distributed", ["sweep", "sweeps/levers", "--scheduler", "local", "--out", "{tmp}/sw"], "dask"),
     ("solara", ["explore"], "explore"),
 ]
@@ -129,7 +130,7 @@ def _without(module: str, argv: list[str], tmp: Path) -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize(("module", "argv", "extra"), MISSING, ids=[m[0] for m in MISSING])
+@pytest.mark.parametrize(("module", "argv", "extra"), MISSING, ids=[f"{m[0]}-{m[1][0]}" for m in MISSING])
 def test_a_missing_extra_is_named_with_exit_code_2(module, argv, extra, tmp_path):
     done = _without(module, argv, tmp_path)
     assert done.returncode == 2, done.stderr

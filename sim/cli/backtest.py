@@ -61,6 +61,10 @@ def command(args: argparse.Namespace) -> int:
     problem = check_out_dir(args.out, args.force, kind="backtest")
     if problem:
         raise InputError(problem)
+    if args.sampler == "pyabc":  # a missing extra is named before any work (exit 2)
+        from sim.inputs.extras import require
+
+        require("pyabc", "backtest --sampler pyabc")
     targets = load_targets(args.targets or SHIPPED)
     scenario = load_scenario(find_scenario(args.scenario))
     start = run_start(scenario)

@@ -41,6 +41,10 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     problems = _check(args)
     if problems:
         raise ScenarioError(problems)
+    if args.sampler == "pyabc":  # a missing extra is named before any work (exit 2)
+        from sim.inputs.extras import require
+
+        require("pyabc", "--sampler pyabc")
     out = Path(args.out or default_out)
     problem = posterior_file.check_out(out)
     if problem:
