@@ -47,7 +47,8 @@ SCENARIOS = {
     "nested-nan": ("[parameters.policy]\nsimplification = -nan\n", "policy.simplification"),
     "empty-file": ("", "empty scenario file"),
     "comments-only": ("# nothing here\n\n", "empty scenario file"),
-    "seed-too-large": ("[run]\nseed = 9223372036854775807\nreplications = 2\n", "run.seed"),
+    "seed-too-large": ("[run]\nseed = 9223372036854775808\nreplications = 2\n", "run.seed"),
+    "seed-negative": ("[run]\nseed = -1\n", "run.seed"),
     "seed-beyond-64-bits": ("[run]\nseed = 99999999999999999999\n", "run.seed"),
     "name-climbs-out": ('[scenario]\nname = "../../../x"\n', "scenario.name"),
     "name-absolute": ('[scenario]\nname = "/tmp/x"\n', "scenario.name"),
@@ -187,12 +188,11 @@ def test_hostile_sweep_file_is_refused(tmp_path, monkeypatch, name):
     _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
 
 
-def test_sweep_seed_range_counts_the_replications(tmp_path):
+def test_the_largest_seed_takes_any_number_of_replications(tmp_path):
     path = tmp_path / "sw.toml"
     path.write_text(SWEEP_HEAD.replace("seed = 1", f"seed = {2**63 - 1}"))
-    sweep = load_sweep(path)  # one replication: the largest seed itself is allowed
-    with pytest.raises(ScenarioError, match="--replications"):
-        sweep.with_replications(2)
+    seeds = load_sweep(path).with_replications(50).seeds()  # derived seeds stay below 2**63
+    assert len(set(seeds)) == 50 and all(0 <= s < 2**63 for s in seeds)
 
 
 # ------------------------------------------------------------------ arguments and tracebacks
@@ -545,3 +545,23 @@ def test_a_sweep_arm_on_a_funding_file_needs_a_good_one(tmp_path, monkeypatch, b
     path.write_text(SWEEP_HEAD + body)
     err = _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
     assert "dup.csv" not in body or "more than once" in err
+
+
+# ------------------------------------------------------------------ independent replication seeds
+def test_runs_with_different_seeds_share_no_replication():
+    from sim.inputs.scenario import replication_seeds
+
+    one, two = replication_seeds(1, 1000), replication_seeds(2, 1000)
+    assert not set(one) & set(two)  # seed + r shared 999 of 1000
+    assert len(set(one)) == 1000 and all(0 <= s < 2**63 for s in one + two)
+    assert replication_seeds(1, 10) == one[:10]  # more replications keep those done
+
+
+def test_the_manifest_records_each_replications_seed(tmp_path):
+    out = tmp_path / "r"
+    code, err = run_cli(["run", str(BASELINE), "--out", str(out), "--seed", "7", "--national-only", *TINY])
+    assert code == 0, err
+    from sim.inputs.scenario import replication_seeds
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"] == replication_seeds(7, 1) and manifest["scenario"]["run"]["seed"] == 7

@@ -24,7 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--out", type=Path, help="results folder (default: a new folder under results/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
-    run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
+    run.add_argument(
+        "--seed",
+        type=int,
+        help="the run's seed (default: the file's [run] seed); each replication's seed is derived from it "
+        "and the replication's number by a keyed hash, so runs with different seeds share no replication "
+        "(the manifest lists every replication's seed)",
+    )
     run.add_argument(
         "--start-year",
         type=int,
