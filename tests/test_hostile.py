@@ -565,3 +565,53 @@ def test_the_manifest_records_each_replications_seed(tmp_path):
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"] == replication_seeds(7, 1) and manifest["scenario"]["run"]["seed"] == 7
+
+
+# ------------------------------------------------------------------ one writer per folder
+def _sim(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_processes_racing_for_one_folder_one_wins_the_other_is_told(tmp_path):
+    runs = {
+        seed: _sim(
+            ["run", str(BASELINE), "--out", "same", "--seed", seed, "--national-only", *TINY], tmp_path
+        )
+        for seed in ("1", "2")
+    }
+    ended = {seed: (p.wait(timeout=120), p.stderr.read()) for seed, p in runs.items()}
+    codes = sorted(code for code, _ in ended.values())
+    assert codes == [0, 2], ended
+    winner = next(seed for seed, (code, _) in ended.items() if code == 0)
+    loser_err = next(err for code, err in ended.values() if code == 2)
+    assert "same" in loser_err and "Traceback" not in loser_err and len(loser_err.strip().splitlines()) == 1
+    manifest = json.loads((tmp_path / "same" / "manifest.json").read_text())
+    assert manifest["scenario"]["run"]["seed"] == int(winner)  # the results are the winner's, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same"]  # no lock or staging left
+
+
+def test_a_folder_held_by_another_command_is_refused_naming_it_and_the_process(tmp_path):
+    from sim.experiments.locks import out_lock
+
+    out = tmp_path / "held"
+    argv = ["run", str(BASELINE), "--out", str(out), "--national-only", *TINY]
+    assert run_cli(argv)[0] == 0
+    before = files_under(tmp_path)
+    with out_lock(out):  # as another command writing it would
+        proc = _sim([*argv, "--force"], tmp_path)
+        code, err = proc.wait(timeout=120), proc.stderr.read()
+    assert code == 2 and str(out) in err and f"pid {os.getpid()}" in err, err
+    assert files_under(tmp_path) == before  # --force replaced nothing a live command holds
+
+
+def test_default_folders_of_runs_started_together_differ(tmp_path):
+    from sim.experiments.output import default_out_dir
+
+    names = {default_out_dir("baseline", root=tmp_path) for _ in range(200)}
+    assert len(names) == 200  # all within the same second

@@ -65,11 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (their message names the file, key or argument)."""
-    from sim.experiments.safety import OutputError
+    from sim.experiments.safety import LockedError, OutputError
     from sim.experiments.store import SweepError
     from sim.inputs.funding import FundingFileError
 
-    return InputError, OutputError, SweepError, FundingFileError
+    return InputError, OutputError, LockedError, SweepError, FundingFileError
 
 
 def _write_traceback() -> Path | None:
