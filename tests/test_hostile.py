@@ -615,3 +615,94 @@ def test_default_folders_of_runs_started_together_differ(tmp_path):
 
     names = {default_out_dir("baseline", root=tmp_path) for _ in range(200)}
     assert len(names) == 200  # all within the same second
+
+
+# ------------------------------------------------------------------ helpers end with the command
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_parent_killed_while_its_figure_process_runs_takes_it_along(tmp_path):
+    """`run ... | cat`, then kill -9 of the run: the pipe closes and the figure process ends at once."""
+    import signal
+    import time
+
+    argv = [sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", "2", "--end-year", "2016"]
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the figure process is forked first thing
+    assert kids, "no figure process was started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    import select
+
+    start = time.monotonic()
+    while time.monotonic() - start < 10:  # read to the end: once no process holds the pipe
+        if select.select([proc.stdout], [], [], 0.5)[0] and not os.read(proc.stdout.fileno(), 65536):
+            break
+    else:
+        pytest.fail("the command's output is still held open 10 s after it was killed")
+    while any(map(_alive, kids)) and time.monotonic() - start < 10:
+        time.sleep(0.05)
+    assert not any(map(_alive, kids))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGHUP"])
+def test_the_explorers_server_ends_with_the_command(tmp_path, how):
+    """The server `explore` starts (here a stand-in that only sleeps) ends when the command is killed."""
+    import signal
+    import time
+
+    server = [sys.executable, "-c", "import time; time.sleep(120)"]
+    parent = (
+        "from sim.cli.explore import serve; from sim.inputs.lifetime import terminating_signals\n"
+        f"with terminating_signals(): serve({server!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kids, "the server was not started"
+    os.kill(proc.pid, getattr(signal, how))
+    proc.wait(timeout=30)
+    start = time.monotonic()
+    while any(map(_alive, kids)) and time.monotonic() - start < 10:
+        time.sleep(0.05)
+    assert not any(map(_alive, kids)), f"the server outlived the command ({how})"
+
+
+def test_staging_left_by_a_killed_command_is_swept_up_by_the_next_but_not_a_live_ones(tmp_path):
+    from sim.experiments.locks import out_lock
+
+    results = tmp_path / "results"
+    dead = results / ".gone.partial-abcd1234"  # a command killed with SIGKILL while writing results/gone
+    dead.mkdir(parents=True)
+    (dead / "national.parquet").write_bytes(b"x" * 1000)
+    (results / ".gone.mutuals-sim-lock").write_text("999999\n")
+    replaced = results / ".kept.old-123-0123abcd"  # killed between moving old results aside and renaming
+    replaced.mkdir()
+    live = results / ".busy.partial-wxyz5678"
+    with out_lock(results / "busy"):  # another command is writing results/busy
+        live.mkdir()
+        code, err = run_cli(["run", str(BASELINE), "--out", str(results / "new"), "--national-only", *TINY])
+        assert code == 0, err
+        assert live.is_dir()  # a live command's staging is left alone
+    assert not dead.exists() and not (results / ".gone.mutuals-sim-lock").exists()
+    assert (results / "kept").is_dir() and not replaced.exists()  # the earlier results are put back
+    assert sorted(p.name for p in results.iterdir()) == [".busy.partial-wxyz5678", "kept", "new"]

@@ -50,20 +50,31 @@ def holder(path: Path) -> str:
     return f"pid {pid}" if pid.isdigit() else "another process"
 
 
-def try_lock(path: Path):
-    """The open lock file, locked, or None if another process holds it (not locked where no ``fcntl``)."""
+def try_lock(path: Path, wait: float = 0.0):
+    """The open lock file, locked, or None if another process holds it (not locked where no ``fcntl``).
+
+    Args:
+        path: the lock file (made if missing).
+        wait: seconds to keep trying (a command sweeping up debris holds a lock for milliseconds).
+    """
     try:
         import fcntl
     except ImportError:  # not POSIX
         return open(path, "a+")  # noqa: SIM115
 
-    for _ in range(5):
+    import time
+
+    deadline = time.monotonic() + wait
+    for _ in range(1000):
         fh = open(path, "a+")  # noqa: SIM115  (kept open while the lock is held)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
-            return None
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+            continue
         try:
             same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
         except FileNotFoundError:
@@ -110,7 +121,7 @@ def out_lock(out: Path, what: str = "output") -> Iterator[None]:
         parent = parent.parent
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fh = try_lock(path)
+        fh = try_lock(path, wait=0.5)
         if fh is None:
             raise LockedError(
                 f"{out}: another command ({holder(path)}) is writing this {what}; wait for it to end, "
@@ -119,7 +130,8 @@ def out_lock(out: Path, what: str = "output") -> Iterator[None]:
         mark(fh)
         _HELD[key] = [fh, 1]
         try:
-            sweep_stale(path.parent, only=Path(out).name)
+            sweep_stale(path.parent, only=Path(out).name)  # a killed command's, for this path
+            sweep_stale(path.parent)  # and for any other path here that no live command holds
             yield
         finally:
             del _HELD[key]

@@ -345,6 +345,8 @@ def _executor(
                 yield pool, workers
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
+                for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                    worker.terminate()  # their runs are lost anyway; a SIGTERM reached only this process
                 raise
     else:
         yield None, 1
