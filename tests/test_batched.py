@@ -212,7 +212,7 @@ def test_a_sweep_gives_each_run_the_rows_of_its_seed_run_alone(tmp_path):
     for case, replication in ((0, 0), (2, 1), (3, 2)):
         got = runs[(runs.case == case) & (runs.replication == replication)]
         scenario = sweep.base.with_changes(cases[case].changes)
-        alone = pd.DataFrame(simulate(scenario, sweep.seed + replication))
+        alone = pd.DataFrame(simulate(scenario, sweep.seeds()[replication]))
         pd.testing.assert_frame_equal(got[alone.columns].reset_index(drop=True), alone, check_exact=True)
 
 

@@ -11,6 +11,7 @@ from sim.experiments import output
 from sim.experiments.safety import MARKER, OutputError, check_out_dir, safe_name, staged_dir
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_spec import load_sweep
+from sim.inputs.scenario import replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -113,7 +114,7 @@ def test_force_replaces_a_folder_the_program_made_and_only_of_the_same_kind(tmp_
     (out / "extra.txt").write_text("left by the user inside a results folder")
     assert main(["run", str(BASELINE), "--out", str(out), *TINY]) == 2  # no --force
     assert main(["run", str(BASELINE), "--out", str(out), "--force", "--seed", "5", *TINY]) == 0
-    assert json.loads((out / "manifest.json").read_text())["seeds"] == [5]
+    assert json.loads((out / "manifest.json").read_text())["seeds"] == replication_seeds(5, 1)
     assert not (out / "extra.txt").exists()
     capsys.readouterr()
     assert main(["run", str(BASELINE), "--out", str(results / "sweep"), "--force", *TINY]) == 2

@@ -47,7 +47,8 @@ SCENARIOS = {
     "nested-nan": ("[parameters.policy]\nsimplification = -nan\n", "policy.simplification"),
     "empty-file": ("", "empty scenario file"),
     "comments-only": ("# nothing here\n\n", "empty scenario file"),
-    "seed-too-large": ("[run]\nseed = 9223372036854775807\nreplications = 2\n", "run.seed"),
+    "seed-too-large": ("[run]\nseed = 9223372036854775808\nreplications = 2\n", "run.seed"),
+    "seed-negative": ("[run]\nseed = -1\n", "run.seed"),
     "seed-beyond-64-bits": ("[run]\nseed = 99999999999999999999\n", "run.seed"),
     "name-climbs-out": ('[scenario]\nname = "../../../x"\n', "scenario.name"),
     "name-absolute": ('[scenario]\nname = "/tmp/x"\n', "scenario.name"),
@@ -188,12 +189,11 @@ def test_hostile_sweep_file_is_refused(tmp_path, monkeypatch, name):
     _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
 
 
-def test_sweep_seed_range_counts_the_replications(tmp_path):
+def test_the_largest_seed_takes_any_number_of_replications(tmp_path):
     path = tmp_path / "sw.toml"
     path.write_text(SWEEP_HEAD.replace("seed = 1", f"seed = {2**63 - 1}"))
-    sweep = load_sweep(path)  # one replication: the largest seed itself is allowed
-    with pytest.raises(ScenarioError, match="--replications"):
-        sweep.with_replications(2)
+    seeds = load_sweep(path).with_replications(50).seeds()  # derived seeds stay below 2**63
+    assert len(set(seeds)) == 50 and all(0 <= s < 2**63 for s in seeds)
 
 
 # ------------------------------------------------------------------ arguments and tracebacks
@@ -546,3 +546,164 @@ def test_a_sweep_arm_on_a_funding_file_needs_a_good_one(tmp_path, monkeypatch, b
     path.write_text(SWEEP_HEAD + body)
     err = _check_refused(tmp_path, ["sweep", str(path), "--quiet"], path, fragment)
     assert "dup.csv" not in body or "more than once" in err
+
+
+# ------------------------------------------------------------------ independent replication seeds
+def test_runs_with_different_seeds_share_no_replication():
+    from sim.inputs.scenario import replication_seeds
+
+    one, two = replication_seeds(1, 1000), replication_seeds(2, 1000)
+    assert not set(one) & set(two)  # seed + r shared 999 of 1000
+    assert len(set(one)) == 1000 and all(0 <= s < 2**63 for s in one + two)
+    assert replication_seeds(1, 10) == one[:10]  # more replications keep those done
+
+
+def test_the_manifest_records_each_replications_seed(tmp_path):
+    out = tmp_path / "r"
+    code, err = run_cli(["run", str(BASELINE), "--out", str(out), "--seed", "7", "--national-only", *TINY])
+    assert code == 0, err
+    from sim.inputs.scenario import replication_seeds
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"] == replication_seeds(7, 1) and manifest["scenario"]["run"]["seed"] == 7
+
+
+# ------------------------------------------------------------------ one writer per folder
+def _sim(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_processes_racing_for_one_folder_one_wins_the_other_is_told(tmp_path):
+    runs = {
+        seed: _sim(
+            ["run", str(BASELINE), "--out", "same", "--seed", seed, "--national-only", *TINY], tmp_path
+        )
+        for seed in ("1", "2")
+    }
+    ended = {seed: (p.wait(timeout=120), p.stderr.read()) for seed, p in runs.items()}
+    codes = sorted(code for code, _ in ended.values())
+    assert codes == [0, 2], ended
+    winner = next(seed for seed, (code, _) in ended.items() if code == 0)
+    loser_err = next(err for code, err in ended.values() if code == 2)
+    assert "same" in loser_err and "Traceback" not in loser_err and len(loser_err.strip().splitlines()) == 1
+    manifest = json.loads((tmp_path / "same" / "manifest.json").read_text())
+    assert manifest["scenario"]["run"]["seed"] == int(winner)  # the results are the winner's, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same"]  # no lock or staging left
+
+
+def test_a_folder_held_by_another_command_is_refused_naming_it_and_the_process(tmp_path):
+    from sim.experiments.locks import out_lock
+
+    out = tmp_path / "held"
+    argv = ["run", str(BASELINE), "--out", str(out), "--national-only", *TINY]
+    assert run_cli(argv)[0] == 0
+    before = files_under(tmp_path)
+    with out_lock(out):  # as another command writing it would
+        proc = _sim([*argv, "--force"], tmp_path)
+        code, err = proc.wait(timeout=120), proc.stderr.read()
+    assert code == 2 and str(out) in err and f"pid {os.getpid()}" in err, err
+    assert files_under(tmp_path) == before  # --force replaced nothing a live command holds
+
+
+def test_default_folders_of_runs_started_together_differ(tmp_path):
+    from sim.experiments.output import default_out_dir
+
+    names = {default_out_dir("baseline", root=tmp_path) for _ in range(200)}
+    assert len(names) == 200  # all within the same second
+
+
+# ------------------------------------------------------------------ helpers end with the command
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_parent_killed_while_its_figure_process_runs_takes_it_along(tmp_path):
+    """`run ... | cat`, then kill -9 of the run: the pipe closes and the figure process ends at once."""
+    import signal
+    import time
+
+    argv = [sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", "2", "--end-year", "2016"]
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the figure process is forked first thing
+    assert kids, "no figure process was started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    import select
+
+    start = time.monotonic()
+    while time.monotonic() - start < 10:  # read to the end: once no process holds the pipe
+        if select.select([proc.stdout], [], [], 0.5)[0] and not os.read(proc.stdout.fileno(), 65536):
+            break
+    else:
+        pytest.fail("the command's output is still held open 10 s after it was killed")
+    while any(map(_alive, kids)) and time.monotonic() - start < 10:
+        time.sleep(0.05)
+    assert not any(map(_alive, kids))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGHUP"])
+def test_the_explorers_server_ends_with_the_command(tmp_path, how):
+    """The server `explore` starts (here a stand-in that only sleeps) ends when the command is killed."""
+    import signal
+    import time
+
+    server = [sys.executable, "-c", "import time; time.sleep(120)"]
+    parent = (
+        "from sim.cli.explore import serve; from sim.inputs.lifetime import terminating_signals\n"
+        f"with terminating_signals(): serve({server!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kids, "the server was not started"
+    os.kill(proc.pid, getattr(signal, how))
+    proc.wait(timeout=30)
+    start = time.monotonic()
+    while any(map(_alive, kids)) and time.monotonic() - start < 10:
+        time.sleep(0.05)
+    assert not any(map(_alive, kids)), f"the server outlived the command ({how})"
+
+
+def test_staging_left_by_a_killed_command_is_swept_up_by_the_next_but_not_a_live_ones(tmp_path):
+    from sim.experiments.locks import out_lock
+
+    results = tmp_path / "results"
+    dead = results / ".gone.partial-abcd1234"  # a command killed with SIGKILL while writing results/gone
+    dead.mkdir(parents=True)
+    (dead / "national.parquet").write_bytes(b"x" * 1000)
+    (results / ".gone.mutuals-sim-lock").write_text("999999\n")
+    replaced = results / ".kept.old-123-0123abcd"  # killed between moving old results aside and renaming
+    replaced.mkdir()
+    live = results / ".busy.partial-wxyz5678"
+    with out_lock(results / "busy"):  # another command is writing results/busy
+        live.mkdir()
+        code, err = run_cli(["run", str(BASELINE), "--out", str(results / "new"), "--national-only", *TINY])
+        assert code == 0, err
+        assert live.is_dir()  # a live command's staging is left alone
+    assert not dead.exists() and not (results / ".gone.mutuals-sim-lock").exists()
+    assert (results / "kept").is_dir() and not replaced.exists()  # the earlier results are put back
+    assert sorted(p.name for p in results.iterdir()) == [".busy.partial-wxyz5678", "kept", "new"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.inputs.scenario import ScenarioError, load_scenario
+from sim.inputs.scenario import ScenarioError, load_scenario, replication_seeds
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -24,7 +24,8 @@ def problems_of(path: Path) -> list[str]:
 def test_baseline_has_no_changes(baseline):
     assert baseline.changes == {}
     assert baseline.end_year == 2020
-    assert baseline.seeds()[:2] == [baseline.seed, baseline.seed + 1]
+    assert baseline.seeds()[:2] == replication_seeds(baseline.seed, 2)
+    assert len(set(baseline.seeds())) == baseline.replications
 
 
 def test_variant_is_a_small_difference_from_the_baseline(baseline):

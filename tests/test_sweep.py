@@ -18,7 +18,7 @@ from sim.experiments.store import ID_COLUMNS, SweepError, chunk_files, locked
 from sim.experiments.sweep import completed_run_ids, read_failures, read_manifest, read_runs, run_sweep
 from sim.experiments.sweep_spec import RUN_ID_STRIDE, load_sweep
 from sim.inputs import params
-from sim.inputs.scenario import ScenarioError
+from sim.inputs.scenario import ScenarioError, replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -239,7 +239,7 @@ def test_saltelli_size(tmp_path, second_order, size):
 def test_every_row_names_its_run_arm_seed_and_lever_values(arms_run):
     sweep, out, runs = arms_run
     assert set(ID_COLUMNS) <= set(runs.columns) and set(sweep.varied) <= set(runs.columns)
-    assert (runs["seed"] == sweep.seed + runs["replication"]).all()
+    assert (runs["seed"] == np.array(sweep.seeds())[runs["replication"]]).all()
     assert (runs["run_id"] == runs["arm_index"] * RUN_ID_STRIDE + runs["replication"]).all()
     by_arm = runs.groupby("arm")
     assert by_arm["policy.publicity"].unique()["publicity"].tolist() == [2.5]
@@ -248,7 +248,7 @@ def test_every_row_names_its_run_arm_seed_and_lever_values(arms_run):
     assert sorted(runs["year"].unique()) == [2014, 2015, 2016]
     manifest = read_manifest(out)
     assert manifest["sweep"]["varied"]["policy.publicity"]["tag"] == "lever"
-    assert manifest["seeds"] == [99, 100, 101]
+    assert manifest["seeds"] == replication_seeds(99, 3)
     assert manifest["provenance"]["versions"]["mesa"]
     assert "[arms.baseline_copy]" in manifest["sweep_file"]["text"]
 
@@ -354,8 +354,10 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypat
     sweep, _, reference = arms_run
     real = sweep_mod.simulate_batch
 
-    def flaky(scenario, seeds):  # runs of a case are batched: the batch holding seed 100 raises
-        if 100 in seeds and scenario.params["policy.publicity"] == 2.5:
+    second = sweep.seeds()[1]
+
+    def flaky(scenario, seeds):  # runs of a case are batched: the batch holding replication 1 raises
+        if second in seeds and scenario.params["policy.publicity"] == 2.5:
             raise FloatingPointError("injected failure")
         return real(scenario, seeds)
 
@@ -365,7 +367,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypat
     assert (summary.n_executed, summary.n_failed) == (12, 1)
     failures = read_failures(out)
     assert failures["run_id"].tolist() == [3 * RUN_ID_STRIDE + 1]
-    assert failures.loc[0, "arm"] == "publicity" and failures.loc[0, "seed"] == 100
+    assert failures.loc[0, "arm"] == "publicity" and failures.loc[0, "seed"] == second
     assert "FloatingPointError: injected failure" in failures.loc[0, "error"]
     assert "flaky" in failures.loc[0, "traceback"]
     assert read_runs(out)["run_id"].nunique() == 11

@@ -46,6 +46,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim backtest``; returns the exit code."""
+    from sim.experiments.safety import claim_out_dir
+
+    with claim_out_dir(args.out, args.force, kind="backtest"):  # held to the end: one writer
+        return _backtest(args)
+
+
+def _backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.evidence import backtest as bt
@@ -53,14 +60,11 @@ def command(args: argparse.Namespace) -> int:
     from sim.evidence.abc_mcmc import run_abc_mcmc
     from sim.evidence.targets import SHIPPED, load_targets, run_start
     from sim.experiments.output import provenance, write_json
-    from sim.experiments.safety import check_out_dir, staged_dir
+    from sim.experiments.safety import staged_dir
     from sim.inputs.scenario import load_scenario
     from sim.inputs.shipped import find_scenario
     from sim.pictures import charts
 
-    problem = check_out_dir(args.out, args.force, kind="backtest")
-    if problem:
-        raise InputError(problem)
     if args.sampler == "pyabc":  # a missing extra is named before any work (exit 2)
         from sim.inputs.extras import require
 

@@ -89,11 +89,7 @@ CALIBRATION_SIGNATURE = b"# Written by `python -m sim calibrate`"
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim calibrate``; returns the exit code (bad input raises ScenarioError)."""
-    import datetime as dt
-
-    from sim.evidence.calibrate import calibrate, format_table, to_toml
-    from sim.inputs.scenario import ScenarioError, load_scenario
-    from sim.inputs.shipped import find_scenario
+    from sim.inputs.scenario import ScenarioError
 
     if args.method is None:  # Optuna's own options choose it; otherwise the posterior
         args.method = "optuna" if args.trials is not None or args.study is not None else "abc"
@@ -116,13 +112,60 @@ def command(args: argparse.Namespace) -> int:
         problems.append(f"--replications: must be at least 1, got {args.replications}")
     if problems:
         raise ScenarioError(problems)
-    from sim.cli.errors import InputError
-    from sim.experiments.safety import check_out_file, staged_file
+    import contextlib
 
-    # only a calibration file (one this command wrote) is ever replaced; checked before the long work
-    problem = check_out_file(args.out, force=True, signature=CALIBRATION_SIGNATURE, what="a calibration file")
+    from sim.cli.errors import InputError
+    from sim.experiments.locks import out_lock
+    from sim.experiments.safety import claim_out_file
+
+    problem = check_study(args.study) if args.study is not None else None
     if problem:
-        raise InputError(f"--out {problem}")
+        raise InputError(f"--study {problem}")
+    # only a calibration file (one this command wrote) is ever replaced; checked before the long work, and
+    # both files held (locked) to the end, so no other command writes them meanwhile
+    study_lock = out_lock(args.study, "study file") if args.study else contextlib.nullcontext()
+    with (
+        claim_out_file(args.out, True, CALIBRATION_SIGNATURE, "a calibration file", prefix="--out "),
+        study_lock,
+    ):
+        return _optuna(args)
+
+
+def check_study(path: Path) -> str | None:
+    """A message if ``path`` may not be an Optuna journal of this command (a file of the user's), else None.
+
+    A study file may be new, empty, or one this command's Optuna journal began (its first line opens a
+    study named ``calibrate-...``); never a folder, a link or another file, which Optuna would append to.
+    """
+    import json
+
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return f"{path}: exists and is not a regular file; give a new file name"
+    if not path.exists():
+        return None if path.parent.is_dir() or not path.parent.exists() else f"{path}: no such folder"
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(4096)
+        head = json.loads(first) if first.strip() else {}
+    except (OSError, ValueError):
+        head = None
+    if not isinstance(head, dict) or (head and not str(head.get("study_name", "")).startswith("calibrate-")):
+        return (
+            f"{path}: exists and is not an Optuna journal written by python -m sim calibrate; it is never "
+            "written to: give a new file name"
+        )
+    return None
+
+
+def _optuna(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim.evidence.calibrate import calibrate, format_table, to_toml
+    from sim.experiments.safety import staged_file
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.shipped import find_scenario
+
     scenario = load_scenario(find_scenario(args.scenario))
     if args.replications is not None:
         scenario = scenario.with_changes({}, replications=args.replications)

@@ -34,9 +34,7 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     """Run ABC-SMC and write the posterior; returns the exit code (bad input raises before any work)."""
     from sim.cli.errors import InputError
     from sim.evidence import posterior_file
-    from sim.evidence.targets import SHIPPED, load_targets
-    from sim.inputs.scenario import ScenarioError, load_scenario
-    from sim.inputs.shipped import find_scenario
+    from sim.inputs.scenario import ScenarioError
 
     problems = _check(args)
     if problems:
@@ -49,8 +47,23 @@ def command_abc(args: argparse.Namespace, default_out: Path) -> int:
     problem = posterior_file.check_out(out)
     if problem:
         raise InputError(f"--out {problem}")
+    from sim.experiments.locks import out_lock
+
+    with out_lock(out, "posterior file"):  # held to the end: no other command writes it meanwhile
+        problem = posterior_file.check_out(out)
+        if problem:
+            raise InputError(f"--out {problem}")
+        return _abc(args, out)
+
+
+def _abc(args: argparse.Namespace, out: Path) -> int:
+    from sim.cli.errors import InputError
+    from sim.evidence import posterior_file
     from sim.evidence.abc import DEFAULT_REPLICATIONS, SCREEN_THRESHOLD, candidates, run_abc
     from sim.evidence.settings import ABC_SCENARIO
+    from sim.evidence.targets import SHIPPED, load_targets
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.shipped import find_scenario
 
     include = [k.strip() for k in (args.include or "").split(",") if k.strip()]
     unknown = [k for k in include if k not in candidates()]

@@ -38,16 +38,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim compare``; returns the exit code."""
     from sim.experiments.compare import write_comparison
-    from sim.experiments.output import check_out_dir
+    from sim.experiments.safety import claim_out_dir
     from sim.experiments.store import SweepError
 
     out = args.out if args.out is not None else args.results / "compare"
     try:
-        _check_finished(args.results, args.partial)
-        problem = check_out_dir(out, args.force or args.out is None, kind="compare")
-        if problem:
-            raise InputError(problem)
-        files = write_comparison(args.results, out=out, year=args.year)
+        with claim_out_dir(out, args.force or args.out is None, kind="compare"):
+            _check_finished(args.results, args.partial)
+            files = write_comparison(args.results, out=out, year=args.year)
     except (SweepError, ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     print(f"comparison: {files['report'].parent}")

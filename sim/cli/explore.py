@@ -1,7 +1,10 @@
 """``python -m sim explore``: open the explorer, a Mesa SolaraViz page, in the browser.
 
 The page (:mod:`sim.pictures.explorer`) is served by ``solara run`` in a child process on a loopback port by
-default; the scenario and the number of replications reach it through environment variables.
+default; the scenario and the number of replications reach it through environment variables. The server
+ends with the command: on Ctrl-C, SIGTERM or SIGHUP it is stopped (and waited for), and if the command is
+killed outright the kernel stops it (:func:`sim.inputs.lifetime.die_with_parent`), so its port is
+free for the next ``explore``.
 """
 
 from __future__ import annotations
@@ -74,4 +77,23 @@ def command(args: argparse.Namespace) -> int:
         load_scenario(scenario_file)  # a bad file is reported here, before the server starts
         env[ENV_SCENARIO] = str(scenario_file.resolve())
     print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    return subprocess.run(server_command(args), env=env, check=False).returncode
+    return serve(server_command(args), env)
+
+
+def serve(argv: list[str], env: dict[str, str] | None = None, grace: float = 5.0) -> int:
+    """Run the server ``argv`` to its end; stop it (SIGTERM, SIGKILL after ``grace`` s) if this ends first."""
+    import signal
+
+    from sim.inputs.lifetime import helper_preexec
+
+    server = subprocess.Popen(argv, env=env, preexec_fn=helper_preexec(signal.SIGTERM))  # noqa: PLW1509
+    try:
+        return server.wait()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

@@ -7,6 +7,7 @@ heavy modules are imported inside the commands, so ``python -m sim --help`` stay
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import sys
@@ -65,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (their message names the file, key or argument)."""
-    from sim.experiments.safety import OutputError
+    from sim.experiments.safety import LockedError, OutputError
     from sim.experiments.store import SweepError
     from sim.inputs.funding import FundingFileError
 
-    return InputError, OutputError, SweepError, FundingFileError
+    return InputError, OutputError, LockedError, SweepError, FundingFileError
 
 
 def _write_traceback() -> Path | None:
@@ -106,11 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     Bad input (a file, key or argument) gives one message naming it and exit code 2; an internal error
     gives a short message and the file holding its traceback (or, with ``--debug``, the traceback itself).
     """
+    from sim.inputs.lifetime import terminating_signals
     from sim.inputs.scenario import ScenarioError
 
     args = _parser().parse_args(argv)
     try:
-        code = _command(args.command).command(args)
+        with terminating_signals():  # SIGTERM and SIGHUP unwind the command as Ctrl-C does
+            code = _command(args.command).command(args)
         sys.stdout.flush()  # here, so that a reader that stopped early (`| head`) is handled below
         return code
     except ScenarioError as exc:
@@ -120,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return _quiet_broken_pipe()
-    except KeyboardInterrupt:
-        print("interrupted; no partial results were kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # SIGINT, or SIGTERM/SIGHUP (sim.inputs.lifetime)
+        with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) cannot be written to
+            print("interrupted; no partial results were kept", file=sys.stderr)
+        return 128 + signum
     except Exception as exc:
         if isinstance(exc, _user_errors()):
             problems = getattr(exc, "problems", None) or [str(exc)]

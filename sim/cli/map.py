@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``python -m sim map``; returns the exit code."""
-    from sim.experiments.safety import check_out_file, staged_file
+    from sim.experiments.safety import claim_out_file, staged_file
     from sim.pictures.maps import plot_mode_map_file
 
     if not args.results.is_dir():
@@ -33,11 +33,10 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.results}: a sweep's results folder; map needs a folder written by `{program()} run`"
         )
-    problem = check_out_file(args.out, args.force)
-    if problem:
-        raise InputError(problem)
+    if args.out.suffix.lower() != ".png":
+        raise InputError(f"--out {args.out}: a map is written as PNG; give a file name ending in .png")
     try:
-        with staged_file(args.out) as tmp:
+        with claim_out_file(args.out, args.force), staged_file(args.out) as tmp:
             plot_mode_map_file(args.results, args.service, args.year, tmp, args.replication)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None

@@ -24,7 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--out", type=Path, help="results folder (default: a new folder under results/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
-    run.add_argument("--seed", type=int, help="base seed; replication r uses seed + r")
+    run.add_argument(
+        "--seed",
+        type=int,
+        help="the run's seed (default: the file's [run] seed); each replication's seed is derived from it "
+        "and the replication's number by a keyed hash, so runs with different seeds share no replication "
+        "(the manifest lists every replication's seed)",
+    )
     run.add_argument(
         "--start-year",
         type=int,
@@ -75,9 +81,8 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace, figures) -> int:
-    from sim.experiments.output import check_out_dir, default_out_dir, write_run
-    from sim.experiments.progress import Progress
-    from sim.experiments.run import run_scenario, summarise
+    from sim.experiments.output import default_out_dir
+    from sim.experiments.safety import claim_out_dir
     from sim.inputs.scenario import ScenarioError, load_scenario
     from sim.inputs.shipped import find_scenario
 
@@ -114,12 +119,18 @@ def _command(args: argparse.Namespace, figures) -> int:
             )
         except PosteriorError as exc:
             raise InputError(str(exc)) from None
-    out = args.out or default_out_dir(scenario.name)
-    problem = check_out_dir(out, args.force)
-    if problem:
-        raise InputError(problem)
     if args.national_only and args.csv:
         raise InputError("--csv is for the council tables, which --national-only leaves out")
+    out = args.out or default_out_dir(scenario.name)
+    with claim_out_dir(out, args.force):  # held to the end: no other command writes this folder
+        return _simulate(args, scenario, observed, draws, out, figures)
+
+
+def _simulate(args, scenario, observed, draws, out, figures) -> int:
+    from sim.experiments.output import write_run
+    from sim.experiments.progress import Progress
+    from sim.experiments.run import run_scenario, summarise
+
     record = not args.national_only
     if record and not args.quiet and scenario.replications >= LARGE_RUN:
         print(
@@ -159,8 +170,7 @@ def _print_summary(results, summarise, files) -> None:
     table = summarise(results.national)
     years = [table.index.min(), table.index.max()]
     target = sc.params["report.target_staff"]
-    seeds = f"seeds {results.seeds[0]}..{results.seeds[-1]}"
-    print(f"\nScenario {sc.name!r}: {len(results.seeds)} replications, {seeds}")
+    print(f"\nScenario {sc.name!r}: {len(results.seeds)} replications, seed {sc.seed}")
     print(f"{'':32}" + "".join(f"{y:>26}" for y in years))
     labels = {
         "n_mutuals": "mutuals, all sectors",

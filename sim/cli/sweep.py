@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -113,12 +114,13 @@ def command(args: argparse.Namespace) -> int:
         )
     except SweepError as exc:
         raise InputError(str(exc)) from None
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished chunks are saved in {out}; run the same command to resume",
-            file=sys.stderr,
-        )
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (sim.inputs.lifetime.Terminated)
+        with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) cannot be written to
+            print(
+                f"interrupted: finished chunks are saved in {out}; run the same command to resume",
+                file=sys.stderr,
+            )
+        return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # a Dask scheduler that cannot be reached raises OSError
         if args.scheduler:
             raise InputError(f"--scheduler {args.scheduler}: {exc}") from None

@@ -82,10 +82,13 @@ def _pool(workers: int, job: dict[str, Any]):
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.evidence.abc_mcmc"])
+        ctx.set_forkserver_preload(["sim.inputs.forkserver_guard", "sim.evidence.abc_mcmc"])
     else:
         ctx = multiprocessing.get_context("spawn")
-    return ctx.Pool(workers, initializer=_set_job, initargs=(job,))
+    from sim.inputs.lifetime import stdio_detached
+
+    with stdio_detached():  # the server and its workers never hold the command's output
+        return ctx.Pool(workers, initializer=_set_job, initargs=(job,))
 
 
 def _distance(row: tuple[np.ndarray, list[int]]) -> float:

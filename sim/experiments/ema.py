@@ -17,7 +17,7 @@ Ranges: every uncertainty and calibrated parameter with a plausible range in the
 allowed bounds. Text parameters without choices (a file path) are left at the scenario's value.
 
 Runs: each experiment runs the scenario with the sampled values for ``replications`` replications in one
-batched model, with the scenario's seeds (``seed + r``), the same in every experiment (common random
+batched model, with the scenario's seeds (``scenario.seeds()``), the same in every experiment (common random
 numbers), so differences between experiments come from the parameters, not the draws. Results are
 those of ``python -m sim sweep`` with the same values and seeds.
 

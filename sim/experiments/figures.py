@@ -7,6 +7,11 @@ code (:mod:`sim.pictures.charts`) with the same inputs, so the files are those d
 Only a single-threaded process forks (a fork of a process with threads may deadlock in the child): where
 there is no ``fork`` start method (Windows), the process has threads (a notebook, a test), or the fork
 fails, nothing is started and the caller draws the figures itself.
+
+The process ends with the command, however the command ends: it holds only its own end of the pipe (so
+the parent's death closes the pipe), the kernel kills it when the parent dies (even by SIGKILL:
+:func:`sim.inputs.lifetime.die_with_parent`), and it gives up the command's standard output and
+error at once, so a pipeline reading the command (``run ... | cat``) never waits for it.
 """
 
 from __future__ import annotations
@@ -38,8 +43,14 @@ def _failure(exc: BaseException) -> BaseException:
         return RuntimeError(f"drawing the figures: {type(exc).__name__}: {exc}")
 
 
-def _serve(conn) -> None:
+def _serve(conn, parent_end=None) -> None:
     """The child: import the charts, then draw what the parent sends (one job), and answer."""
+    from sim.inputs.lifetime import detach_stdio, die_with_parent
+
+    die_with_parent()
+    detach_stdio()
+    if parent_end is not None:
+        parent_end.close()  # the parent's end: only the parent holds it, so its death closes the pipe
     try:
         from sim.model import SERVICES
         from sim.model.rules import MODES
@@ -71,7 +82,7 @@ class FigureProcess:
         ctx = multiprocessing.get_context("fork")
         try:
             self._conn, child = ctx.Pipe()
-            self._proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="sim-figures")
+            self._proc = ctx.Process(target=_serve, args=(child, self._conn), daemon=True, name="sim-figures")
             self._proc.start()
             child.close()
         except OSError:

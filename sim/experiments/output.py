@@ -109,13 +109,18 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def default_out_dir(name: str, root: str | Path = "results") -> Path:
-    """A new folder name under ``root``: ``<name made safe>-<UTC timestamp>``."""
+    """A new folder name under ``root``: ``<name made safe>-<UTC timestamp>-<6 random hex digits>``.
+
+    The random part keeps commands started in the same second apart (each also holds its folder's lock,
+    :func:`sim.experiments.safety.claim_out_dir`), so no run's results ever replace another's.
+    """
+    import secrets
+
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{safe_name(name)}-{stamp}"
-    out, k = base, 1
-    while out.exists():
-        out, k = Path(f"{base}-{k}"), k + 1
-    return out
+    while True:
+        out = Path(root) / f"{safe_name(name)}-{stamp}-{secrets.token_hex(3)}"
+        if not out.exists() and not out.is_symlink():
+            return out
 
 
 def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[str, Any]]:

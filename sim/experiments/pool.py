@@ -17,9 +17,10 @@ import multiprocessing
 import os
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["sim.experiments.preload"]
+PRELOAD = ["sim.inputs.forkserver_guard", "sim.experiments.preload"]
 """Modules the fork server imports once, so that every worker forked from it has them (the runner, the
-model and its data: :mod:`sim.experiments.preload`)."""
+model and its data: :mod:`sim.experiments.preload`), after :mod:`sim.inputs.forkserver_guard`, which
+makes the server end with the command."""
 
 
 def cores() -> int:
@@ -42,4 +43,7 @@ def start() -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        from sim.inputs.lifetime import stdio_detached
+
+        with stdio_detached():  # the server and the resource tracker never hold the command's output
+            forkserver.ensure_running()

@@ -169,8 +169,8 @@ def load_draws(
 def run_with_draws(scenario: Scenario, draws: Draws, record_councils: bool = True, progress=None):
     """Run every replication of ``scenario`` with its posterior draw (one batched model per draw).
 
-    Returns a :class:`sim.experiments.run.ScenarioResults`; replication r has seed ``scenario.seed + r``
-    as without a posterior, and its draw is ``r // draws.per_draw``.
+    Returns a :class:`sim.experiments.run.ScenarioResults`; replication r has the seed it has
+    without a posterior (``scenario.seeds()[r]``), and its draw is ``r // draws.per_draw``.
     """
     from sim.experiments.run import gather
 

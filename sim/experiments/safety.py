@@ -6,7 +6,9 @@ made for the same kind of output; never a file, the working folder or a parent o
 folder without the marker. Paths are checked before any work starts (:func:`check_out_dir`,
 :func:`check_out_file`), and written through a staging folder or file that replaces the destination only
 when complete (:func:`staged_dir`, :func:`staged_file`), so a failure leaves nothing behind: no partial
-folder, no half-written file, no parent folders made for nothing. Names from input files are made safe
+folder, no half-written file, no parent folders made for nothing. A command holds the path's lock
+(:mod:`sim.experiments.locks`) from its first check to its last write (:func:`claim_out_dir`,
+:func:`claim_out_file`), so two commands never write one path. Names from input files are made safe
 before they become part of a path (:func:`safe_name`).
 """
 
@@ -20,6 +22,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sim.experiments.locks import LockedError, out_lock
+
+__all__ = ["LockedError"]
 MARKER = ".mutuals-sim"
 """A file in every folder the program writes (run results, sweeps, comparisons); it names the kind.
 
@@ -132,6 +137,11 @@ def staged_dir(out: Path, kind: str = "run") -> Iterator[Path]:
         OutputError: ``out`` may not be written (see :func:`check_out_dir`).
     """
     out = Path(out)
+    with out_lock(out, "folder"):
+        yield from _staged_dir(out, kind)
+
+
+def _staged_dir(out: Path, kind: str) -> Iterator[Path]:
     problem = check_out_dir(out, force=True, kind=kind)
     if problem:
         raise OutputError(problem)
@@ -201,6 +211,11 @@ def staged_file(out: Path) -> Iterator[Path]:
     Parent folders made for ``out`` are removed again if writing fails.
     """
     out = Path(out)
+    with out_lock(out, "file"):
+        yield from _staged_file(out)
+
+
+def _staged_file(out: Path) -> Iterator[Path]:
     made: list[Path] = []
     parent = out.parent.absolute()
     while not parent.exists():
@@ -217,3 +232,36 @@ def staged_file(out: Path) -> Iterator[Path]:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+@contextlib.contextmanager
+def claim_out_dir(out: Path, force: bool, kind: str = "run") -> Iterator[None]:
+    """Hold ``out``'s lock while a command works towards it, checked (:func:`check_out_dir`) under the lock.
+
+    Raises:
+        LockedError: another command holds ``out``.
+        OutputError: ``out`` may not be written.
+    """
+    problem = check_out_dir(out, force, kind)  # first without the lock: nothing is made for a path refused
+    if problem:
+        raise OutputError(problem)
+    with out_lock(Path(out), "folder"):
+        problem = check_out_dir(out, force, kind)  # again: another command may have written it meanwhile
+        if problem:
+            raise OutputError(problem)
+        yield
+
+
+@contextlib.contextmanager
+def claim_out_file(
+    out: Path, force: bool, signature: bytes = PNG_SIGNATURE, what: str = "a PNG picture", prefix: str = ""
+) -> Iterator[None]:
+    """As :func:`claim_out_dir`, for a file (:func:`check_out_file`); ``prefix`` starts the message."""
+    problem = check_out_file(out, force, signature, what)  # first without the lock: nothing made
+    if problem:
+        raise OutputError(prefix + problem)
+    with out_lock(Path(out), "file"):
+        problem = check_out_file(out, force, signature, what)  # again: another may have written it
+        if problem:
+            raise OutputError(prefix + problem)
+        yield

@@ -35,6 +35,7 @@ from sim.experiments.chunks import (  # noqa: F401  (chunk names re-exported)
     write_atomic,
     write_chunk,
 )
+from sim.experiments.locks import holder, mark, try_lock
 from sim.experiments.output import provenance, write_json
 from sim.experiments.safety import MARKER, marker_kind, protected_reason, write_marker
 from sim.experiments.sweep_spec import Sweep
@@ -132,18 +133,14 @@ def locked(out: Path) -> Iterator[None]:
         raise SweepError(f"{out}: cannot make the folder: {exc.strerror or exc}") from None
     lock = out / ".lock"
     try:
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
-            yield
-            return
-        with open(lock, "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if os.stat(lock).st_ino != os.fstat(fh.fileno()).st_ino:  # removed by the holder meanwhile
-                    raise OSError
-            except OSError:
-                raise SweepError(f"{out}: another sweep is writing to this folder") from None
+        fh = try_lock(lock)
+        if fh is None:
+            raise SweepError(
+                f"{out}: another sweep ({holder(lock)}) is writing to this folder; wait for it to end, or "
+                "give another --out"
+            )
+        with fh:
+            mark(fh)
             try:
                 yield
             finally:

@@ -1,7 +1,8 @@
 """Running a sweep: chunks of runs on local processes or a Dask cluster, each chunk saved as it finishes.
 
 Every run is identified by ``run_id = case * 100,000 + replication`` (case = arm index x design points +
-point) and seeded with ``seed + replication``, whatever the arm. The runs done are read back from the
+point) and seeded with the replication's seed (:func:`sim.inputs.scenario.replication_seeds`), whatever
+the arm. The runs done are read back from the
 chunk files (:mod:`sim.experiments.store`): a killed sweep run again (the same command) does only
 the runs that are missing, and a sweep given more replications reuses those done. Results depend
 only on each run's parameters and seed, never on chunking, workers or cluster.
@@ -344,6 +345,8 @@ def _executor(
                 yield pool, workers
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
+                for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                    worker.terminate()  # their runs are lost anyway; a SIGTERM reached only this process
                 raise
     else:
         yield None, 1
@@ -451,8 +454,9 @@ def run_sweep(
         manifest = prepare(sweep, out, progress, made_by)
         sweep_id = sweep_digest(manifest["compat"])
         done = completed_run_ids(out, include_failed=not retry_failed)
+        seeds = sweep.seeds()
         todo = [
-            (c.index * RUN_ID_STRIDE + r, c.index, r, sweep.seed + r)
+            (c.index * RUN_ID_STRIDE + r, c.index, r, seeds[r])
             for c in sweep.cases()
             for r in range(sweep.replications)
             if c.index * RUN_ID_STRIDE + r not in done

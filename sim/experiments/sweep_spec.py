@@ -2,7 +2,8 @@
 
 A sweep runs every *arm* (a named set of parameter changes, usually levers) at every *point* of a
 design (factorial, Latin hypercube or Sobol/Saltelli over levers or uncertainties), each for the same
-replications: replication r of every arm and point uses seed ``run.seed + r`` (common random numbers).
+replications: replication r of every arm and point uses the same seed, derived from ``run.seed`` and r
+(:func:`sim.inputs.scenario.replication_seeds`; common random numbers).
 The file format and the output columns are documented in ``docs/sweeps.md``.
 
 Every problem in a file (unknown keys, wrong types, out-of-range values, a missing base file) is
@@ -31,9 +32,9 @@ from sim.inputs.scenario import (
     RUN_KEYS,
     Scenario,
     ScenarioError,
-    check_seed_range,
     load_scenario,
     non_finite,
+    replication_seeds,
 )
 from sim.inputs.shipped import find_relative, find_scenario, not_found_hint
 
@@ -82,7 +83,7 @@ class Sweep:
         baseline_arm: the arm the others are compared with.
         design: the design over factors, or None (one point).
         replications: replications of every case.
-        seed: base seed; replication r uses seed + r in every arm and point.
+        seed: the run's seed; replication r's seed, derived from it, is the same in every arm and point.
         end_year: last financial year simulated.
         varied: each varied parameter's tag, unit and whether arms or the design vary it.
         metrics: what ``compare`` compares, by name ([metrics]; None: the headline columns).
@@ -126,8 +127,8 @@ class Sweep:
         return self.n_cases * self.replications
 
     def seeds(self) -> list[int]:
-        """The seed of each replication (the same in every arm and point)."""
-        return [self.seed + r for r in range(self.replications)]
+        """The seed of each replication (the same in every arm and point; :func:`replication_seeds`)."""
+        return replication_seeds(self.seed, self.replications)
 
     def with_replications(self, replications: int) -> Sweep:
         """A copy with another number of replications (checked like the file's)."""
@@ -138,9 +139,6 @@ class Sweep:
             or not lo <= replications <= hi
         ):
             raise ScenarioError([f"--replications: {replications!r} is outside [{lo}, {hi}]"])
-        problems = check_seed_range(self.seed, replications, "--replications")
-        if problems:
-            raise ScenarioError([p.replace("run.seed: ", "") for p in problems])
         return replace(self, replications=replications)
 
     def cases(self) -> list[Case]:
@@ -309,11 +307,11 @@ def load_sweep(path: str | Path) -> Sweep:
             problems.append(f"{path}: sweep.{key}: expected str, got {type(meta[key]).__name__}")
     for key in ("replications", "seed"):
         if key not in run:
-            problems.append(f"{path}: run.{key}: required (replication r of every arm runs with seed + r)")
+            problems.append(
+                f"{path}: run.{key}: required (replication r of every arm runs with one seed derived from it)"
+            )
     for key, (_, lo, hi, _) in RUN_KEYS.items():
         check_int(run, key, lo, hi, path, "run", problems)
-    if not problems:
-        problems += check_seed_range(run.get("seed"), run.get("replications"), str(path))
     problems += check_name(meta.get("name"), f"{path}: sweep.name")
     base = None
     if not isinstance(meta.get("base"), str):
