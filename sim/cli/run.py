@@ -39,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
     )
     run.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write results.xlsx: every table in one Excel workbook, with a sheet describing the "
+        'columns (needs openpyxl: pip install "mutuals-sim[xlsx]")',
+    )
+    run.add_argument(
         "--national-only",
         action="store_true",
         help="write the national tables, summary and figures only: no council table, per-part table or "
@@ -118,6 +124,11 @@ def _command(args: argparse.Namespace, figures) -> int:
         raise InputError(problem)
     if args.national_only and args.csv:
         raise InputError("--csv is for the council tables, which --national-only leaves out")
+    if args.xlsx:
+        from sim.experiments.workbook import MISSING, available
+
+        if not available():
+            raise InputError(MISSING)
     record = not args.national_only
     if record and not args.quiet and scenario.replications >= LARGE_RUN:
         print(
@@ -138,7 +149,9 @@ def _command(args: argparse.Namespace, figures) -> int:
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed, csv=args.csv, posterior=draws, figures=figures)
+    files = write_run(
+        results, out, observed=observed, csv=args.csv, posterior=draws, figures=figures, xlsx=args.xlsx
+    )
     if not args.quiet:
         _print_summary(results, summarise, files)
         if draws is not None:
