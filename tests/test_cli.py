@@ -87,7 +87,8 @@ def test_national_only_writes_the_national_tables_alone_and_the_same_ones(tmp_pa
     for name in ("national.csv", "summary.csv", "national_long.csv"):
         assert (tmp_path / "nat" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
     package = json.loads((tmp_path / "nat" / "datapackage.json").read_text())
-    assert [r["name"] for r in package["resources"]] == ["national", "national_long", "national_long_csv"]
+    tables = [r["name"] for r in package["resources"] if r.get("profile") == "tabular-data-resource"]
+    assert tables == ["national", "national_parquet", "national_long", "national_long_csv", "summary"]
     manifest = json.loads((tmp_path / "nat" / "manifest.json").read_text())
     assert "councils.parquet" not in manifest["files"] and "national.csv" in manifest["files"]
     capsys.readouterr()

@@ -204,6 +204,10 @@ def test_shipped_sweeps_load_and_record_tags():
     }
     registry = params.registry()
     assert all(v["tag"] == registry[k].tag for k, v in sens.varied.items())
+    for factor in sens.design.factors:  # over the registry's plausible ranges, defaults inside them
+        spec = registry[factor.key]
+        assert factor.bounds == pytest.approx(spec.plausible), factor.key
+        assert spec.plausible[0] <= spec.default <= spec.plausible[1]
 
 
 # ------------------------------------------------------------------ designs

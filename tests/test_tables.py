@@ -30,7 +30,7 @@ def folders(tmp_path_factory):
         "2016",
         "--quiet",
     ]
-    assert main([*argv, "--out", str(base / "parquet")]) == 0
+    assert main([*argv, "--out", str(base / "parquet"), "--xlsx"]) == 0
     assert main([*argv, "--out", str(base / "csv"), "--csv"]) == 0
     return base / "parquet", base / "csv"
 
@@ -40,7 +40,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def test_the_long_table_holds_exactly_the_wide_values(folders):
-    wide = pd.read_csv(folders[0] / "national.csv")
+    wide = pd.read_parquet(folders[0] / "national.parquet")  # full precision; national.csv is rounded
     long = pd.read_parquet(folders[0] / "national_long.parquet")
     back = long.pivot_table(
         index=["year", "replication", "seed"], columns="column", values="value", observed=True
@@ -60,7 +60,48 @@ def test_the_long_csv_matches_the_long_parquet(folders):
     parquet = pd.read_parquet(folders[0] / "national_long.parquet")
     csv = pd.read_csv(folders[0] / "national_long.csv", keep_default_na=False)
     assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet)
-    assert csv.value.to_numpy() == pytest.approx(parquet.value.to_numpy())
+    assert csv.value.to_numpy() == pytest.approx(parquet.value.to_numpy(), rel=5e-6)
+
+
+def test_csvs_are_rounded_to_the_stated_significant_digits_parquet_keeps_full_precision(folders):
+    from sim.experiments.tables import CSV_SIGNIFICANT, round_significant
+
+    assert CSV_SIGNIFICANT == 6 and "6 significant digits" in DOC
+    full = pd.read_parquet(folders[0] / "national.parquet")
+    text = (folders[0] / "national.csv").read_text()
+    wide = pd.read_csv(folders[0] / "national.csv")
+    assert list(wide.columns) == list(full.columns)  # the same names, in the same order
+    staff = full["mutual_staff"].to_numpy()
+    assert (staff != round_significant(staff)).any()  # the model's numbers have more digits than that
+    assert wide["mutual_staff"].to_numpy() == pytest.approx(round_significant(staff), rel=0, abs=0)
+    cells = [c for line in text.splitlines()[1:] for c in line.split(",")]
+    assert (
+        max(len(c.replace("-", "").replace(".", "").lstrip("0")) for c in cells) <= 8
+    )  # 6 digits, a seed's 8
+    for folder, name in (
+        (folders[0], "summary.csv"),
+        (folders[0], "national_long.csv"),
+        (folders[1], "parts.csv"),
+    ):
+        frame = pd.read_csv(folder / name)
+        for column in frame.select_dtypes("float").columns:
+            values = frame[column].dropna().to_numpy()
+            assert (values == round_significant(values)).all(), (name, column)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([34219.22127224915, 0.0342192212, -1234567.89, 0.0], [34219.2, 0.0342192, -1234570.0, 0.0]),
+        ([float("-inf"), float("nan"), 1e-300, 123456.5], [float("-inf"), float("nan"), 1e-300, 123456.0]),
+        ([5e-320, 1.7976931348623157e308], [5e-320, 1.79769e308]),  # subnormal: kept; the largest double
+    ],
+)
+def test_rounding_to_significant_digits(values, expected):
+    from sim.experiments.tables import round_significant
+
+    got = round_significant(pd.Series(values).to_numpy()).tolist()
+    assert [repr(v) for v in got] == [repr(v) for v in expected]
 
 
 def test_an_unknown_national_column_keeps_its_name_as_its_measure():
@@ -69,15 +110,24 @@ def test_an_unknown_national_column_keeps_its_name_as_its_measure():
     assert long.measure.tolist() == ["n_new_thing"] and long.unit.tolist() == [""]
 
 
-@pytest.mark.parametrize("table", ["councils", "parts"])
-def test_councils_have_name_type_and_region(folders, table):
+@pytest.mark.parametrize("table", ["councils", "parts", "decisions"])
+def test_council_keyed_tables_have_name_type_and_region(folders, table):
     for folder, name in ((folders[0], f"{table}.parquet"), (folders[1], f"{table}.csv")):
         councils = _read(folder / name)
-        assert councils[["council", "council_type", "region"]].ne("").all().all()
+        named = ["council", "council_type", "council_type_name", "region"]
+        assert councils[named].ne("").all().all() and councils[named].notna().all().all()
+        at = list(councils.columns).index("ons_code")
+        assert list(councils.columns)[at : at + 5] == ["ons_code", *named]
         hartlepool = councils[councils.ons_code == "E06000001"].iloc[0]
-        assert (hartlepool.council, hartlepool.council_type, hartlepool.region) == (
+        assert (
+            hartlepool.council,
+            hartlepool.council_type,
+            hartlepool.council_type_name,
+            hartlepool.region,
+        ) == (
             "Hartlepool",
             "UA",
+            "unitary authority",
             "North East",
         )
 
@@ -92,18 +142,31 @@ def test_parquet_by_default_and_csv_on_request(folders):
         pd.read_parquet(folders[0] / "decisions.parquet"),
     )
     assert list(as_csv.columns) == list(as_parquet.columns) and len(as_csv) == len(as_parquet)
-    assert as_csv.staff.to_numpy() == pytest.approx(as_parquet.staff.to_numpy())
+    assert as_csv.staff.to_numpy() == pytest.approx(as_parquet.staff.to_numpy(), rel=5e-6)  # CSV: 6 digits
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["parquet", "csv"])
 def test_the_datapackage_describes_every_table_and_column_written(folders, which):
     folder = folders[which]
     package = json.loads((folder / "datapackage.json").read_text())
-    assert package["profile"] == "tabular-data-package"
+    assert package["profile"] == "data-package"
     described = {r["path"] for r in package["resources"]}
-    tables = {p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet")} - {"summary.csv"}
-    assert described == tables
+    every = {p.name for p in folder.iterdir() if not p.name.startswith(".")} - {"datapackage.json"}
+    assert described == every and {"summary.csv", "manifest.json", "workforce.png"} <= described
+    assert (folder / "results.xlsx").exists() == (which == 0)  # the Parquet run asked for --xlsx
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert package["title"] == "mutuals-sim results: scenario baseline" and package["description"]
+    assert (
+        package["created"] == manifest["created_utc"]
+        and package["version"] == manifest["versions"]["mutuals-sim"]
+    )
+    assert package["licenses"][0]["name"] == "MIT" and len(package["sources"]) >= 3
+    assert set(manifest["files"]) == every | {"datapackage.json"}
     for resource in package["resources"]:
+        assert resource["title"] and resource["format"] == resource["path"].rsplit(".", 1)[1]
+    tabular = [r for r in package["resources"] if r.get("profile") == "tabular-data-resource"]
+    assert {r["path"] for r in tabular} == {p for p in every if p.endswith((".csv", ".parquet"))}
+    for resource in tabular:
         names = [f["name"] for f in resource["schema"]["fields"]]
         assert list(_read(folder / resource["path"]).columns) == names, resource["path"]
         undescribed = [
@@ -208,3 +271,63 @@ def test_group_codes_number_groups_as_pandas_does(missing, wide):
     keys = list(frame.columns)
     truth = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
     np.testing.assert_array_equal(_group_codes(frame, keys), truth)
+
+
+def test_xlsx_is_one_workbook_a_sheet_per_table_and_the_columns_described(folders):
+    sheets = pd.read_excel(folders[0] / "results.xlsx", sheet_name=None)
+    assert list(sheets) == [
+        "about",
+        "columns",
+        "national",
+        "national_long",
+        "summary",
+        "councils",
+        "parts",
+        "decisions",
+    ]
+    for name, csv in (("national", "national.csv"), ("summary", "summary.csv")):
+        as_csv = pd.read_csv(folders[0] / csv)
+        pd.testing.assert_frame_equal(sheets[name], as_csv, check_dtype=False)  # the same rounded values
+    parts = pd.read_parquet(folders[0] / "parts.parquet")
+    assert len(sheets["parts"]) == len(parts) and list(sheets["parts"].columns) == list(parts.columns)
+    columns = sheets["columns"]
+    assert list(columns.columns) == ["sheet", "file", "column", "type", "unit", "description"]
+    for name in sheets.keys() - {"about", "columns"}:
+        described = columns[columns.sheet == name]
+        assert described.column.tolist() == list(sheets[name].columns), name
+        assert (
+            described.description.notna().all()
+            and (described.description != "not in the data dictionary").all()
+        )
+    staff = columns[(columns.sheet == "national") & (columns.column == "mutual_staff")].iloc[0]
+    assert (staff.unit, staff.description) == ("staff (headcount)", "staff of mutuals, all sectors")
+    about = dict(sheets["about"].itertuples(index=False))
+    assert about["left out"] == "none" and "6 significant digits" in about["precision"]
+
+
+def test_xlsx_without_openpyxl_names_the_extra_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from sim.experiments import workbook
+
+    monkeypatch.setattr(workbook, "available", lambda: False)
+    out = tmp_path / "run"
+    argv = ["run", str(ROOT / "scenarios/baseline.toml"), "--replications", "1", "--end-year", "2015"]
+    assert main([*argv, "--out", str(out), "--xlsx", "--quiet"]) == 2
+    assert 'pip install "mutuals-sim[xlsx]"' in capsys.readouterr().err and not out.exists()
+
+
+def test_a_table_too_long_for_a_sheet_is_left_out_and_named(tmp_path, monkeypatch):
+    from sim.experiments import workbook
+
+    monkeypatch.setattr(workbook, "MAX_ROWS", 3)
+    field = {"name": "x", "type": "number", "unit": "u", "description": "d"}
+    package = {
+        "resources": [
+            {"name": n, "path": f"{n}.csv", "schema": {"fields": [field]}} for n in ("national", "parts")
+        ]
+    }
+    frames = {"national": pd.DataFrame({"x": [1.0, 2.0]}), "parts": pd.DataFrame({"x": [1.0] * 4})}
+    assert workbook.write_workbook(tmp_path / "w.xlsx", package, frames) == ["parts"]
+    sheets = pd.read_excel(tmp_path / "w.xlsx", sheet_name=None)
+    assert (
+        "parts" not in sheets and "parts (4 rows" in dict(sheets["about"].itertuples(index=False))["left out"]
+    )

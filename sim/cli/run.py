@@ -45,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write the council table and the decision log as CSV (for spreadsheets) instead of Parquet",
     )
     run.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write results.xlsx: every table in one Excel workbook, with a sheet describing the "
+        'columns (needs openpyxl: pip install "mutuals-sim[xlsx]")',
+    )
+    run.add_argument(
         "--national-only",
         action="store_true",
         help="write the national tables, summary and figures only: no council table, per-part table or "
@@ -121,6 +127,11 @@ def _command(args: argparse.Namespace, figures) -> int:
             raise InputError(str(exc)) from None
     if args.national_only and args.csv:
         raise InputError("--csv is for the council tables, which --national-only leaves out")
+    if args.xlsx:
+        from sim.experiments.workbook import MISSING, available
+
+        if not available():
+            raise InputError(MISSING)
     out = args.out or default_out_dir(scenario.name)
     with claim_out_dir(out, args.force):  # held to the end: no other command writes this folder
         return _simulate(args, scenario, observed, draws, out, figures)
@@ -151,7 +162,9 @@ def _simulate(args, scenario, observed, draws, out, figures) -> int:
     finally:
         if progress:
             progress.close()
-    files = write_run(results, out, observed=observed, csv=args.csv, posterior=draws, figures=figures)
+    files = write_run(
+        results, out, observed=observed, csv=args.csv, posterior=draws, figures=figures, xlsx=args.xlsx
+    )
     if not args.quiet:
         _print_summary(results, summarise, files)
         if draws is not None:

@@ -6,7 +6,7 @@ An optional extra: ``pip install "mutuals-sim[ema]"``. See docs/ema.md. ::
     from sim.experiments import ema
 
     model = ema.model(scenario="baseline", replications=10, outcomes=["mutual_staff", "n_mutuals_2016"])
-    experiments, outcomes = perform_experiments(model, scenarios=200)
+    experiments, outcomes = perform_experiments(model, scenarios=ema.scenarios(model, 200, seed=1))
 
 Names: EMA Workbench wants Python identifiers, so each dotted key is given with ``__`` for the dot
 (``support.budget_gbp_m_per_year`` is ``support__budget_gbp_m_per_year``); :func:`key` and
@@ -21,31 +21,30 @@ batched model, with the scenario's seeds (``scenario.seeds()``), the same in eve
 numbers), so differences between experiments come from the parameters, not the draws. Results are
 those of ``python -m sim sweep`` with the same values and seeds.
 
-Outcomes (names of national.csv columns, ``python -m sim params`` for the rest):
-
-- ``"mutual_staff"``: the column at the end year, mean across replications (a ``ScalarOutcome``);
-- ``"mutual_staff_2018"``: the same at another year;
-- ``series=["mutual_staff"]``: ``mutual_staff_series``, an ``ArrayOutcome`` of shape
-  (replications, years), every replication's yearly values.
+Outcomes, their directions (mutual staff up, support cost down) and constraints:
+:mod:`sim.experiments.ema_outcomes`. Seeded scenarios, policies and feature scores: :func:`scenarios`,
+:func:`policies`, :func:`feature_scores`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.experiments import ema_outcomes
+from sim.experiments.ema_outcomes import SUPPORT_COST, Outcome
 from sim.inputs import params
 from sim.inputs.scenario import Scenario, load_scenario
 
-DEFAULT_OUTCOMES = ("mutual_staff", "n_mutuals", "mutual_spend_gbp_m", "mutual_staff_lg")
-"""Outcomes when none are named: the headline columns at the end year, mean across replications."""
-_YEAR = re.compile(r"^(?P<column>[a-z0-9_]+?)_(?P<year>20[0-9]{2})$")
+DEFAULT_OUTCOMES = ("mutual_staff", "n_mutuals", "mutual_spend_gbp_m", "mutual_staff_lg", SUPPORT_COST)
+"""Outcomes when none are named: the headline columns at the end year, mean across replications, and the
+support programmes' cost (:data:`~sim.experiments.ema_outcomes.SUPPORT_COST`); by default mutual staff is
+maximised and the cost minimised (:data:`~sim.experiments.ema_outcomes.DEFAULT_DIRECTIONS`)."""
 
 
 IPYPARALLEL_WARNING = "ipyparallel not installed - IpyparalleEvaluator not available"
@@ -99,39 +98,6 @@ def key(ema_name: str) -> str:
     return dotted if dotted in params.registry() else ema_name
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One outcome: a national column at a year (mean across replications), or its series."""
-
-    name: str
-    column: str
-    year: int | None = None
-    series: bool = False
-
-
-def _outcomes(
-    outcomes: Sequence[str], series: Sequence[str], columns: set[str], end_year: int, start_year: int
-) -> list[Outcome]:
-    out = []
-    for text in outcomes:
-        match = _YEAR.match(text)
-        column, year = (
-            (match["column"], int(match["year"])) if match and text not in columns else (text, None)
-        )
-        if column not in columns:
-            raise ValueError(
-                f"outcome {text!r}: {column!r} is not a national column; known: {sorted(columns)}"
-            )
-        if year is not None and not start_year <= year <= end_year:
-            raise ValueError(f"outcome {text!r}: year {year} is outside {start_year}-{end_year}")
-        out.append(Outcome(text, column, year))
-    for column in series:
-        if column not in columns:
-            raise ValueError(f"series {column!r}: not a national column; known: {sorted(columns)}")
-        out.append(Outcome(f"{column}_series", column, series=True))
-    return out
-
-
 class Runner:
     """The function EMA Workbench calls: sampled values in, outcomes out (picklable, for its evaluators).
 
@@ -148,26 +114,36 @@ class Runner:
         """Run one experiment: ``values`` by EMA name (uncertainties, levers and constants)."""
         from sim.experiments.sweep import simulate_batch
 
-        changes = {key(k): params.plain(v) for k, v in values.items()}
-        scenario = self.scenario.with_changes(changes)
-        columns = simulate_batch(scenario, self.seeds)
-        out: dict[str, Any] = {}
-        for o in self.outcomes:
-            values_ = np.asarray(columns[o.column], dtype=float)
-            if o.series:
-                out[o.name] = values_
-            else:
-                year = scenario.end_year if o.year is None else o.year
-                out[o.name] = float(values_[:, year - scenario.start_year].mean())
-        return out
+        changes = {key(k): _registry_value(key(k), params.plain(v)) for k, v in values.items()}
+        sc = self.scenario.with_changes(changes)
+        columns = simulate_batch(sc, self.seeds)
+        return {
+            o.name: ema_outcomes.value(o, columns, sc.params, sc.start_year, sc.end_year)
+            for o in self.outcomes
+        }
+
+
+def _registry_value(dotted: str, value: Any) -> Any:
+    """A value as the registry takes it: a yes/no lever's 0/1 a bool, a whole float (``2018.0``) an int.
+
+    Anything else is passed on as it is, for the registry to check.
+    """
+    spec = params.registry().get(dotted)
+    if spec is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if spec.kind is bool and value in (0, 1):
+        return bool(value)
+    if spec.kind is int and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def _parameter(spec: params.ParamSpec, use_plausible: bool) -> Any:
     ema = workbench()
 
     n = name(spec.key)
-    if spec.kind is bool:
-        return ema.BooleanParameter(n)
+    if spec.kind is bool:  # 0/1: EMA 3.0's optimize cannot encode a BooleanParameter (its Subset type)
+        return ema.IntegerParameter(n, 0, 1)
     if spec.choices is not None:
         choices = spec.plausible if use_plausible and spec.plausible else spec.choices
         return ema.CategoricalParameter(n, list(choices))
@@ -183,9 +159,11 @@ def model(
     outcomes: Sequence[str] = DEFAULT_OUTCOMES,
     series: Sequence[str] = (),
     uncertainties: Sequence[str] | None = None,
-    levers: Sequence[str] | None = (),
+    levers: Sequence[str] | None = None,
     end_year: int | None = None,
     model_name: str = "mutuals",
+    directions: Mapping[str, str] | None = None,
+    constraints: Mapping[str, tuple[str, float]] | None = None,
 ) -> Any:
     """An EMA Workbench ``Model`` of a scenario.
 
@@ -194,16 +172,26 @@ def model(
             resolved :class:`~sim.inputs.scenario.Scenario`.
         replications: replications per experiment (default: the scenario's).
         outcomes: national columns at the end year (``"mutual_staff"``) or at a year
-            (``"mutual_staff_2018"``), each the mean across replications.
+            (``"mutual_staff_2018"``), each the mean across replications, and ``"support_cost_gbp_m"``
+            (the support programmes' budgets over the years simulated, GBP m).
         series: national columns returned as (replications, years) arrays, named ``<column>_series``.
         uncertainties: dotted keys to vary as uncertainties (default: every uncertainty and calibrated
             parameter with a plausible range), over their plausible ranges.
-        levers: dotted keys of levers to vary over their allowed bounds (default none; None: every lever).
+        levers: dotted keys of levers to vary over their allowed bounds (default, None: every lever; ``()``
+            none). A yes/no lever is an ``IntegerParameter`` 0 (no) to 1 (yes), which ``optimize`` and
+            ``robust_optimize`` can search; ``perform_experiments`` without ``policies`` leaves every
+            lever at the scenario's value.
         end_year: last year simulated (default: the scenario's).
         model_name: the EMA model's name (an identifier).
+        directions: ``{"outcome or column": "max" | "min" | "info"}``, the outcomes an optimisation
+            searches; replaces the default (mutual staff up, support cost down; every other outcome
+            ``INFO``).
+        constraints: ``{"outcome": ("<=", limit)}`` or ``(">=", limit)``: EMA ``Constraint`` objects kept
+            as ``model.constraints``, to pass as ``optimize(..., constraints=model.constraints)``.
 
     Returns:
-        An ``ema_workbench.Model``; its ``uncertainties`` and ``levers`` carry EMA names (``a__b``).
+        An ``ema_workbench.Model``; its ``uncertainties`` and ``levers`` carry EMA names (``a__b``), its
+        outcomes their directions, and ``model.constraints`` the constraints (a list, maybe empty).
 
     Raises:
         ImportError: EMA Workbench is not installed (``pip install "mutuals-sim[ema]"``).
@@ -229,11 +217,18 @@ def model(
     from sim.experiments.sweep import simulate_batch
 
     columns = set(simulate_batch(sc.with_changes({}, end_year=sc.start_year + 1), sc.seeds()[:1]))
-    wanted = _outcomes(outcomes, series, columns, sc.end_year, sc.start_year)
+    wanted = ema_outcomes.parse(outcomes, series, columns, sc.end_year, sc.start_year)
+    kinds = ema_outcomes.kinds(wanted, directions)
     m = ema.Model(model_name, function=Runner(sc, sc.seeds(), wanted))
     m.uncertainties = [_parameter(reg[k], use_plausible=True) for k in uncertainties]
     m.levers = [_parameter(reg[k], use_plausible=False) for k in levers]
-    m.outcomes = [ema.ArrayOutcome(o.name) if o.series else ema.ScalarOutcome(o.name) for o in wanted]
+    m.outcomes = [
+        ema.ArrayOutcome(o.name)
+        if o.series
+        else ema.ScalarOutcome(o.name, kind=getattr(ema.ScalarOutcome, kinds[o.name]))
+        for o in wanted
+    ]
+    m.constraints = ema_outcomes.constraints(ema, constraints, set(kinds))
     return m
 
 
@@ -247,17 +242,57 @@ def _scenario_path(scenario: str | Path) -> Path:
 def inputs(experiments: Any, model: Any) -> Any:
     """The experiments' sampled uncertainties and levers as numbers, ready for feature scoring and PRIM.
 
+    Levers that were not sampled (experiments without ``policies``) are left out.
+
     Integers become floats and a choice or a boolean its position among the parameter's categories
     (``funding__path``: 0 ``data``, 1 ``flat``): PRIM in EMA Workbench 3.0 writes fractional limits and
     sets of categories into the input table, which pandas 3 refuses ("Invalid value ... for dtype").
     """
     ema = workbench()
 
-    x = experiments[[p.name for p in (*model.uncertainties, *model.levers)]].copy()
-    for p in (*model.uncertainties, *model.levers):
+    sampled = [
+        p
+        for p in (*model.uncertainties, *model.levers)
+        if p.name in experiments.columns and experiments[p.name].notna().any()
+    ]
+    x = experiments[[p.name for p in sampled]].copy()
+    for p in sampled:
         if isinstance(p, ema.CategoricalParameter | ema.BooleanParameter):
             order = {c.value if hasattr(c, "value") else c: i for i, c in enumerate(p.categories)}
             x[p.name] = x[p.name].map(lambda v, order=order: order[params.plain(v)]).astype(float)
         else:
             x[p.name] = x[p.name].astype(float)
     return x
+
+
+def scenarios(model: Any, n: int, seed: int = 0) -> Any:
+    """``n`` scenarios, a Latin hypercube over the model's uncertainties from ``seed``: the same every time.
+
+    For ``perform_experiments(model, scenarios=ema.scenarios(model, 100))`` and ``robust_optimize``
+    (given a number, EMA 3.0 draws new unseeded scenarios for every generation).
+    """
+    return _lhs(model.uncertainties, n, seed)
+
+
+def policies(model: Any, n: int, seed: int = 0) -> Any:
+    """``n`` policies, a Latin hypercube over the model's levers from ``seed``: the same every time."""
+    return _lhs(model.levers, n, seed)
+
+
+def _lhs(parameters: Any, n: int, seed: int) -> Any:
+    workbench()
+    from ema_workbench.em_framework.samplers import LHSSampler
+
+    return LHSSampler().generate_samples(parameters, n, rng=seed)
+
+
+def feature_scores(x: Any, outcomes: Mapping[str, Any], seed: int = 0, **kwargs: Any) -> Any:
+    """EMA's extra-trees feature scores of every scalar outcome, seeded: the same ranking every time.
+
+    ``x`` as :func:`inputs` gives it; ``kwargs`` go to ``get_feature_scores_all`` (e.g. ``nr_trees``).
+    """
+    workbench()
+    from ema_workbench.analysis import feature_scoring
+
+    scalars = {k: np.asarray(v) for k, v in outcomes.items() if np.ndim(v) == 1}
+    return feature_scoring.get_feature_scores_all(x, scalars, random_state=seed, **kwargs)

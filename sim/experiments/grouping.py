@@ -25,6 +25,7 @@ def by_mode(parts: pd.DataFrame) -> pd.DataFrame:
             "ons_code",
             "council",
             "council_type",
+            "council_type_name",
             "region",
             "service",
             "mode",

@@ -139,7 +139,7 @@ def input_files(scenario, observed_path: str | Path | None = None) -> list[dict[
 
 
 def write_run(
-    results, out: Path, observed=None, csv: bool = False, posterior=None, figures=None
+    results, out: Path, observed=None, csv: bool = False, posterior=None, figures=None, xlsx: bool = False
 ) -> dict[str, Path]:
     """Write a scenario's results folder (see docs/outputs.md) and return the files written.
 
@@ -152,6 +152,8 @@ def write_run(
             ``posterior_draws.csv`` and ``posterior_spread.csv``).
         figures: a :class:`sim.experiments.figures.FigureProcess` started earlier, to draw the two
             figures while the tables are written (used without observed series; closed here).
+        xlsx: also write ``results.xlsx``, every table in one workbook with a sheet describing the columns
+            (needs openpyxl: :func:`sim.experiments.workbook.available`).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -190,16 +192,24 @@ def write_run(
                 observed_files = write_observed_outputs(stage, national, observed, sc.name)
             plots.save(fig, files["workforce_plot"])
             plots.save(plots.modes_figure(national, SERVICES, MODES, scenario=sc.name), files["modes_plot"])
+        from sim.experiments.tables import rounded
+
         table = summarise(national)
         table.columns = [f"{a}_{b}" for a, b in table.columns]
-        table.to_csv(files["summary"])
+        table = table.reset_index()
+        rounded(table).to_csv(files["summary"], index=False)
         if posterior is not None:
             from sim.experiments.posterior import write_posterior_tables
 
             files.update(write_posterior_tables(stage, national, posterior))
-        files = {**tables.result(), **files, **observed_files}
+        written = tables.result()
+        files = {**written.files, **files, **observed_files}
         if figures is not None:
             figures.wait()
+        files["datapackage"] = stage / "datapackage.json"
+        if xlsx:
+            files["workbook"] = stage / "results.xlsx"
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest = {
             "scenario": sc.to_dict(),
             "seeds": results.seeds,
@@ -209,7 +219,28 @@ def write_run(
             "inputs": input_files(sc, None if observed is None else observed.attrs.get("path")),
             **provenance(),
         }
+        manifest["created_utc"] = created
         if posterior is not None:
             manifest["posterior"] = posterior.describe()
+        _write_workbook(stage, written, results.scenario, created, table, xlsx)
         write_json(files["manifest"], manifest)
+        write_json(files["datapackage"], _package(stage, written, results.scenario, created))
     return {k: out / v.name for k, v in files.items()}
+
+
+def _package(folder: Path, written, scenario, created: str) -> dict[str, Any]:
+    from sim.experiments.package import datapackage
+
+    return datapackage(folder, written.columns, scenario, created, versions().get("mutuals-sim"))
+
+
+def _write_workbook(folder: Path, written, scenario, created: str, summary, xlsx: bool) -> None:
+    """Write ``results.xlsx`` when asked, from the tables and the data package's column descriptions."""
+    if not xlsx:
+        return
+    from sim.experiments.workbook import NAME, write_workbook
+
+    package = _package(folder, written, scenario, created)
+    left_out = write_workbook(folder / NAME, package, {**written.frames, "summary": summary})
+    for name in left_out:
+        print(f"warning: {NAME} leaves out {name}: more rows than an Excel sheet holds", file=sys.stderr)

@@ -13,9 +13,9 @@ Notebook use::
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,8 +26,18 @@ import pandas as pd
 
 from sim.experiments.grouping import by_mode  # noqa: F401  (the council table; re-exported)
 
-FRICTIONLESS_PROFILE = "tabular-data-package"
-_FIELD_KEYS = ("name", "type", "description", "unit")
+CSV_SIGNIFICANT = 6
+"""Significant digits of the numbers in CSV files (and the workbook): 34219.2 staff, not 34219.22127224915.
+Parquet files keep full precision (``national.parquet`` beside ``national.csv``)."""
+COUNCIL_TYPES = {
+    "CTY": "county",
+    "NMD": "shire district",
+    "UA": "unitary authority",
+    "MD": "metropolitan district",
+    "LBO": "London borough",
+    "CC": "City of London",
+}
+"""The ONS codes of council types (``council_type``) in words (``council_type_name``)."""
 _PLACEHOLDER = re.compile(r"<(mode|service)>")
 
 
@@ -127,10 +137,46 @@ def with_council_names(councils: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"unknown ONS codes in the council table: {list(uniques[where < 0][:5])}")
     out = councils.copy(deep=False)  # the columns added are new; the table's own are not copied
     at = out.columns.get_loc("ons_code") + 1
-    added = (("council", "name"), ("council_type", "type"), ("region", "region"))
+    info = info.assign(type_name=info["type"].map(COUNCIL_TYPES).fillna(info["type"]))
+    added = (
+        ("council", "name"),
+        ("council_type", "type"),
+        ("council_type_name", "type_name"),
+        ("region", "region"),
+    )
     for offset, (name, source) in enumerate(added):
         labels, inverse = np.unique(info[source].astype(str).to_numpy()[where], return_inverse=True)
         out.insert(at + offset, name, pd.Categorical.from_codes(inverse[codes], categories=labels))
+    return out
+
+
+def rounded(frame: pd.DataFrame, digits: int = CSV_SIGNIFICANT) -> pd.DataFrame:
+    """The table with every float column rounded to ``digits`` significant digits (for CSV and Excel).
+
+    Driven by the columns' types, not their names: a column the model adds is rounded too. Integers,
+    text, infinities and NaN are left as they are; the rounded values print as short decimals.
+    """
+    out = frame.copy(deep=False)
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind == "f":
+            out[name] = round_significant(column.to_numpy(), digits)
+    return out
+
+
+def round_significant(values: np.ndarray, digits: int = CSV_SIGNIFICANT) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (numpy, vectorised; non-finite values kept)."""
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x) & (np.abs(x) >= 1e-290)  # 0 and subnormals as they are (10**d would overflow)
+    decimals = np.zeros(x.shape, dtype=np.int64)
+    decimals[finite] = digits - 1 - np.floor(np.log10(np.abs(x[finite]))).astype(np.int64)
+    out = x.copy()
+    up = finite & (decimals >= 0)  # scale up, round, divide back by an exact power of ten
+    scale = 10.0 ** decimals[up]
+    out[up] = np.round(x[up] * scale) / scale
+    down = finite & (decimals < 0)
+    scale = 10.0 ** -decimals[down]
+    out[down] = np.round(x[down] / scale) * scale
     return out
 
 
@@ -154,55 +200,44 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, use_dictionary=encoded, write_statistics=filtered or False)
 
 
-def datapackage(name: str, written: dict[str, tuple[str, list[str]]]) -> dict[str, Any]:
-    """A Frictionless Data Package describing the tables written.
-
-    Args:
-        name: the package's name (the scenario's).
-        written: (file name, columns in order) of each table written, by table name, e.g.
-            ``{"councils": ("councils.csv", ["year", ...])}``. A column the dictionary lacks is
-            described as such (a test keeps that from happening).
-    """
-    tables = dictionary()
-    resources_ = []
-    for key, (path, columns) in written.items():
-        table = key.removesuffix("_csv")
-        t = tables[table]
-        known = {c["name"]: c for c in t["columns"]}
-        missing = {"type": "any", "description": "not in the data dictionary", "unit": ""}
-        fields = [
-            {k: v for k, v in {"name": col, **missing, **known.get(col, {})}.items() if k in _FIELD_KEYS}
-            for col in columns
-        ]
-        resources_.append(
-            {
-                "name": key,
-                "path": path,
-                "profile": "tabular-data-resource",
-                "format": path.rsplit(".", 1)[1],
-                "title": t["title"],
-                **({"description": t["description"]} if "description" in t else {}),
-                "schema": {"fields": fields},
-            }
-        )
-    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "results"
-    return {"profile": FRICTIONLESS_PROFILE, "name": slug, "resources": resources_}
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A large table as CSV with pyarrow's writer (about 8 times pandas' speed); NaN as an empty cell."""
+    """A table as CSV with pyarrow's writer (about 8 times pandas' speed); NaN as an empty cell.
+
+    Numbers are rounded to :data:`CSV_SIGNIFICANT` significant digits (:func:`rounded`).
+    """
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(rounded(frame), preserve_index=False)
     plain = pa.schema(
         [pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]
     )
     pa_csv.write_csv(table.cast(plain), path)
 
 
-def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Path]:
-    """Write a run's tables and their ``datapackage.json`` into ``folder``; returns the files by key.
+@dataclass
+class Written:
+    """The tables written into a results folder: their files, (file name, columns) and frames, by key."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    columns: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+ORDER = (
+    "national",
+    "national_parquet",
+    "national_long",
+    "national_long_csv",
+    "councils",
+    "parts",
+    "decisions",
+)
+"""The tables of a results folder, in the order the data package and the workbook list them."""
+
+
+def write_tables(results: Any, folder: Path, csv: bool = False) -> Written:
+    """Write a run's tables into ``folder``; the data package is written when the folder is complete.
 
     Args:
         results: a :class:`sim.experiments.run.ScenarioResults`.
@@ -212,21 +247,22 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
     from concurrent.futures import ThreadPoolExecutor
 
     tables = dictionary(expand=False)
-    files: dict[str, Path] = {}
-    written: dict[str, tuple[str, list[str]]] = {}
+    out = Written()
     # pyarrow writes without the GIL: the large tables go to two threads while this one does pandas'
     # part (the long table, national.csv, the names and the sums by mode), so the two overlap
     with ThreadPoolExecutor(2) as pool:
         pending = []
 
         def put(key: str, name: str, frame: pd.DataFrame, write=None) -> None:
-            files[key] = folder / name
-            written[key] = (name, list(frame.columns))
+            out.files[key] = folder / name
+            out.columns[key] = (name, list(frame.columns))
+            out.frames[key] = frame
             if write is not None:
-                pending.append(pool.submit(write, frame, files[key]))
+                pending.append(pool.submit(write, frame, out.files[key]))
 
         long = national_long(results.national)
         put("national", tables["national"]["path"], results.national)
+        put("national_parquet", tables["national"]["parquet"], results.national, write_parquet)
         put("national_long", tables["national_long"]["path"], long, write_parquet)
         put("national_long_csv", tables["national_long"]["csv"], long, write_csv)
         if results.councils is not None:
@@ -234,16 +270,13 @@ def write_tables(results: Any, folder: Path, csv: bool = False) -> dict[str, Pat
             kind = "csv" if csv else "path"
             parts = with_council_names(results.councils)
             put("parts", tables["parts"][kind], parts, write)
-            put("decisions", tables["decisions"][kind], results.decisions, write)
-        results.national.to_csv(files["national"], index=False)  # pandas' writer: the file's format
+            put("decisions", tables["decisions"][kind], with_council_names(results.decisions), write)
+        rounded(results.national).to_csv(out.files["national"], index=False)  # pandas' writer: the format
         if results.councils is not None:
             put("councils", tables["councils"][kind], by_mode(parts), write)
         for job in pending:
             job.result()
-    order = ("national", "national_long", "national_long_csv", "councils", "parts", "decisions")
-    written = {k: written[k] for k in order if k in written}
-    files = {k: files[k] for k in order if k in files}
-    package = datapackage(results.scenario.name, written)
-    files["datapackage"] = folder / "datapackage.json"
-    files["datapackage"].write_text(json.dumps(package, indent=1) + "\n")
-    return files
+    for attr in ("files", "columns", "frames"):
+        table = getattr(out, attr)
+        setattr(out, attr, {k: table[k] for k in ORDER if k in table})
+    return out

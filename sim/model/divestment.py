@@ -28,10 +28,11 @@ from sim.model import loop, rules, state, tables
 from sim.model.agents import CouncilAgent
 from sim.model.batches import MAX_BATCH, batch_slices  # noqa: F401  (re-exported)
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
+from sim.model.mesa_api import NOT_GIVEN, collect, with_parameters
 from sim.model.setup import NAMED_CASES, PIPELINE_CASES, setup_start  # noqa: F401  (re-exported)
 from sim.model.slots import SERVICES, funding_path, slots_for
 from sim.model.stages import providers, record, transitions
-from sim.model.streams import Streams
+from sim.model.streams import Streams, seed_from
 
 REASONS = (
     "initial",
@@ -59,9 +60,19 @@ class DivestmentModel(mesa.Model):
             decisions.csv; sweeps switch it off).
         seeds: run R = len(seeds) replications of the scenario at once, one per seed. Replication r gives
             exactly the results of ``DivestmentModel(scenario, seed=seeds[r])``, whatever the other seeds.
-        rng: Mesa 3's name for the seed (an int), for tools that construct models as Mesa models.
-            ``scenario`` may also be a Mesa ``Scenario`` (as SolaraViz's Reset passes): its ``spec``
-            attribute, if any, is the scenario run, and it becomes ``self.scenario``.
+        rng: the seed as Mesa 3 takes it: an int, a numpy ``Generator`` or ``SeedSequence`` (a seed is
+            drawn from it), or None for fresh randomness (a seed from the operating system's entropy). The
+            seed used is ``model.seed``, so ``DivestmentModel(scenario, rng=model.seed)`` repeats the run.
+            ``seed=None`` (what ``mesa.batch_run(iterations=...)`` passes) means the same as ``rng=None``.
+        **parameters: registry parameters by their EMA-valid names (``policy__simplification=0.5``, a
+            dotted key's dot written ``__``) or dotted keys, applied to the scenario's values and checked
+            like a scenario file; so ``mesa.batch_run(DivestmentModel, {"policy__simplification": [0, 1]})``
+            varies them.
+
+    ``scenario`` may also be a Mesa ``Scenario`` (as SolaraViz's Reset passes): its ``spec`` attribute, if
+    any, is the scenario run, and it becomes ``self.scenario``. ``model.datacollector`` collects after every
+    step, whichever collector it holds then: the model's own (the headline national series) or one set on
+    the model after construction.
 
     The yearly order of stages is :data:`sim.model.loop.STAGES`. State columns have one row per
     replication: ``mode``, ``staff``, ``spend``, ``provider``, ``contract_end``, ``pending*`` and
@@ -81,13 +92,18 @@ class DivestmentModel(mesa.Model):
         record_councils: bool = True,
         seeds: Sequence[int] | None = None,
         *,
-        rng: int | None = None,
+        rng: object = NOT_GIVEN,
+        **parameters: object,
     ):
         mesa_scenario = None
         if isinstance(scenario, mesa.experimental.scenarios.Scenario):  # Mesa's own (SolaraViz's Reset)
             mesa_scenario, scenario = scenario, getattr(scenario, "spec", None)  # ours, if it carries one
+        if parameters:
+            scenario = with_parameters(
+                scenario if scenario is not None else Scenario(name="baseline"), parameters
+            )
         if seeds is None:
-            seeds = [int(seed if rng is None else rng)]
+            seeds = [seed_from(seed if rng is NOT_GIVEN else rng)]
         seeds = [int(s) for s in seeds]
         if not seeds:
             raise ValueError("seeds is empty: give at least one seed")
@@ -129,13 +145,13 @@ class DivestmentModel(mesa.Model):
             CouncilAgent(self, i, codes[i], names[i], s.by_council[i])
         setup_start(self)
         record.record(self)
-        # Mesa's reporters of the headline national series (replication 0), collected after each step, for
-        # mesa.batch_run and SolaraViz; the full tables are national() and councils_frame().
+        # Mesa's reporters of the seed used and the headline national series (replication 0), collected
+        # after each step, for mesa.batch_run and SolaraViz; full tables: national(), councils_frame().
         headline = ("year", "n_mutuals", "mutual_staff", "mutual_spend_gbp_m", "share_of_target")
-        reporters = {c: (lambda m, c=c: m.latest(c)) for c in headline}
+        reporters = {"seed": lambda m: m.seed} | {c: (lambda m, c=c: m.latest(c)) for c in headline}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
-        self._collect = functools.partial(self.datacollector.collect, self)  # held: Mesa keeps a weak ref
+        self._collect = functools.partial(collect, self)  # held: Mesa keeps a weak ref
         every_step = mesa.time.Schedule(interval=1.0, start=1.0)
         mesa.time.EventGenerator(self, self._collect, every_step, mesa.time.Priority.LOW).start()
 

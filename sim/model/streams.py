@@ -80,3 +80,30 @@ class Streams:
     def uniform(self, name: str, year: int, size: int | tuple[int, ...]) -> np.ndarray:
         """Uniforms on [0, 1) of decision ``name`` in ``year``: the first ``size`` draws of its stream."""
         return self.generator(name, year).random(size)
+
+
+FRESH_SEEDS = 2**63
+"""Seeds drawn for ``rng=None`` or from a Generator lie below this (room for ``seed + replication``)."""
+
+
+def seed_from(rng: object) -> int:
+    """The run's seed from what Mesa's ``rng=`` takes, so the run can be repeated with ``rng=model.seed``.
+
+    An int is the seed; a numpy ``Generator`` or ``SeedSequence`` gives one (drawing from the generator);
+    None draws one from the operating system's entropy (fresh randomness, as Mesa means it).
+
+    Raises:
+        TypeError: anything else (a float, a string, a bool).
+    """
+    if rng is None:
+        rng = np.random.SeedSequence()
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0]) % FRESH_SEEDS
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, FRESH_SEEDS, dtype=np.uint64))
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
+        return int(rng)
+    raise TypeError(
+        "rng must be an int seed, a numpy Generator or SeedSequence, or None (fresh randomness), "
+        f"got {type(rng).__name__}"
+    )
