@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.pictures import style
 
@@ -36,11 +37,35 @@ def arm_title(res: Any, name: str, width: int = 34) -> str:
     return title + "\n" + textwrap.fill(style.describe_changes(changes), width)
 
 
+def unit(column: str) -> str:
+    """The unit of a national column in words, for an axis: ``staff``, ``mutuals``, ``£m``..."""
+    if column.endswith("_gbp_m"):
+        return "£m"
+    if column.startswith("mutual_staff") or column.endswith("_staff"):
+        return "staff"
+    if column.startswith("n_mutuals"):
+        return "mutuals"
+    if column == "share_of_target":
+        return "share of the ambition"
+    return style.measure_label(column)
+
+
+def spread_text(res: Any, key: str) -> str:
+    """What a panel's bands are taken across: replications, or design points and their replications."""
+    design = res.sweep.get("design") or {}
+    n_points = int(design.get("n_points") or 1)
+    n_rep = int(res.runs["replication"].nunique())
+    if key == "label" or n_points <= 1:
+        return f"across {n_rep} replications"
+    kind = {"sobol": "Sobol", "morris": "Morris", "lhs": "Latin hypercube"}.get(design.get("kind"), "design")
+    return f"across {n_points} {kind} design points ({n_rep} replication{'s' * (n_rep > 1)} each)"
+
+
 def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) -> Figure:
     """Fan chart of ``column`` per arm: median, 50% and 90% bands across replications and design points.
 
     Each panel names its arm and lever values; the baseline arm's median is drawn dashed in every other
-    panel. At most 12 panels (the first arms).
+    panel. The axis starts at zero, so effects look their size. At most 12 panels (the first arms).
     """
     grouping = res.grouping()
     runs = res.runs if year is None else res.runs[res.runs["year"] <= year]
@@ -71,6 +96,7 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
             )
         ax.set_title(arm_title(res, name), fontsize=8)
         ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(style.THOUSANDS)
         style.year_axis(ax)
     for ax in axes[len(shown) :]:
@@ -90,8 +116,8 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
     dashed = f"; dashed: the {str(reference).replace('_', ' ')} arm's median" if reference else ""
     fig.suptitle(
         textwrap.fill(
-            f"{style.measure_label(column).capitalize()} by arm{more}: median, 50% and 90% bands across "
-            f"replications{dashed}",
+            f"{style.measure_label(column).capitalize()} by arm{more}: median, 50% and 90% bands "
+            f"{spread_text(res, key)}{dashed}",
             int(width * 11),
         ),
         fontsize=10,
@@ -130,9 +156,11 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
         ax.errorbar(med, ypos, xerr=np.abs(err), fmt="none", ecolor="black", capsize=3, lw=1)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(style.measure_label(metric).capitalize(), fontsize=10)
-        ax.set_xlabel(f"difference from the {reference} arm", fontsize=8)
+        ax.set_xlabel(f"difference from the {reference} arm ({unit(metric)})", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(style.THOUSANDS)
+        ax.tick_params(axis="x", labelsize=8)
     axes[0].set_yticks(ypos, labels, fontsize=8)
     fig.suptitle(f"Effect of each arm against the {reference} arm in {style.year_label(year)}", fontsize=11)
     fig.supxlabel(PAIRED, fontsize=8, color="#444444")
@@ -182,6 +210,64 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
         f"Which uncertainties matter in {style.year_label(year)}: Sobol indices{arm_name}", fontsize=11
     )
     fig.supxlabel(note, fontsize=8, color="#444444")
+    return fig
+
+
+def morris_figure(morris: pd.DataFrame, year: int) -> Figure:
+    """Morris screening: each parameter's mu* (mean absolute elementary effect) against sigma, per metric.
+
+    A parameter far to the right matters; one high up acts non-linearly or with others. Drawn for the first
+    arm in the table, with mu*'s confidence interval as a horizontal whisker and parameters by name.
+    """
+    arm = morris["arm"].iloc[0]
+    part = morris[morris["arm"] == arm]
+    metrics = list(dict.fromkeys(part["metric"]))
+    fig = style.ChartFigure(figsize=(4.6 * len(metrics) + 0.6, 4.4), constrained_layout=True)
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        m = part[part["metric"] == metric].sort_values("mu_star", ascending=False)
+        ax.errorbar(
+            m["mu_star"],
+            m["sigma"],
+            xerr=m["mu_star_conf"],
+            fmt="o",
+            color=BAND,
+            ecolor="#888888",
+            ms=5,
+            lw=0.8,
+        )
+        top = m.head(4)  # the four that matter most, named; the rest are in morris.csv
+        ys = sorted(range(len(top)), key=lambda i: -top["sigma"].iloc[i])
+        for rank, i in enumerate(ys):
+            row = top.iloc[i]
+            ax.annotate(
+                style.param_label(row["parameter"]),
+                (row["mu_star"], row["sigma"]),
+                xytext=(1.02, 0.92 - 0.12 * rank),
+                textcoords="axes fraction",
+                fontsize=7.5,
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#666666"},
+            )
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.set_title(style.measure_label(metric).capitalize(), fontsize=10)
+        ax.set_xlabel(f"mu*: mean absolute effect of one step ({unit(metric)})", fontsize=8)
+        ax.set_ylabel(f"sigma: spread of the effects ({unit(metric)})", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(style.THOUSANDS)
+        ax.yaxis.set_major_formatter(style.THOUSANDS)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    arm_name = "" if len(morris["arm"].unique()) == 1 else f", arm {str(arm).replace('_', ' ')}"
+    fig.suptitle(
+        f"Which uncertainties matter in {style.year_label(year)}: Morris screening{arm_name}", fontsize=11
+    )
+    fig.supxlabel(
+        "right: the output moves with the parameter; high: the effect depends on the other parameters; "
+        "whiskers: 95% confidence of mu*",
+        fontsize=8,
+        color="#444444",
+    )
     return fig
 
 
