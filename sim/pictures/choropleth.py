@@ -26,7 +26,7 @@ LAYOUTS = ("boundaries", "hex")
 NICE_MAXIMA = (0.05, 0.1, 0.2, 0.25, 0.4, 0.5, 0.75, 1.0)
 LABEL_SIZE = 7.5
 LABEL_GAP = 0.04
-"""Least vertical distance between two callouts, as a fraction of the axes' height."""
+"""Least vertical distance between two callouts, as a fraction of the axes' height (at least)."""
 
 
 def check_layout(layout: str) -> None:
@@ -139,6 +139,18 @@ def spread(targets: list[float], gap: float, low: float, high: float) -> list[fl
     return out
 
 
+def _label_gap(ax: Axes, aspect: float) -> float:
+    """Least distance between two callouts as a fraction of the map's height: two lines of text.
+
+    The map's height is estimated from the axes' place in the figure before layout (an equal-aspect map
+    fills its box's width or height), less a third for titles, colour bars and legends the layout adds.
+    """
+    box = ax.get_position()
+    width, height = box.width * ax.figure.get_figwidth(), box.height * ax.figure.get_figheight()
+    map_height = min(height, width * aspect) / 1.5
+    return max(LABEL_GAP, 1.6 * LABEL_SIZE / 72 / map_height)
+
+
 def nearer_west(points: pd.DataFrame, outline: np.ndarray) -> np.ndarray:
     """Whether each point is nearer the map's west edge than its east edge at the point's latitude."""
     band = 0.03 * (outline[:, 1].max() - outline[:, 1].min())
@@ -164,10 +176,11 @@ def callouts(
     x0, x1, y0, y1 = limits
     halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
     west = nearer_west(points, outline)
+    gap = _label_gap(ax, (y1 - y0) / (x1 - x0))
     band, pad = 0.02 * (y1 - y0), 0.03 * (x1 - x0)
     for left in (True, False):
         side = points[west == left].sort_values("y", ascending=False)
-        fractions = spread(list((side["y"] - y0) / (y1 - y0)), LABEL_GAP, 0.02, 0.98)
+        fractions = spread(list((side["y"] - y0) / (y1 - y0)), gap, 0.02, 0.98)
         for (_, p), fy in zip(side.iterrows(), fractions, strict=True):
             ty = y0 + fy * (y1 - y0)
             lo, hi = min(ty, p["y"]) - band, max(ty, p["y"]) + band

@@ -45,8 +45,13 @@ def _texts(fig: Figure) -> list[Text]:
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             ticks.update(map(id, axis.get_majorticklabels() + axis.get_minorticklabels()))
-            drawn += _ticklabels(axis) if ax.get_visible() and axis.get_visible() else []
+            drawn += _ticklabels(axis) if ax.get_visible() and ax.axison and axis.get_visible() else []
     found = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in ticks]
+    found = [
+        t
+        for t in found
+        if t.axes is None or t.axes.axison or t not in (t.axes.xaxis.label, t.axes.yaxis.label)
+    ]
     return [t for t in found if t.axes is None or t.axes.get_visible()] + drawn
 
 
@@ -85,7 +90,7 @@ def _tick_overlaps(ax: Axes) -> list[str]:
 
 def _axes_text_overlaps(ax: Axes) -> list[str]:
     texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
-    boxes = [(t, t.get_window_extent()) for t in texts]
+    boxes = [(t, Text.get_window_extent(t)) for t in texts]  # an annotation's words, not its arrow
     out = []
     for i, (a, box_a) in enumerate(boxes):
         for b, box_b in boxes[i + 1 :]:
@@ -143,7 +148,7 @@ def _problems(fig: Figure, min_points: float) -> list[str]:
     for text in _texts(fig):
         if text.get_fontsize() < min_points - 1e-9:
             out.append(f"text under {min_points:g} pt ({text.get_fontsize():.1f} pt): {_name(text)}")
-        if not _inside(text.get_window_extent(), fig.bbox):
+        if not _inside(Text.get_window_extent(text), fig.bbox):
             out.append(f"text cut off by the figure's edge: {_name(text)}")
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
     for legend in legends:
@@ -154,7 +159,7 @@ def _problems(fig: Figure, min_points: float) -> list[str]:
     for ax in fig.axes:
         if not ax.get_visible():
             continue
-        out += _tick_overlaps(ax)
+        out += _tick_overlaps(ax) if ax.axison else []
         out += _axes_text_overlaps(ax)
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():

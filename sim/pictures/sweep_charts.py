@@ -214,59 +214,54 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
 
 
 def morris_figure(morris: pd.DataFrame, year: int) -> Figure:
-    """Morris screening: each parameter's mu* (mean absolute elementary effect) against sigma, per metric.
+    """Morris screening, one panel per metric: each parameter's mu* as a bar and sigma as a diamond.
 
-    A parameter far to the right matters; one high up acts non-linearly or with others. Drawn for the first
-    arm in the table, with mu*'s confidence interval as a horizontal whisker and parameters by name.
+    mu* is the mean absolute elementary effect (how far one step of the parameter moves the output), with
+    its 95% confidence as a whisker; sigma the spread of those effects (non-linearity, interactions).
+    Drawn for the first arm in the table, parameters by name, the largest mu* of the first metric on top.
     """
     arm = morris["arm"].iloc[0]
     part = morris[morris["arm"] == arm]
     metrics = list(dict.fromkeys(part["metric"]))
-    fig = style.ChartFigure(figsize=(4.6 * len(metrics) + 0.6, 4.4), constrained_layout=True)
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    first = part[part["metric"] == metrics[0]].sort_values("mu_star")
+    params = list(first["parameter"])
+    fig = style.ChartFigure(
+        figsize=(3.8 * len(metrics) + 3.0, 0.45 * len(params) + 2.2), constrained_layout=True
+    )
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    ypos = np.arange(len(params))
     for ax, metric in zip(axes, metrics, strict=True):
-        m = part[part["metric"] == metric].sort_values("mu_star", ascending=False)
-        ax.errorbar(
+        m = part[part["metric"] == metric].set_index("parameter").loc[params]
+        ax.barh(
+            ypos,
             m["mu_star"],
-            m["sigma"],
-            xerr=m["mu_star_conf"],
-            fmt="o",
+            height=0.55,
             color=BAND,
-            ecolor="#888888",
-            ms=5,
-            lw=0.8,
+            alpha=0.85,
+            label="mu*: how far one step moves the output (whisker: 95% confidence)",
         )
-        top = m.head(4)  # the four that matter most, named; the rest are in morris.csv
-        ys = sorted(range(len(top)), key=lambda i: -top["sigma"].iloc[i])
-        for rank, i in enumerate(ys):
-            row = top.iloc[i]
-            ax.annotate(
-                style.param_label(row["parameter"]),
-                (row["mu_star"], row["sigma"]),
-                xytext=(1.02, 0.92 - 0.12 * rank),
-                textcoords="axes fraction",
-                fontsize=7.5,
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#666666"},
-            )
+        ax.errorbar(m["mu_star"], ypos, xerr=m["mu_star_conf"], fmt="none", ecolor="black", capsize=2, lw=0.8)
+        ax.plot(
+            m["sigma"],
+            ypos,
+            "D",
+            color="#E69F00",
+            ms=5,
+            label="sigma: spread of those effects (large: non-linear or interacting)",
+        )
         ax.set_xlim(left=0)
-        ax.set_ylim(bottom=0)
         ax.set_title(style.measure_label(metric).capitalize(), fontsize=10)
-        ax.set_xlabel(f"mu*: mean absolute effect of one step ({unit(metric)})", fontsize=8)
-        ax.set_ylabel(f"sigma: spread of the effects ({unit(metric)})", fontsize=8)
+        ax.set_xlabel(f"effect of one step of the parameter ({unit(metric)})", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(style.THOUSANDS)
-        ax.yaxis.set_major_formatter(style.THOUSANDS)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(ypos, [style.param_label(p) for p in params], fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     arm_name = "" if len(morris["arm"].unique()) == 1 else f", arm {str(arm).replace('_', ' ')}"
     fig.suptitle(
         f"Which uncertainties matter in {style.year_label(year)}: Morris screening{arm_name}", fontsize=11
-    )
-    fig.supxlabel(
-        "right: the output moves with the parameter; high: the effect depends on the other parameters; "
-        "whiskers: 95% confidence of mu*",
-        fontsize=8,
-        color="#444444",
     )
     return fig
 
