@@ -381,7 +381,8 @@ def share_maps_figure(
     """A row of :func:`plot_share_map` panels, one per ``(service, year)``, on one colour scale."""
     shares = pd.concat([mode_share(councils, service, year, modes) for service, year in panels])
     vmax = choropleth.share_scale(shares)
-    fig = style.ChartFigure(figsize=(5.2 * len(panels), 7.6), layout="constrained")
+    height = 5.2 * (0.85 if layout == "boundaries" else 0.6) + 2.2  # England's shape, titles, colour bar
+    fig = style.ChartFigure(figsize=(5.2 * len(panels), height), layout="constrained")
     for ax, (service, year) in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels, strict=True):
         plot_share_map(councils, service, year, modes, ax=ax, scenario=scenario, layout=layout, vmax=vmax)
     return fig
