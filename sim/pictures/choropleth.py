@@ -78,11 +78,18 @@ def _paths() -> tuple[list[np.ndarray], list[np.ndarray]]:
     return list(verts), list(codes)
 
 
+def _joined(arcs: list[np.ndarray]) -> list[np.ndarray]:
+    """Arcs as one polyline broken by NaN rows: one path to draw, not thousands."""
+    gap = np.full((1, 2), np.nan)
+    return [np.concatenate([part for arc in arcs for part in (arc, gap)])]
+
+
 @functools.cache
 def _outlines(tier: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The councils' outlines of a tier and the regions' outlines."""
+    """The councils' outlines of a tier and the regions' outlines, each one polyline."""
     d = boundaries.districts()
-    return boundaries.outline_segments(boundaries.owner(tier)), boundaries.outline_segments(_regions(d.codes))
+    councils = boundaries.outline_segments(boundaries.owner(tier))
+    return _joined(councils), _joined(boundaries.outline_segments(_regions(d.codes)))
 
 
 def _draw_boundaries(ax: Axes, tier: str, colours: dict, gid: str) -> np.ndarray:
