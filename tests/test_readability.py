@@ -180,9 +180,12 @@ def _sweep(kind: str, n_points: int) -> SimpleNamespace:
     ],
 )
 def test_sweep_fan_is_readable_starts_at_zero_and_says_what_it_spans(kind, n_points, spread):
-    fig = sweep_charts.fan_figure(_sweep(kind, n_points))
+    res = _sweep(kind, n_points)
+    fig = sweep_charts.fan_figure(res)
     _readable(fig)
     assert all(ax.get_ylim()[0] == 0 for ax in fig.axes if ax.get_visible())
+    top = res.runs.groupby(["arm", "year"])["mutual_staff"].quantile(0.95).max()
+    assert fig.axes[0].get_ylim()[1] >= top  # no panel's band runs off the top
     assert spread in fig.get_suptitle().replace("\n", " ")
 
 

@@ -96,9 +96,10 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
             )
         ax.set_title(arm_title(res, name), fontsize=8)
         ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(style.THOUSANDS)
         style.year_axis(ax)
+    axes[0].autoscale_view()  # over every panel's data (the axes share y), then from zero
+    axes[0].set_ylim(bottom=0)
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles, labels = {}, {}
