@@ -92,6 +92,17 @@ def test_compare_writes_readable_fan_ranking_and_sobol(tmp_path):
     _open(sobol / "compare" / "fan.png", 700, 300)  # one arm: the title must still fit
 
 
+def test_compare_draws_a_morris_figure_for_a_morris_sweep(tmp_path):
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.sweep_spec import load_sweep
+
+    morris = tmp_path / "morris"
+    run_sweep(load_sweep(DATA / "sweep_morris.toml"), morris, workers=1)
+    assert main(["compare", str(morris)]) == 0
+    _open(morris / "compare" / "morris.png", 700, 300)
+    assert "![Morris screening](morris.png)" in (morris / "compare" / "report.md").read_text()
+
+
 def test_workforce_figure_carries_its_headline_and_scenario():
     national = pd.DataFrame(
         {
@@ -147,7 +158,7 @@ def test_ranking_names_arms_with_lever_values_and_says_what_whiskers_are():
         "no support after 2015\n(support funded until 2015-16)",
         "support doubled\n(support funding £10m a year)",
     ]
-    assert fig.axes[0].get_xlabel() == "difference from the baseline arm"
+    assert fig.axes[0].get_xlabel() == "difference from the baseline arm (staff)"
     assert "whiskers: their 5th-95th percentile" in fig.get_supxlabel()
 
 

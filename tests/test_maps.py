@@ -8,7 +8,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from sim.pictures import hexes, maps, style
+from sim.pictures import boundaries, choropleth, hexes, maps, style
 
 ROOT = Path(__file__).resolve().parents[1]
 UPPER_TYPES = {"CTY", "UA", "MD", "LBO", "CC"}
@@ -127,18 +127,23 @@ def _synthetic() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["ons_code", "service", "year", "replication", "mode"])
 
 
-def _facecolours_by_code(ax, tier):
+def _facecolours_by_code(ax, tier, layout="boundaries"):
     collections = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(collections) == 1
     faces = collections[0].get_facecolors()
-    codes = maps.load_hexmap(tier)["ons_code"]
-    assert len(faces) == len(codes)
-    return dict(zip(codes, map(tuple, faces), strict=True))
+    codes = collections[0].codes  # the council each shape is filled for
+    assert len(faces) == len(codes) == (326 if layout == "boundaries" else len(maps.load_hexmap(tier)))
+    by_code = {}
+    for code, face in zip(codes, map(tuple, faces), strict=True):
+        assert by_code.setdefault(code, face) == face, code  # a county's districts share its colour
+    assert set(by_code) == choropleth.coverage(tier, layout)
+    return by_code
 
 
-def test_plot_mode_map_colours_each_hex_by_mode():
-    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016)
-    faces = _facecolours_by_code(ax, "upper")
+@pytest.mark.parametrize("layout", ["boundaries", "hex"])
+def test_plot_mode_map_colours_each_council_by_mode(layout):
+    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016, layout=layout)
+    faces = _facecolours_by_code(ax, "upper", layout)
     expected = {
         "E10000009": "mutual",
         "E06000029": "joint_mutual",
@@ -247,10 +252,11 @@ def test_share_map_colours_by_share_of_replications_and_names_scenario():
     share = maps.mode_share(df, "libraries", 2016)
     assert share.to_dict() == {"E06000052": 0.0, "E08000025": 1.0, "E10000009": 0.75}
     assert share.attrs["n_replications"] == 4
-    ax = maps.plot_share_map(df, "libraries", 2016, scenario="baseline")
+    ax = maps.plot_share_map(df, "libraries", 2016, scenario="baseline", vmax=1.0)
     faces = _facecolours_by_code(ax, "upper")
-    assert faces["E06000052"] == pytest.approx(to_rgba("#FFFFFF"))
-    assert faces["E08000025"] == pytest.approx(to_rgba(maps.MODE_COLOURS["mutual"]))
+    cmap = maps.share_colours(maps.MODE_COLOURS["mutual"])
+    assert faces["E06000052"] == pytest.approx(cmap(0.0))  # never: near-white
+    assert faces["E08000025"] == pytest.approx(cmap(1.0))  # every replication: the darkest
     partial = faces["E10000009"]
     assert partial != pytest.approx(faces["E08000025"]) and partial != pytest.approx(faces["E06000052"])
     assert faces["E10000020"] == pytest.approx(to_rgba(maps.MODE_COLOURS[maps.NO_DATA]))
@@ -260,7 +266,7 @@ def test_share_map_colours_by_share_of_replications_and_names_scenario():
 
 
 def test_maps_outline_regions_and_label_named_councils():
-    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016)
+    ax = maps.plot_mode_map(_synthetic(), "libraries", 2016, layout="hex")
     outlines = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(outlines) == 1 and outlines[0].get_gid() == "region-outlines"
     upper = maps.load_hexmap("upper")
@@ -287,3 +293,113 @@ def test_map_file_has_a_share_map_and_a_named_replication(tmp_path):
     pixels = matplotlib.image.imread(out)
     assert pixels.shape[0] > 1000 and pixels.shape[1] > 1500
     assert pixels[..., :3].std() > 0.05  # not blank
+
+
+# --- real boundaries ----------------------------------------------------------------------------
+
+
+def test_topojson_arcs_are_delta_decoded_and_rings_joined():
+    arcs = boundaries.decode_arcs(
+        [[[0, 0], [1, 0], [0, 1]], [[1, 1], [-1, 0]]], {"scale": [2, 3], "translate": [10, 20]}
+    )
+    assert np.allclose(arcs[0], [[10, 20], [12, 20], [12, 23]])
+    assert np.allclose(arcs[1], [[12, 23], [10, 23]])  # each arc's running sum starts afresh
+    ring = boundaries.ring([0, 1], arcs)
+    assert np.allclose(ring, [[10, 20], [12, 20], [12, 23], [10, 23]])  # the shared point once
+    assert np.allclose(boundaries.ring([~1], arcs), [[10, 23], [12, 23]])  # ~i: arc i reversed
+    assert boundaries.signed_area(np.array([[0, 0], [1, 0], [1, 1], [0, 1]])) == pytest.approx(1.0)
+
+
+def test_every_2014_council_has_a_shape_on_the_boundary_map(council_table):
+    d = boundaries.districts()
+    assert len(d.codes) == len(set(d.codes)) == 326
+    assert set(d.codes) == _codes_of_types(council_table, DISTRICT_TYPES)
+    upper = boundaries.owner("upper")
+    assert set(upper) == _codes_of_types(council_table, UPPER_TYPES)  # 152: the 27 counties as districts
+    counties = pd.Series(upper)[pd.Series(upper).str.startswith("E10")].value_counts()
+    assert len(counties) == 27 and counties.min() >= 4  # Buckinghamshire has the fewest districts (4)
+    drawn = set(d.codes) | set(upper)
+    assert drawn == set(council_table["gss-code"])  # all 353
+    forest_heath = d.codes.index("E07000201")
+    assert upper[forest_heath] == "E10000029"  # Suffolk's, not Surrey's (the table's slip, mended)
+
+
+def test_district_areas_match_the_published_areas():
+    d = boundaries.districts()
+    published = boundaries.anchors().set_index("ons_code")["area_km2"]
+    km2 = pd.Series([boundaries.district_area(r) for r in d.rings], index=d.codes) * 111.2**2
+    ratio = km2 / published.reindex(km2.index)
+    assert ratio.between(0.9, 1.1).mean() > 0.95, ratio.describe()
+    # South Cambridgeshire surrounds Cambridge: its hole winds the other way and is Cambridge's size
+    south_cambs = d.rings[d.codes.index("E07000012")]
+    holes = [r for r in south_cambs if boundaries.signed_area(r) < 0]
+    cambridge = boundaries.district_area(d.rings[d.codes.index("E07000008")])
+    assert len(holes) == 1 and -boundaries.signed_area(holes[0]) == pytest.approx(cambridge, rel=0.01)
+
+
+def test_county_outlines_leave_out_the_arcs_inside_a_county():
+    d = boundaries.districts()
+    upper = boundaries.owner("upper")
+    inside = sum(len(u) > 1 and len({upper[k] for k in u}) == 1 for u in d.arc_users)
+    districts, counties = (
+        len(boundaries.outline_segments(boundaries.owner(t))) for t in ("district", "upper")
+    )
+    assert districts == len(d.arcs)  # every arc edges a district
+    assert counties == len(d.arcs) - inside and inside > 100
+
+
+@pytest.mark.parametrize(
+    ("values", "top"),
+    [([0.0] * 95 + [0.1, 0.12, 0.3, 0.9, 1.0], 0.4), ([0.0] * 50 + [1.0] * 50, 1.0), ([0.0] * 10, 0.05)],
+)
+def test_share_scale_is_a_round_value_at_a_high_quantile(values, top):
+    assert choropleth.share_scale(values) == top
+
+
+def test_callouts_are_spread_apart_within_the_axes():
+    got = choropleth.spread([0.9, 0.89, 0.88, 0.01], 0.05, 0.02, 0.98)
+    assert np.all(-np.diff(got) >= 0.05 - 1e-12) and got[0] == 0.9 and got[-1] >= 0.02
+    got = choropleth.spread([0.05, 0.04, 0.03], 0.05, 0.02, 0.98)
+    assert got[-1] == 0.02 and np.all(-np.diff(got) >= 0.05 - 1e-12)
+
+
+def test_share_map_caps_its_scale_and_says_so():
+    rows = [("E10000009", "libraries", 2016, r, "mutual" if r < 1 else "in_house") for r in range(10)]
+    rows += [("E06000052", "libraries", 2016, r, "mutual") for r in range(10)]
+    df = pd.DataFrame(rows, columns=["ons_code", "service", "year", "replication", "mode"])
+    ax = maps.plot_share_map(df, "libraries", 2016, vmax=0.2)
+    cmap = maps.share_colours(maps.MODE_COLOURS["mutual"])
+    faces = _facecolours_by_code(ax, "upper")
+    assert faces["E10000009"] == pytest.approx(cmap(0.5))  # 10% on a 0-20% scale: half way
+    assert faces["E06000052"] == pytest.approx(cmap(1.0))  # 100%: the darkest, as 20%
+    bar = ax.figure.axes[-1]
+    assert "scale 0-20%; darkest: 20% or more" in bar.get_xlabel().replace("\n", " ")
+
+
+def test_map_command_draws_boundaries_by_default_and_hexes_on_request(tmp_path, capsys):
+    from sim.cli import main
+
+    _synthetic().to_csv(tmp_path / "councils.csv", index=False)
+    for layout in ("boundaries", "hex"):
+        out = tmp_path / f"{layout}.png"
+        args = ["map", str(tmp_path), "--service", "libraries", "--year", "2016", "--out", str(out)]
+        assert main(args + (["--layout", layout] if layout == "hex" else [])) == 0
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "boundaries.png").read_bytes() != (tmp_path / "hex.png").read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "map",
+                str(tmp_path),
+                "--service",
+                "libraries",
+                "--year",
+                "2016",
+                "--layout",
+                "hexes",
+                "--out",
+                "x.png",
+            ]
+        )
+    assert exc.value.code == 2 and "invalid choice: 'hexes'" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

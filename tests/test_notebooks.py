@@ -2,6 +2,9 @@
 
 Executed as Jupyter does (nbclient, ipykernel), each notebook must show every chart it promises (counted as
 ``image/png`` outputs), print no warnings or errors, and leave no files outside its own results folder.
+Each notebook opens with the question it answers and ends with what its figures show, the numbers printed
+by its last cell. Every figure it shows is measured by :mod:`sim.pictures.readability` as it is drawn
+(a cell added before the notebook's own records the problems, one after them prints them).
 """
 
 import os
@@ -29,6 +32,26 @@ def test_every_notebook_has_a_promised_image_count():
     assert sorted(IMAGES) == [p.stem for p in NOTEBOOKS]
 
 
+WATCH = """
+from matplotlib.backend_bases import FigureCanvasBase as _Canvas
+from sim.pictures.readability import problems as _problems
+_READABILITY, _print_figure, _busy = {}, _Canvas.print_figure, []
+def _checked(self, *args, **kwargs):
+    if not _busy:
+        _busy.append(1)
+        try:
+            found = _problems(self.figure, dpi=100)
+            if found:
+                _READABILITY[self.figure.get_suptitle() or str(id(self.figure))] = found
+        finally:
+            _busy.clear()
+    return _print_figure(self, *args, **kwargs)
+_Canvas.print_figure = _checked
+"""
+REPORT = "print('READABILITY', _READABILITY)"
+"""Cells added around the notebook's own: every figure shown is measured as Jupyter draws it (at 100 dpi)."""
+
+
 def _outputs(nb):
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
 
@@ -40,6 +63,12 @@ def test_notebook_runs_and_shows_its_charts(path, tmp_path, monkeypatch):
         "commit notebooks without outputs"
     )
     assert nb.cells[0].cell_type == "markdown" and "headline" in nb.cells[0].source.lower()
+    assert "**The question:**" in nb.cells[0].source  # opens with the question it answers
+    ending = [c for c in nb.cells if c.cell_type == "markdown"][-1]
+    assert ending.source.startswith("## What the figures show")
+    assert nb.cells[-1].cell_type == "code" and "print(" in nb.cells[-1].source  # its numbers, computed
+    nb.cells.insert(0, nbformat.v4.new_code_cell(WATCH))
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))  # the kernel's temporary folder: must stay empty
@@ -47,6 +76,9 @@ def test_notebook_runs_and_shows_its_charts(path, tmp_path, monkeypatch):
     NotebookClient(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
+    readability = nb.cells.pop()["outputs"][0]["text"]
+    assert readability.strip() == "READABILITY {}", readability
+    nb.cells.pop(0)
     outputs = _outputs(nb)
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors

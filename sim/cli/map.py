@@ -1,4 +1,4 @@
-"""``python -m sim map RESULTS``: draw a map of England coloured by delivery mode."""
+"""``python -m sim map RESULTS``: draw a map of England's councils coloured by delivery mode."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mp.add_argument("--service", required=True, choices=["adult_social_care", "libraries", "leisure"])
     mp.add_argument("--year", type=int, required=True)
     mp.add_argument("--replication", type=int, default=0)
+    mp.add_argument(
+        "--layout",
+        choices=["boundaries", "hex"],
+        default="boundaries",
+        help="councils on their real boundaries (default; a county drawn as its districts) or as equal hexes",
+    )
     mp.add_argument("--out", type=Path, required=True, help="PNG file to write")
     mp.add_argument("--force", action="store_true", help="replace --out if it is an existing PNG picture")
 
@@ -37,7 +43,7 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out}: a map is written as PNG; give a file name ending in .png")
     try:
         with claim_out_file(args.out, args.force), staged_file(args.out) as tmp:
-            plot_mode_map_file(args.results, args.service, args.year, tmp, args.replication)
+            plot_mode_map_file(args.results, args.service, args.year, tmp, args.replication, args.layout)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     print(f"map: {args.out}")

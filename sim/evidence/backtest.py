@@ -21,6 +21,7 @@ is 1 - |model error| / |naive error| on the target's scale, the model's forecast
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -193,33 +194,77 @@ def plan(targets: tuple[Target, ...], start_year: int, end_year: int) -> dict[st
     return {"tests": tests, "fit": fit, "skipped": skipped}
 
 
+WORDS = {
+    "lg": "local-government",
+    "asc": "adult social care",
+    "msp": "support programme",
+    "n": "",
+    "per": "a",
+    "points": "service points",
+}
+
+
+def target_words(name: str) -> str:
+    """A target's name in words, e.g. ``council_asc_staff_change_2011_2013``.
+
+    That one reads ``council adult social care staff change 2011-2013``.
+    """
+    words = [WORDS.get(w, w) for w in name.split("_")]
+    text = " ".join(w for w in words if w)
+    for _ in range(2):  # year ranges: "2010 2013" -> "2010-2013"
+        text = re.sub(r"(\d{4}) (\d{4})", r"\1-\2", text)
+    return text.replace("first year", "in the first year")
+
+
 def figure(table: pd.DataFrame, targets: tuple[Target, ...], discrepancy: float):
-    """Each prediction on the error scale of its target (0 = observed): 90% interval, median, naive."""
+    """Each prediction on the error scale of its target (0 = observed): 90% interval, median, naive.
+
+    Two panels on one scale: the split test (fitted to 2010-2012, predicting 2013-2014) and the
+    leave-one-pattern-out tests; targets named in words with their year.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     by_name = {t.name: t for t in targets}
-    n = len(table)
-    fig = Figure(figsize=(9, 1.2 + 0.38 * max(n, 1)), layout="constrained")
-    ax = fig.subplots()
-    for i, r in enumerate(table.itertuples()):
-        t = by_name[r.name]
-        y, s = float(t.transform(t.value)), _scale(t, discrepancy)
+    kinds = [
+        ("split", "fitted to 2010-2012, predicting 2013-2014"),
+        ("lopo", "each pattern left out in turn"),
+    ]
+    groups = [(title, table[table["test"].str.split(":").str[0] == k]) for k, title in kinds]
+    groups = [(title, g) for title, g in groups if len(g)] or [("", table)]
+    rows = max(len(g) for _, g in groups)
+    fig = Figure(figsize=(6.8 * len(groups), 1.9 + 0.24 * max(rows, 1)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(groups), sharex=True, squeeze=False)[0])
+    for ax, (title, part) in zip(axes, groups, strict=True):
+        labels = []
+        for i, r in enumerate(part.itertuples()):
+            t = by_name[r.name]
+            y, s = float(t.transform(t.value)), _scale(t, discrepancy)
 
-        def z(v: float, t: Target = t, y: float = y, s: float = s) -> float:
-            return (float(t.transform(v)) - y) / s
+            def z(v: float, t: Target = t, y: float = y, s: float = s) -> float:
+                return (float(t.transform(v)) - y) / s
 
-        colour = "#1b7837" if r.covered else "#b2182b"
-        ax.plot([z(r.pred_lo), z(r.pred_hi)], [i, i], color=colour, lw=3, solid_capstyle="butt")
-        ax.plot([z(r.pred_median)], [i], "o", color="black", ms=4)
-        if math.isfinite(r.naive):
-            ax.plot([z(r.naive)], [i], "^", color="grey", ms=6)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(range(n), [f"{r.test}: {r.name} ({r.year})" for r in table.itertuples()], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("error in scaled tolerances (0 = observed)")
-    ax.set_title(
-        "Backtest: 90% predictive interval of each target not fitted\n"
-        "(green: covers the observation, red: misses;\ndot: median; triangle: naive forecast)",
-        fontsize=9,
-    )
+            colour = "#1b7837" if r.covered else "#b2182b"
+            ax.plot([z(r.pred_lo), z(r.pred_hi)], [i, i], color=colour, lw=3, solid_capstyle="butt")
+            ax.plot([z(r.pred_median)], [i], "o", color="black", ms=4)
+            if math.isfinite(r.naive):
+                ax.plot([z(r.naive)], [i], "^", color="grey", ms=6)
+            words = target_words(r.name)
+            labels.append(words if re.search(r"\d{4}", words) else f"{words}, {r.year}")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(part)), labels, fontsize=7.5)
+        ax.set_ylim(len(part) - 0.5, -0.5)
+        ax.set_xlabel("error in scaled tolerances (0 = observed)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        covered = int(part["covered"].sum())
+        ax.set_title(f"{title}\n{covered} of {len(part)} covered", fontsize=9)
+    handles = [
+        Line2D([], [], color="#1b7837", lw=3, label="90% interval covers the observation"),
+        Line2D([], [], color="#b2182b", lw=3, label="90% interval misses it"),
+        Line2D([], [], color="black", marker="o", ls="", ms=4, label="median prediction"),
+        Line2D([], [], color="grey", marker="^", ls="", ms=6, label="naive forecast (2012 level carried on)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    fig.suptitle("Backtest: the 90% predictive interval of each target not fitted", fontsize=10)
     return fig

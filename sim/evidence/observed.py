@@ -19,8 +19,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -274,8 +276,14 @@ def fit_table(national: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _short(source: str, width: int = 48) -> str:
-    return source if len(source) <= width else source[: width - 1] + "\u2026"
+def _short(source: str) -> str:
+    """A source as a legend names it, whole: who and when (``Cabinet Office, 23 Jul 2014``).
+
+    The part before any ``;`` or ``:``, without quoted titles and parentheses (the full source is in the
+    observed table and the fit table).
+    """
+    short = re.sub(r"\s*\([^)]*\)|\s*'[^']*'", "", source.split(";")[0].split(":")[0])
+    return re.sub(r"(,\s*)+,", ",", short).strip(" ,")
 
 
 def source_markers(observed: pd.DataFrame) -> dict[str, str]:
@@ -303,9 +311,17 @@ def _draw_points(
 
 
 def plot_observed(
-    ax: Axes, national: pd.DataFrame, observed: pd.DataFrame, measure: str, markers: dict | None = None
+    ax: Axes,
+    national: pd.DataFrame,
+    observed: pd.DataFrame,
+    measure: str,
+    markers: dict | None = None,
+    legend: bool = True,
 ) -> Axes:
-    """Simulated median and 5-95% band of one measure with its observed points, labelled by source."""
+    """Simulated median and 5-95% band of one measure with its observed points, labelled by source.
+
+    ``legend``: a legend in the panel (where it covers least); off where the figure has one for all panels.
+    """
     plots.fan(ax, national, measure, "simulated (median, 5-95%)", "#000000")
     markers = markers or source_markers(observed)
     _draw_points(ax, observed[observed["measure"] == measure], "#D55E00", "observed: ", markers)
@@ -313,7 +329,8 @@ def plot_observed(
     ax.set_xlabel("financial year (start)")
     ax.yaxis.set_major_formatter(style.THOUSANDS)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", frameon=False, fontsize=7)
+    if legend:
+        ax.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none", fontsize=7)
     return ax
 
 
@@ -326,8 +343,15 @@ def observed_figure(national: pd.DataFrame, observed: pd.DataFrame, scenario: st
     fig = style.ChartFigure(figsize=(4.8 * cols, 3.9 * rows + 0.5), constrained_layout=True)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     markers = source_markers(observed[observed["measure"].isin(names)])
+    entries: dict[str, Any] = {}
     for ax, measure in zip(axes, names, strict=False):
-        plot_observed(ax, national, observed, measure, markers)
+        plot_observed(ax, national, observed, measure, markers, legend=False)
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    if entries:  # one legend for every panel, below them: a source keeps its marker throughout
+        fig.legend(
+            entries.values(), entries.keys(), loc="outside lower center", ncols=2, frameon=False, fontsize=8
+        )
     for ax in axes[len(names) :]:
         ax.set_axis_off()
     if not names:
@@ -360,9 +384,10 @@ def add_observed_to_workforce(fig: Figure, observed: pd.DataFrame, target: float
         if measure == "mutual_staff":
             share = points.assign(value=points["value"] / target * 100)
             _draw_points(right, share, plots.SECTOR_COLOURS[sector], "observed: ", markers)
-    left.legend(loc="upper left", frameon=False, fontsize=7)
+    # below the staff panel: its lines and points fill the panel, so a legend inside would cover some
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False, fontsize=7)
     if right.get_legend_handles_labels()[0]:
-        right.legend(loc="upper left", frameon=False, fontsize=7)
+        right.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none", fontsize=7)
     return fig
 
 

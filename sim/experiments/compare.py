@@ -328,6 +328,8 @@ def report(
             "",
             markdown_table(morris.sort_values(["arm", "metric", "mu_star"], ascending=[True, True, False])),
             "",
+            "![Morris screening](morris.png)",
+            "",
         ]
     if len(res.failures):
         text += [
@@ -345,7 +347,8 @@ def write_comparison(
     """Write the comparison of a sweep's results folder; returns the files written.
 
     Files: ``effects.csv``, ``outcomes.csv``, ``fan.png``, ``ranking.png`` (if arms are compared),
-    ``sobol.csv``, ``sobol_s2.csv`` and ``sobol.png`` (Sobol designs), ``morris.csv`` (Morris designs),
+    ``sobol.csv``, ``sobol_s2.csv`` and ``sobol.png`` (Sobol designs), ``morris.csv`` and ``morris.png``
+    (Morris designs),
     ``report.md``. The folder (default
     ``RESULTS/compare``) is replaced as a whole.
     """
@@ -378,8 +381,9 @@ def write_comparison(
             files["sobol_s2"] = stage / "sobol_s2.csv"
             pairs.to_csv(files["sobol_s2"], index=False)
         if not morris.empty:
-            files["morris"] = stage / "morris.csv"
+            files["morris"], files["morris_plot"] = stage / "morris.csv", stage / "morris.png"
             morris.to_csv(files["morris"], index=False)
+            compare_plots.save(compare_plots.morris_figure(morris, year), files["morris_plot"])
         files["report"] = stage / "report.md"
         files["report"].write_text(report(res, effects, levels, indices, year, pairs, morris))
     return {k: out / v.name for k, v in files.items()}

@@ -90,7 +90,7 @@ def workforce_figure(
     right.set_ylim(0, top)
     right.yaxis.set_major_formatter(style.PERCENT)
     right.set_ylabel(f"% of the ambition of {target:,.0f} staff")
-    right.set_title(f"Share of the ambition ({target:,.0f} = 100%, far above this scale)", fontsize=10)
+    right.set_title(f"Share of the ambition\n({target:,.0f} = 100%, far above this scale)", fontsize=10)
     right.annotate(
         f"{h['median']:.1f}%",
         (h["year"], h["median"]),
@@ -158,13 +158,18 @@ def modes_figure(
         )
         last = shares[shares["year"] == shares["year"].max()]
         mutual = last[[m for m in ("mutual", "joint_mutual") if m in order]].sum(axis=1)
+        lo, hi, year = mutual.quantile(0.05), mutual.quantile(0.95), style.year_label(int(last["year"].max()))
+        note = (
+            f"{year}, by a mutual:\n{mutual.median():.1f}% ({lo:.1f}-{hi:.1f}%)"
+            if compact
+            else f"{year}: run by a mutual (incl. joint)\n{mutual.median():.1f}% (5-95%: {lo:.1f}-{hi:.1f}%)"
+        )
         ax.text(
             0.03,
             0.04,
-            f"{style.year_label(int(last['year'].max()))}: run by a mutual (incl. joint)\n"
-            f"{mutual.median():.1f}% (5-95%: {mutual.quantile(0.05):.1f}-{mutual.quantile(0.95):.1f}%)",
+            note,
             transform=ax.transAxes,
-            fontsize=6 if compact else 8,
+            fontsize=7 if compact else 8,
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
         )
         ax.set_title(style.service_label(service).capitalize(), fontsize=10)

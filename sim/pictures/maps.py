@@ -1,12 +1,16 @@
-"""Hex maps of England's 2014 councils: how often each council's service is in a mode, or one replication.
+"""Maps of England's 2014 councils: how often each council's service is in a mode, or one replication.
 
 :func:`plot_share_map` colours each council by the share of replications in which its service is in the
-chosen modes (the honest summary of many runs); :func:`plot_mode_map` draws the modes of one replication,
-named in the title. Both draw region outlines and label named councils. Colours and names come from
-:mod:`sim.pictures.style`; the hex maps and their geometry from :mod:`sim.pictures.hexes`.
+chosen modes (the honest summary of many runs), on a sequential scale capped at a round value near the
+top of the shares; :func:`plot_mode_map` draws the modes of one replication, named in the title.
+Upper-tier services (adult social care, libraries) are drawn on the upper-tier councils (a county as its
+districts), leisure on the districts. Both draw on the councils' real boundaries (``layout="boundaries"``,
+:mod:`sim.pictures.boundaries`) or on equal-sized hexes (``layout="hex"``, :mod:`sim.pictures.hexes`),
+with region outlines and the named councils in callouts (:mod:`sim.pictures.choropleth`). Colours and
+names come from :mod:`sim.pictures.style`.
 
-Longer than 300 lines because the two kinds of map share their checks of the council table and their
-drawing of hexes, outlines and labels; split, one picture would be spread over two files.
+Longer than 300 lines because the two kinds of map share their checks of the council table, their
+titles and the reading of a run's folder; split, one picture would be spread over two files.
 """
 
 from __future__ import annotations
@@ -18,18 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.pictures import style
+from sim.pictures import choropleth, style
 from sim.pictures.hexes import (  # noqa: F401  (re-exported)
     HEXJSON_FILES,
     SERVICE_TIER,
-    _read_hexmap,
     hex_polygons,
     load_hexmap,
     map_coverage,
@@ -104,55 +106,20 @@ def dominant_mode(parts: pd.DataFrame) -> pd.DataFrame:
     return first.merge(best[["ons_code", "mode"]], on="ons_code", how="left")
 
 
-def _warn_off_map(codes, hexes: pd.DataFrame, service: str) -> None:
-    off_map = sorted(set(codes) - set(hexes["ons_code"]))
+def _warn_off_map(codes, tier: str, layout: str, service: str) -> None:
+    off_map = sorted(set(codes) - choropleth.coverage(tier, layout))
     if off_map:
         warnings.warn(
-            f"{len(off_map)} {service} councils are not on the {SERVICE_TIER[service]} map "
-            f"and are not drawn: {off_map[:5]}",
+            f"{len(off_map)} {service} councils are not on the {tier} map and are not drawn: {off_map[:5]}",
             stacklevel=3,
         )
 
 
-def _regions(codes: pd.Series) -> np.ndarray:
-    from sim.inputs.councils import load_england
-
-    region = load_england().councils.set_index("ons_code")["region"]
-    return codes.map(region).fillna("").to_numpy()
-
-
-def _draw_hexes(ax: Axes, hexes: pd.DataFrame, facecolors, gid: str, labels: dict[str, str] | None) -> None:
-    """Hexes, region outlines and labels on ``ax``, with the axes made a clean map frame."""
-    x, y = hexes["x"].to_numpy(), hexes["y"].to_numpy()
-    polys = hex_polygons(x, y)
-    collection = PolyCollection(polys, facecolors=facecolors, edgecolors="white", linewidths=0.5)
-    collection.set_gid(gid)
-    ax.add_collection(collection)
-    outline = LineCollection(
-        region_edges(x, y, _regions(hexes["ons_code"])), colors="#222222", linewidths=1.4
-    )
-    outline.set_gid("region-outlines")
-    ax.add_collection(outline)
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-    where = hexes.set_index("ons_code")
-    for code, name in (named_councils() if labels is None else labels).items():
-        if code in where.index:
-            ax.annotate(
-                name,
-                (where.at[code, "x"], where.at[code, "y"]),
-                xytext=(7, 5),
-                textcoords="offset points",
-                fontsize=6.5,
-                path_effects=halo,
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#333333"},
-            )
-    ax.set_xlim(polys[..., 0].min() - 0.5, polys[..., 0].max() + 0.5)
-    ax.set_ylim(polys[..., 1].min() - 0.5, polys[..., 1].max() + 0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+def _frame(ax: Axes | None, layout: str) -> Axes:
+    choropleth.check_layout(layout)
+    if ax is None:
+        ax = style.ChartFigure(figsize=(7, 8), layout="constrained").add_subplot()
+    return ax
 
 
 def _title(service: str, year: int, what: str, scenario: str) -> str:
@@ -179,6 +146,14 @@ def mode_share(councils: pd.DataFrame, service: str, year: int, modes=MUTUAL_MOD
     return share
 
 
+def share_colours(colour: str) -> LinearSegmentedColormap:
+    """A sequential scale for shares: near-white, through ``colour``, to a dark shade of it."""
+    rgb = np.array(to_rgb(colour))
+    return LinearSegmentedColormap.from_list(
+        "share", ["#F7F7F7", tuple(1 - 0.45 * (1 - rgb)), tuple(rgb), tuple(rgb * 0.5)]
+    )
+
+
 def plot_share_map(
     councils: pd.DataFrame,
     service: str,
@@ -188,47 +163,65 @@ def plot_share_map(
     scenario: str = "",
     title: str | None = None,
     labels: dict[str, str] | None = None,
+    layout: str = "boundaries",
+    vmax: float | None = None,
 ) -> Axes:
-    """Hex map of the share of replications in which each council's service is in ``modes``.
+    """Map of the share of replications in which each council's service is in ``modes``.
 
     Args:
         councils: tidy council table (``ons_code, service, year, replication, mode``), all replications.
-        service: one of ``SERVICE_TIER``; picks the map (upper tier or district).
+        service: one of ``SERVICE_TIER``; picks the tier (upper-tier councils or districts).
         year: financial year start.
         modes: the modes counted (default a mutual or a joint mutual); coloured in the first one's colour.
         ax: axes to draw on; a new ``Figure`` is made if omitted.
         scenario: the scenario's name, for the title.
         title: replaces the default title.
-        labels: ONS code -> label of councils to name (default :func:`named_councils`).
+        labels: ONS code -> label of councils to name (default :func:`named_councils`; ``{}`` for none).
+        layout: ``"boundaries"`` (real boundaries, counties as their districts) or ``"hex"``.
+        vmax: top of the colour scale (a share, 0-1); default :func:`choropleth.share_scale` of the shares
+            (a round value at their 98th percentile), said in the colour bar's label.
 
     Returns:
-        The Axes: one ``PolyCollection`` of hexes (white = never, full colour = every replication, grey =
-        the council does not run the service), region outlines and a colour bar.
+        The Axes: one ``PolyCollection`` of councils (near-white = never, darkest = ``vmax`` or more,
+        grey = the council does not run the service), council and region outlines and a colour bar.
     """
     share = mode_share(councils, service, year, modes)
     n_rep = share.attrs["n_replications"]
-    hexes = _read_hexmap(SERVICE_TIER[service])
-    _warn_off_map(share.index, hexes, service)
-    cmap = LinearSegmentedColormap.from_list("share", ["#FFFFFF", MODE_COLOURS[modes[0]]])
-    values = hexes["ons_code"].map(share)
-    faces = [MODE_COLOURS[NO_DATA] if pd.isna(v) else cmap(v) for v in values]
-    if ax is None:
-        ax = style.ChartFigure(figsize=(7, 8), layout="constrained").add_subplot()
-    _draw_hexes(ax, hexes, faces, f"sharemap-{service}", labels)
+    tier = SERVICE_TIER[service]
+    ax = _frame(ax, layout)
+    _warn_off_map(share.index, tier, layout, service)
+    cmap = share_colours(MODE_COLOURS[modes[0]])
+    vmax = choropleth.share_scale(share) if vmax is None else vmax
+    norm = Normalize(0, vmax * 100)
+    colours = {code: cmap(norm(v * 100)) for code, v in share.items()}
+    choropleth.draw(ax, tier, colours, layout, f"sharemap-{service}", _labels(labels))
+    capped = bool((share > vmax + 1e-9).any())
     bar = ax.figure.colorbar(
-        _scalar(cmap), ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, format=style.PERCENT
+        ScalarMappable(norm=norm, cmap=cmap),
+        ax=ax,
+        orientation="horizontal",
+        fraction=0.04,
+        pad=0.02,
+        format=style.PERCENT,
+        extend="max" if capped else "neither",
     )
+    bar.ax.tick_params(labelsize=8)
     names = (
         "mutual (incl. joint)"
         if set(modes) == set(MUTUAL_MODES)
         else " or ".join(map(style.mode_label, modes))
     )
+    scale = f"scale 0-{vmax:.0%}" + (f"; darkest: {vmax:.0%} or more" if capped else "")
     bar.set_label(
-        f"% of {n_rep} replications in which a {names} runs the service or a part of it", fontsize=8
+        textwrap.fill(
+            f"% of {n_rep} replications in which a {names} runs the service or a part of it ({scale})", 60
+        ),
+        fontsize=8,
     )
-    if values.isna().any():
-        grey = Patch(facecolor=MODE_COLOURS[NO_DATA], label=f"{MODE_LABELS[NO_DATA]} ({values.isna().sum()})")
-        ax.legend(handles=[grey], loc="upper left", frameon=False, fontsize="small")
+    missing = sorted(choropleth.coverage(tier, layout) - set(share.index))
+    if missing:
+        grey = Patch(facecolor=MODE_COLOURS[NO_DATA], label=f"{MODE_LABELS[NO_DATA]} ({len(missing)})")
+        ax.legend(handles=[grey], loc="upper left", bbox_to_anchor=(0.0, 0.0), frameon=False, fontsize=8)
     mean = share.mean() * 100 if len(share) else 0.0
     what = f"a {names} runs all or part of it: {mean:.0f}% of councils (mean of {n_rep} replications)"
     what = textwrap.fill(what, 50)
@@ -236,10 +229,8 @@ def plot_share_map(
     return ax
 
 
-def _scalar(cmap):
-    from matplotlib.cm import ScalarMappable
-
-    return ScalarMappable(norm=Normalize(0, 100), cmap=cmap)
+def _labels(labels: dict[str, str] | None) -> dict[str, str]:
+    return named_councils() if labels is None else labels
 
 
 def plot_mode_map(
@@ -251,39 +242,42 @@ def plot_mode_map(
     title: str | None = None,
     scenario: str = "",
     labels: dict[str, str] | None = None,
+    layout: str = "boundaries",
 ) -> Axes:
-    """Hex map of councils coloured by the delivery mode of one service in one year of ONE replication.
+    """Map of councils coloured by the delivery mode of one service in one year of ONE replication.
 
     Args:
         councils: tidy council table with at least ``ons_code, service, year, replication, mode``.
-        service: one of ``SERVICE_TIER``; picks the hex map (upper tier or district).
+        service: one of ``SERVICE_TIER``; picks the tier (upper-tier councils or districts).
         year: financial year start (2014 means 2014-15).
         replication: which model replication to draw (named in the title).
         ax: axes to draw on; a new headless ``Figure`` is made if omitted.
         title: replaces the default title (scenario, service, year and the replication drawn).
         scenario: the scenario's name, for the title.
-        labels: ONS code -> label of councils to name (default :func:`named_councils`).
+        labels: ONS code -> label of councils to name (default :func:`named_councils`; ``{}`` for none).
+        layout: ``"boundaries"`` (real boundaries, counties as their districts) or ``"hex"``.
 
     Returns:
-        The Axes, holding one ``PolyCollection`` with a hex per council of the tier (grey: no row or no
-        mode), region outlines, and a legend of the modes present with their counts.
+        The Axes, holding one ``PolyCollection`` of the tier's councils (grey: no row or no mode), council
+        and region outlines, and a legend of the modes present with their counts of councils.
 
     Raises:
         ValueError: If a column is missing, service/year/replication is not in the data, a
-            council has several rows, or a mode is not in ``MODE_COLOURS``.
+            council has several rows, a mode is not in ``MODE_COLOURS`` or the layout is unknown.
     """
     sub = _select(councils, service, year, replication)
-    hexes = _read_hexmap(SERVICE_TIER[service])
+    tier = SERVICE_TIER[service]
     modes_by_code = dict(zip(sub["ons_code"].astype(str), sub["mode"], strict=True))
     unknown = sorted({str(m) for m in modes_by_code.values() if pd.notna(m)} - set(MODE_COLOURS))
     if unknown:
         raise ValueError(f"unknown modes {unknown}; known modes: {list(MODE_COLOURS)}")
-    _warn_off_map(modes_by_code, hexes, service)
-    modes = [modes_by_code.get(code, NO_DATA) for code in hexes["ons_code"]]
+    ax = _frame(ax, layout)
+    _warn_off_map(modes_by_code, tier, layout, service)
+    drawn = sorted(choropleth.coverage(tier, layout))
+    modes = [modes_by_code.get(code, NO_DATA) for code in drawn]
     modes = [NO_DATA if pd.isna(m) else m for m in modes]
-    if ax is None:
-        ax = style.ChartFigure(figsize=(7, 8), layout="constrained").add_subplot()
-    _draw_hexes(ax, hexes, [MODE_COLOURS[m] for m in modes], f"hexmap-{service}", labels)
+    colours = {code: MODE_COLOURS[m] for code, m in zip(drawn, modes, strict=True)}
+    choropleth.draw(ax, tier, colours, layout, f"modemap-{service}", _labels(labels))
     counts = pd.Series(modes).value_counts()
     order = [*reversed(style.STACK_ORDER), NO_DATA]
     handles = [
@@ -296,9 +290,11 @@ def plot_mode_map(
         handles=handles,
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
-        ncol=3,
+        ncol=2,
         frameon=False,
-        fontsize="small",
+        fontsize=8,
+        title="councils by the mode of most of the service's spend",
+        title_fontsize=8,
     )
     n_rep = councils["replication"].nunique()
     what = f"mode of most of its spend in replication {replication} (one of {n_rep}, not a summary)"
@@ -337,6 +333,7 @@ def plot_mode_map_file(
     year: int,
     out: str | Path,
     replication: int = 0,
+    layout: str = "boundaries",
 ) -> Path:
     """Draw a finished run's maps of one service and year and save them as one PNG (headless).
 
@@ -350,6 +347,7 @@ def plot_mode_map_file(
         year: financial year start.
         out: path of the PNG to write; parent folders are created.
         replication: which model replication the right-hand map draws.
+        layout: ``"boundaries"`` (real boundaries) or ``"hex"`` (equal-sized hexes).
 
     Returns:
         The path written.
@@ -363,8 +361,10 @@ def plot_mode_map_file(
     scenario = _scenario_name(results_dir)
     fig = style.ChartFigure(figsize=(13, 8.5), layout="constrained")
     left, right = fig.subplots(1, 2)
-    plot_share_map(councils, service, year, ax=left, scenario=scenario)
-    plot_mode_map(councils, service, year, replication=replication, ax=right, scenario=scenario)
+    plot_share_map(councils, service, year, ax=left, scenario=scenario, layout=layout)
+    plot_mode_map(
+        councils, service, year, replication=replication, ax=right, scenario=scenario, layout=layout
+    )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150, format="png")
@@ -376,9 +376,13 @@ def share_maps_figure(
     panels: list[tuple[str, int]],
     modes: tuple[str, ...] = MUTUAL_MODES,
     scenario: str = "",
+    layout: str = "boundaries",
 ) -> Figure:
-    """A row of :func:`plot_share_map` panels, one per ``(service, year)``; returns the Figure."""
-    fig = style.ChartFigure(figsize=(5.2 * len(panels), 7.2), layout="constrained")
+    """A row of :func:`plot_share_map` panels, one per ``(service, year)``, on one colour scale."""
+    shares = pd.concat([mode_share(councils, service, year, modes) for service, year in panels])
+    vmax = choropleth.share_scale(shares)
+    height = 5.2 * (0.85 if layout == "boundaries" else 0.6) + 2.2  # England's shape, titles, colour bar
+    fig = style.ChartFigure(figsize=(5.2 * len(panels), height), layout="constrained")
     for ax, (service, year) in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels, strict=True):
-        plot_share_map(councils, service, year, modes, ax=ax, scenario=scenario)
+        plot_share_map(councils, service, year, modes, ax=ax, scenario=scenario, layout=layout, vmax=vmax)
     return fig

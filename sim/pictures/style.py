@@ -1,8 +1,9 @@
 """One style for every chart and map: a colour and a readable name per delivery mode, readable labels.
 
-Colours are the Okabe-Ito palette (safe for the common forms of colour blindness): cool colours for the
-modes a council runs itself or a trust runs, the warm vermillion/orange pair for the two mutual modes so
-they stand out. The same colours are used by :mod:`sim.pictures.charts`, :mod:`sim.pictures.maps`,
+Colours are mostly the Okabe-Ito palette (safe for the common forms of colour blindness), eleven modes
+in eleven hues or lightnesses that a reader tells apart (``tests/test_readability.py`` measures their
+distance): blues for the modes a council runs itself, the warm vermillion/orange pair for the two mutual
+modes so they stand out. The same colours are used by :mod:`sim.pictures.charts`, :mod:`sim.pictures.maps`,
 :mod:`sim.pictures.sweep_charts` and the explorer. Labels for parameters come from the registry
 (``sim/inputs/parameters.toml``) through a short-name table; national columns have a label table here.
 Nothing here draws or imports pyplot.
@@ -34,17 +35,17 @@ class ChartFigure(Figure):
 
 MODE_COLOURS: dict[str, str] = {
     "in_house": "#56B4E9",  # sky blue
-    "rebooted": "#0072B2",  # blue
+    "rebooted": "#0072B2",  # dark blue
     "reduced": "#000000",  # black: provision cut or closed
     "community": "#F0E442",  # yellow
     "outsourced": "#7F7F7F",  # dark grey
-    "shared": "#9AD3F5",  # pale sky blue: another council
+    "shared": "#A6761D",  # ochre: run by another council
     "latc": "#009E73",  # bluish green
-    "trust": "#8FCFB8",  # pale bluish green
-    "legacy_trust": "#CC79A7",  # reddish purple
+    "trust": "#882255",  # wine: a trust formed after the start
+    "legacy_trust": "#CC79A7",  # pink: a trust formed before the start
     "mutual": "#D55E00",  # vermillion
     "joint_mutual": "#E69F00",  # orange
-    NO_DATA: "#C8C8C8",  # grey: no service / no data
+    NO_DATA: "#C8C8C8",  # light grey: no service / no data
 }
 """A colour per delivery mode (keys of :data:`sim.model.rules.MODES`), shared by every chart and map."""
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.pictures import style
 
@@ -36,11 +37,35 @@ def arm_title(res: Any, name: str, width: int = 34) -> str:
     return title + "\n" + textwrap.fill(style.describe_changes(changes), width)
 
 
+def unit(column: str) -> str:
+    """The unit of a national column in words, for an axis: ``staff``, ``mutuals``, ``£m``..."""
+    if column.endswith("_gbp_m"):
+        return "£m"
+    if column.startswith("mutual_staff") or column.endswith("_staff"):
+        return "staff"
+    if column.startswith("n_mutuals"):
+        return "mutuals"
+    if column == "share_of_target":
+        return "share of the ambition"
+    return style.measure_label(column)
+
+
+def spread_text(res: Any, key: str) -> str:
+    """What a panel's bands are taken across: replications, or design points and their replications."""
+    design = res.sweep.get("design") or {}
+    n_points = int(design.get("n_points") or 1)
+    n_rep = int(res.runs["replication"].nunique())
+    if key == "label" or n_points <= 1:
+        return f"across {n_rep} replications"
+    kind = {"sobol": "Sobol", "morris": "Morris", "lhs": "Latin hypercube"}.get(design.get("kind"), "design")
+    return f"across {n_points} {kind} design points ({n_rep} replication{'s' * (n_rep > 1)} each)"
+
+
 def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) -> Figure:
     """Fan chart of ``column`` per arm: median, 50% and 90% bands across replications and design points.
 
     Each panel names its arm and lever values; the baseline arm's median is drawn dashed in every other
-    panel. At most 12 panels (the first arms).
+    panel. The axis starts at zero, so effects look their size. At most 12 panels (the first arms).
     """
     grouping = res.grouping()
     runs = res.runs if year is None else res.runs[res.runs["year"] <= year]
@@ -73,6 +98,8 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
         ax.grid(alpha=0.3)
         ax.yaxis.set_major_formatter(style.THOUSANDS)
         style.year_axis(ax)
+    axes[0].autoscale_view()  # over every panel's data (the axes share y), then from zero
+    axes[0].set_ylim(bottom=0)
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles, labels = {}, {}
@@ -90,8 +117,8 @@ def fan_figure(res: Any, column: str = "mutual_staff", year: int | None = None) 
     dashed = f"; dashed: the {str(reference).replace('_', ' ')} arm's median" if reference else ""
     fig.suptitle(
         textwrap.fill(
-            f"{style.measure_label(column).capitalize()} by arm{more}: median, 50% and 90% bands across "
-            f"replications{dashed}",
+            f"{style.measure_label(column).capitalize()} by arm{more}: median, 50% and 90% bands "
+            f"{spread_text(res, key)}{dashed}",
             int(width * 11),
         ),
         fontsize=10,
@@ -130,9 +157,11 @@ def ranking_figure(effects: pd.DataFrame, year: int) -> Figure:
         ax.errorbar(med, ypos, xerr=np.abs(err), fmt="none", ecolor="black", capsize=3, lw=1)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(style.measure_label(metric).capitalize(), fontsize=10)
-        ax.set_xlabel(f"difference from the {reference} arm", fontsize=8)
+        ax.set_xlabel(f"difference from the {reference} arm ({unit(metric)})", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(style.THOUSANDS)
+        ax.tick_params(axis="x", labelsize=8)
     axes[0].set_yticks(ypos, labels, fontsize=8)
     fig.suptitle(f"Effect of each arm against the {reference} arm in {style.year_label(year)}", fontsize=11)
     fig.supxlabel(PAIRED, fontsize=8, color="#444444")
@@ -182,6 +211,59 @@ def sobol_figure(indices: pd.DataFrame, year: int) -> Figure:
         f"Which uncertainties matter in {style.year_label(year)}: Sobol indices{arm_name}", fontsize=11
     )
     fig.supxlabel(note, fontsize=8, color="#444444")
+    return fig
+
+
+def morris_figure(morris: pd.DataFrame, year: int) -> Figure:
+    """Morris screening, one panel per metric: each parameter's mu* as a bar and sigma as a diamond.
+
+    mu* is the mean absolute elementary effect (how far one step of the parameter moves the output), with
+    its 95% confidence as a whisker; sigma the spread of those effects (non-linearity, interactions).
+    Drawn for the first arm in the table, parameters by name, the largest mu* of the first metric on top.
+    """
+    arm = morris["arm"].iloc[0]
+    part = morris[morris["arm"] == arm]
+    metrics = list(dict.fromkeys(part["metric"]))
+    first = part[part["metric"] == metrics[0]].sort_values("mu_star")
+    params = list(first["parameter"])
+    fig = style.ChartFigure(
+        figsize=(3.8 * len(metrics) + 3.0, 0.45 * len(params) + 2.2), constrained_layout=True
+    )
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    ypos = np.arange(len(params))
+    for ax, metric in zip(axes, metrics, strict=True):
+        m = part[part["metric"] == metric].set_index("parameter").loc[params]
+        ax.barh(
+            ypos,
+            m["mu_star"],
+            height=0.55,
+            color=BAND,
+            alpha=0.85,
+            label="mu*: how far one step moves the output (whisker: 95% confidence)",
+        )
+        ax.errorbar(m["mu_star"], ypos, xerr=m["mu_star_conf"], fmt="none", ecolor="black", capsize=2, lw=0.8)
+        ax.plot(
+            m["sigma"],
+            ypos,
+            "D",
+            color="#E69F00",
+            ms=5,
+            label="sigma: spread of those effects (large: non-linear or interacting)",
+        )
+        ax.set_xlim(left=0)
+        ax.set_title(style.measure_label(metric).capitalize(), fontsize=10)
+        ax.set_xlabel(f"effect of one step of the parameter ({unit(metric)})", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(style.THOUSANDS)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(ypos, [style.param_label(p) for p in params], fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    arm_name = "" if len(morris["arm"].unique()) == 1 else f", arm {str(arm).replace('_', ' ')}"
+    fig.suptitle(
+        f"Which uncertainties matter in {style.year_label(year)}: Morris screening{arm_name}", fontsize=11
+    )
     return fig
 
 
