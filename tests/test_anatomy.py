@@ -51,6 +51,23 @@ def test_an_assumption_carrying_most_of_a_headline_is_said_in_words():
     assert anatomy.warnings([{**record, "ST": 0.4}]) == []
 
 
+def test_without_a_dominant_assumption_the_verdict_names_the_largest():
+    record = {
+        "headline": "mutual_staff",
+        "parameter": "x.y",
+        "basis": "evidence",
+        "ST": 0.62,
+        "N": 32,
+        "year": 2020,
+    }
+    other = {**record, "headline": "mutual_spend_gbp_m", "parameter": "z", "basis": "assumption", "ST": 0.3}
+    (text,) = anatomy.verdict([record, other])
+    assert text.startswith("No assumption carries more than 50%") and "N = 32" in text
+    assert "mutual_staff: x.y (evidence, 0.62)" in text and "mutual_spend_gbp_m: z (assumption, 0.30)" in text
+    assert anatomy.verdict([]) == []
+    assert anatomy.verdict([{**other, "ST": 0.7}]) == anatomy.warnings([{**other, "ST": 0.7}])
+
+
 def test_drivers_rank_by_total_order_and_say_evidence_or_assumption():
     indices = pd.DataFrame(
         {

@@ -308,9 +308,7 @@ def test_the_pool_of_ready_teams_runs_down(baseline):
 
 
 def test_outside_spin_outs_slow_as_the_cohort_depletes(baseline):
-    sc = baseline.with_changes(
-        {"outside.central_programme": False}, replications=16
-    )
+    sc = baseline.with_changes({"outside.central_programme": False}, replications=16)
     n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
     births = n.groupby("year").new_outside_born.mean().iloc[1:]  # the flows of 2014 onwards
     assert births.iloc[0] > births.iloc[-1] >= 0

@@ -177,7 +177,7 @@ def _print_summary(results, summarise, files) -> None:
     from sim.experiments import anatomy
 
     print("What the headline rests on (medians):")
-    for line in anatomy.lines(results.national) + anatomy.warnings():
+    for line in anatomy.lines(results.national) + anatomy.verdict():
         print(f"  {line}")
     for w in results.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -87,6 +87,26 @@ def warnings(records: list[dict] | None = None) -> list[str]:
     return out
 
 
+def verdict(records: list[dict] | None = None) -> list[str]:
+    """What the shipped sweep found each headline to rest on: the cautions, or one sentence that none."""
+    records = dominance() if records is None else records
+    if not records:
+        return []
+    cautions = warnings(records)
+    if cautions:
+        return cautions
+    top = {}
+    for d in records:
+        if d["headline"] not in top or d["ST"] > top[d["headline"]]["ST"]:
+            top[d["headline"]] = d
+    largest = "; ".join(f"{h}: {d['parameter']} ({d['basis']}, {d['ST']:.2f})" for h, d in top.items())
+    n = records[0]["N"]
+    return [
+        f"No assumption carries more than {MAJORITY:.0%} of either headline's variance (Sobol sweep of every "
+        f"uncertainty at its plausible range, N = {n}); the largest total-order indices: {largest}."
+    ]
+
+
 def basis(source: str) -> str:
     """``assumption`` if a parameter's source is an assumption, else ``evidence`` (a citation or a fit)."""
     return "assumption" if source.strip().lower().startswith("assumption") else "evidence"

@@ -169,12 +169,14 @@ def step(m: DivestmentModel, year: Year) -> None:
 
 
 def sync(m: DivestmentModel) -> None:
-    """The (R,) totals of the outside sector, and its split into the start's stock and the births since."""
-    alive = m.o_alive
-    m.out_n = alive.sum(axis=1)
-    m.out_staff = np.where(alive, m.o_staff, 0.0).sum(axis=1)
-    m.o_spend = np.where(alive, m.o_value + m.o_trading, 0.0)
+    """The (R,) totals of the outside sector, and its split into the start's stock and the births since.
+
+    Providers not alive hold no staff, contracts or trading (a failure, a loss or a merger empties them).
+    """
+    m.out_n = m.o_alive.sum(axis=1)
+    m.o_spend = m.o_value + m.o_trading
+    m.out_staff = m.o_staff.sum(axis=1)
     m.out_spend = m.o_spend.sum(axis=1)
-    new = alive & (m.o_born > m.start_year)
-    m.out_staff_new = np.where(new, m.o_staff, 0.0).sum(axis=1)
-    m.out_spend_new = np.where(new, m.o_value + m.o_trading, 0.0).sum(axis=1)
+    new = m.o_born > m.start_year
+    m.out_staff_new = (m.o_staff * new).sum(axis=1)
+    m.out_spend_new = (m.o_spend * new).sum(axis=1)
