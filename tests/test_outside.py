@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.inputs.scenario import load_scenario
@@ -176,3 +177,13 @@ def test_a_local_government_contract_is_fixed_in_cash_until_it_is_let_again(base
     f = np.flatnonzero(still)[:5]
     providers.relet(m, f)
     assert (m.contract_value.reshape(-1)[f] < value.reshape(-1)[f]).all()
+
+
+def test_the_outside_sector_never_shifts_councils_draws(base):
+    """Its draws come after the slots' words: changing it leaves every council column bit for bit."""
+    busy = {"outside.p_merge_per_year": 0.3, "outside.central_pool": 40, "outside.cohort_2014": 80}
+    a = DivestmentModel(base.with_changes({}, end_year=2017), seeds=[7, 8]).run().national()
+    b = DivestmentModel(base.with_changes(busy, end_year=2017), seeds=[7, 8]).run().national()
+    council = ["n_mutuals_lg", "mutual_staff_lg", "mutual_spend_lg_gbp_m", "n_latcs", "new_divestments"]
+    pd.testing.assert_frame_equal(a[council], b[council])
+    assert not a.n_mutuals_outside.equals(b.n_mutuals_outside)
