@@ -135,22 +135,25 @@ def test_outside_sector_never_has_a_negative_rate_inside_the_allowed_ranges(base
     assert m.out_n[0] >= 0
 
 
-def test_outside_sector_with_no_births_and_no_failures_only_grows_its_staff(baseline):
+def test_outside_sector_with_no_events_grows_only_its_trading_income(baseline):
+    """No births, failures, losses or mergers: the count holds; spend grows by trading alone."""
     sc = baseline.with_changes(
         {
-            "outside.new_mutuals_per_year": 0.0,
-            "outside.new_mutuals_per_year_unsupported": 0.0,
+            "outside.right_to_provide": False,
+            "outside.central_programme": False,
             "outside.fail_rate_per_year": 0.0,
             "outside.p_lose_retender": 0.0,
+            "outside.p_merge_per_year": 0.0,
+            "outside.commissioner_change_per_year": 0.0,
         }
     )
     m = DivestmentModel(sc, seed=0)
-    n, staff = m.out_n.copy(), m.out_staff.copy()
+    n, spend = m.out_n.copy(), m.out_spend.copy()
     year = _year(m)
     pressure.assess(m, year)
     outside.step(m, year)
-    growth = 1 + sc.params["outside.staff_growth_per_year"]
-    assert m.out_n[0] == n[0] and m.out_staff[0] == pytest.approx(staff[0] * growth)
+    growth = 1 + sc.params["outside.staff_growth_per_year"] * m.price[2015] / m.price[2014]  # in posts
+    assert m.out_n[0] == n[0] and m.out_spend[0] == pytest.approx(spend[0] * growth)
 
 
 def test_record_advances_the_year_and_adds_one_row(baseline):

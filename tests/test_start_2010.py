@@ -10,7 +10,7 @@ import pytest
 
 from sim.inputs.councils import load_england
 from sim.inputs.scenario import ScenarioError, load_scenario
-from sim.model import DivestmentModel
+from sim.model import DivestmentModel, prices
 from sim.model.slots import ASC, LIBRARIES
 from sim.model.stages import appraisal, outside
 
@@ -63,7 +63,13 @@ def test_2010_spend_is_each_councils_outturn_of_2010_11():
 
 def test_the_right_to_request_wave_is_live_by_2012_and_then_nothing_is_pending(history):
     sc = history.with_changes(
-        {"outside.fail_rate_per_year": 0.0, "outside.p_lose_retender": 0.0, "outside.cohort_2010": 0},
+        {
+            "outside.fail_rate_per_year": 0.0,
+            "outside.p_lose_retender": 0.0,
+            "outside.p_merge_per_year": 0.0,
+            "outside.right_to_provide": False,
+            "outside.central_programme": False,
+        },
         replications=4,
         end_year=2014,
     )
@@ -74,7 +80,7 @@ def test_the_right_to_request_wave_is_live_by_2012_and_then_nothing_is_pending(h
     assert (by_year.min().loc[2012:] == 9 + wave).all() and (by_year.max().loc[2012:] == 9 + wave).all()
     assert len(by_year.min().loc[2012:]) == 3
     assert 9 < by_year.mean()[2011] < 9 + wave  # a share in 2011, the rest in 2012
-    assert (m.out_rtr == 0).all()
+    assert m.o_alive[:, m.o_origin == outside.RIGHT_TO_REQUEST].all()
 
 
 def test_no_support_is_funded_before_the_programme_began(history):
@@ -124,35 +130,6 @@ def test_bad_start_years_are_refused_naming_the_file_and_key(tmp_path, run, mess
     assert e.value.problems == [f"{f.resolve()}: {message}"]
 
 
-def test_contracts_end_by_cohort_and_a_lost_retender_empties_the_cohort(baseline):
-    sc = baseline.with_changes(
-        {
-            "outside.p_lose_retender": 1.0,
-            "outside.fail_rate_per_year": 0.0,
-            "outside.new_mutuals_per_year": 0.0,
-            "outside.new_mutuals_per_year_unsupported": 0.0,
-        },
-        end_year=2016,
-    )
-    m = DivestmentModel(sc, seed=3)
-    L = int(sc.params["outside.contract_years"])
-    before = m.out_cohort_n.copy()
-    m.step()  # 2014: the cohort of 2014 mod L is re-tendered and lost
-    lost = 2014 % L
-    assert m.out_cohort_n[0, lost] == 0 and before[0, lost] > 0
-    keep = np.arange(L) != lost
-    np.testing.assert_array_equal(m.out_cohort_n[0, keep], before[0, keep])
-    assert m.latest("new_outside_lost") == before[0, lost]
-    assert m.out_n[0] == before[0].sum() - before[0, lost]
-
-
-def test_the_outside_stock_of_2014_is_spread_over_its_contract_cohorts(baseline):
-    m = DivestmentModel(baseline, seed=0)
-    n = m.out_cohort_n[0]
-    assert n.sum() == 50 and n.max() - n.min() <= 1
-    assert m.out_staff[0] == pytest.approx(m.out_cohort_staff[0].sum())
-
-
 def test_support_places_are_taken_only_while_a_programme_runs(history):
     sc = history.with_changes({}, replications=6, end_year=2018)
     n = DivestmentModel(sc, seeds=sc.seeds()).run().national()
@@ -184,13 +161,26 @@ def test_run_start_year_flag_starts_from_2010_and_a_bad_one_writes_nothing(tmp_p
 
 
 @pytest.mark.parametrize("start", [2010, 2014])
-def test_outside_spend_per_staff_keeps_pace_with_the_cost_per_post(start):
+def test_what_a_post_costs_follows_the_price_index_not_budget_pressure(start):
+    """Outside spend per staff, held contracts unchanged, moves with the pay and price index alone."""
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
+    quiet = {
+        "outside.fail_rate_per_year": 0.0,
+        "outside.p_lose_retender": 0.0,
+        "outside.p_merge_per_year": 0.0,
+        "outside.staff_growth_per_year": 0.0,
+        "outside.right_to_provide": False,
+        "outside.central_programme": False,
+        "outside.rtr_pending_2010": 0,
+        "outside.commissioner_change_per_year": 0.0,
+    }
+    ratios = []
     for growth in (0.03, 0.0):
-        m = DivestmentModel(
-            sc.with_changes({"funding.cost_growth_per_year": growth}, start_year=start, end_year=start + 4),
-            seeds=[3],
-        ).run()
+        changes = {**quiet, "funding.cost_growth_per_year": growth}
+        m = DivestmentModel(sc.with_changes(changes, start_year=start, end_year=start + 4), seeds=[3]).run()
         nat = m.national()
         ratio = (nat.mutual_spend_outside_gbp_m / nat.mutual_staff_outside).to_numpy()
-        np.testing.assert_allclose(ratio[1:] / ratio[:-1], 1.0 + growth, rtol=1e-12)
+        index = np.array([prices.index(m.p, y) for y in nat.year])
+        np.testing.assert_allclose(ratio[1:] / ratio[:-1], index[1:] / index[:-1], rtol=1e-9)
+        ratios.append(ratio)
+    np.testing.assert_allclose(ratios[0], ratios[1], rtol=1e-12)  # budget pressure is not a price

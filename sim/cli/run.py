@@ -201,6 +201,11 @@ def _print_summary(results, summarise, files) -> None:
     end = table.loc[years[1], ("mutual_staff", "median")]
     print(f"{years[1]}: median mutual workforce is {end / target:.1%} of the {target:,.0f} ambition.")
     print("[median, 5%-95% across replications]")
+    from sim.experiments import anatomy
+
+    print("What the headline rests on (medians):")
+    for line in anatomy.lines(results.national) + anatomy.verdict():
+        print(f"  {line}")
     for w in results.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"results: {files['manifest'].parent}")

@@ -341,14 +341,27 @@ def report(
     return "\n".join(text)
 
 
+def headline_drivers(res: SweepResults, indices: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The parameters dominating each metric's variance, with their tag, basis and source, N and year."""
+    from sim.experiments.anatomy import drivers
+    from sim.inputs.params import registry
+
+    design = res.sweep["design"]
+    k = design["problem"]["num_vars"]
+    table = drivers(indices, {key: spec.source for key, spec in registry().items()})
+    table["N"] = design["n_points"] // (2 * k + 2 if design["second_order"] else k + 2)
+    table["year"] = year
+    return table
+
+
 def write_comparison(
     results: str | Path, out: str | Path | None = None, year: int | None = None
 ) -> dict[str, Path]:
     """Write the comparison of a sweep's results folder; returns the files written.
 
     Files: ``effects.csv``, ``outcomes.csv``, ``fan.png``, ``ranking.png`` (if arms are compared),
-    ``sobol.csv``, ``sobol_s2.csv`` and ``sobol.png`` (Sobol designs), ``morris.csv`` and ``morris.png``
-    (Morris designs),
+    ``sobol.csv``, ``sobol_s2.csv``, ``sobol.png`` and ``headline_drivers.csv`` (Sobol designs),
+    ``morris.csv`` and ``morris.png`` (Morris designs),
     ``report.md``. The folder (default
     ``RESULTS/compare``) is replaced as a whole.
     """
@@ -377,6 +390,9 @@ def write_comparison(
             files["sobol"], files["sobol_plot"] = stage / "sobol.csv", stage / "sobol.png"
             indices.to_csv(files["sobol"], index=False)
             compare_plots.save(compare_plots.sobol_figure(indices, year), files["sobol_plot"])
+            drivers = headline_drivers(res, indices, year)
+            files["drivers"] = stage / "headline_drivers.csv"
+            drivers.to_csv(files["drivers"], index=False)
         if not pairs.empty:
             files["sobol_s2"] = stage / "sobol_s2.csv"
             pairs.to_csv(files["sobol_s2"], index=False)
@@ -385,7 +401,12 @@ def write_comparison(
             morris.to_csv(files["morris"], index=False)
             compare_plots.save(compare_plots.morris_figure(morris, year), files["morris_plot"])
         files["report"] = stage / "report.md"
-        files["report"].write_text(report(res, effects, levels, indices, year, pairs, morris))
+        text = report(res, effects, levels, indices, year, pairs, morris)
+        if not indices.empty:
+            from sim.experiments.anatomy import drivers_markdown
+
+            text += drivers_markdown(drivers)
+        files["report"].write_text(text)
     return {k: out / v.name for k, v in files.items()}
 
 

@@ -63,9 +63,13 @@ def _serve(conn, parent_end=None) -> None:
         conn.send(_failure(exc))
         return
     try:
-        national, target, scenario, workforce, modes = job
+        national, target, scenario, workforce, modes, parts = job
         charts.save(charts.workforce_figure(national, target, scenario=scenario), workforce)
         charts.save(charts.modes_figure(national, SERVICES, MODES, scenario=scenario), modes)
+        if parts is not None:
+            from sim.pictures.anatomy import anatomy_figure
+
+            charts.save(anatomy_figure(national, scenario=scenario), parts)
         conn.send(None)
     except Exception as exc:  # noqa: BLE001
         conn.send(_failure(exc))
@@ -93,9 +97,17 @@ class FigureProcess:
         """Whether the process runs (else the caller draws the figures)."""
         return self._proc is not None and self._proc.is_alive()
 
-    def draw(self, national: Any, target: float, scenario: str, workforce: Path, modes: Path) -> None:
-        """Send the job: the national table, the ambition, the scenario's name and the two paths."""
-        self._conn.send((national, target, scenario, workforce, modes))
+    def draw(
+        self,
+        national: Any,
+        target: float,
+        scenario: str,
+        workforce: Path,
+        modes: Path,
+        anatomy: Path | None = None,
+    ) -> None:
+        """Send the job: the national table, the ambition, the scenario's name and the figures' paths."""
+        self._conn.send((national, target, scenario, workforce, modes, anatomy))
         self._sent = True
 
     def wait(self) -> None:

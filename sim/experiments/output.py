@@ -172,12 +172,15 @@ def write_run(
             "summary": stage / "summary.csv",
             "workforce_plot": stage / "workforce.png",
             "modes_plot": stage / "modes.png",
+            "anatomy_plot": stage / "anatomy.png",
             "manifest": stage / "manifest.json",
         }
         observed_files: dict[str, Path] = {}
         target = sc.params["report.target_staff"]
         if figures is not None and figures.ready and observed is None:
-            figures.draw(national, target, sc.name, files["workforce_plot"], files["modes_plot"])
+            figures.draw(
+                national, target, sc.name, files["workforce_plot"], files["modes_plot"], files["anatomy_plot"]
+            )
         else:
             if figures is not None:
                 figures.close()
@@ -192,6 +195,9 @@ def write_run(
                 observed_files = write_observed_outputs(stage, national, observed, sc.name)
             plots.save(fig, files["workforce_plot"])
             plots.save(plots.modes_figure(national, SERVICES, MODES, scenario=sc.name), files["modes_plot"])
+            from sim.pictures.anatomy import anatomy_figure
+
+            plots.save(anatomy_figure(national, scenario=sc.name), files["anatomy_plot"])
         from sim.experiments.tables import rounded
 
         table = summarise(national)

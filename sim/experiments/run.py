@@ -154,6 +154,12 @@ def summarise(national: pd.DataFrame, columns: tuple[str, ...] | None = None) ->
         "mutual_staff_lg",
         "mutual_spend_lg_gbp_m",
         "share_of_target",
+        "mutual_staff_stock",
+        "mutual_staff_lg_new",
+        "mutual_staff_outside_new",
+        "mutual_spend_stock_gbp_m",
+        "mutual_spend_lg_new_gbp_m",
+        "mutual_spend_outside_new_gbp_m",
     )
     g = national.groupby("year")[list(columns)]
     out = pd.concat({"median": g.median(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}, axis=1)

@@ -24,7 +24,7 @@ import pandas as pd
 from sim.inputs.councils import load_england
 from sim.inputs.scenario import Scenario
 from sim.inputs.schedules import resolve
-from sim.model import loop, rules, state, tables
+from sim.model import loop, prices, rules, state, tables
 from sim.model.agents import CouncilAgent
 from sim.model.batches import MAX_BATCH, batch_slices  # noqa: F401  (re-exported)
 from sim.model.draws import N_DRAW_ROWS, U_NOISE  # noqa: F401  (re-exported)
@@ -127,6 +127,7 @@ class DivestmentModel(mesa.Model):
         self.funding = funding_path(eng, p, self.end_year)
         real = rules.real_funding_index(self.funding, p["funding.cost_growth_per_year"])
         self.pressure_path = rules.budget_pressure(real, p["funding.pressure_scale"])
+        self.price = prices.path(p, min(self.start_year, prices.BASE_YEAR), self.end_year + 1)
         state.init_state(self, R)
         state.init_keys(self, R)
         self.log: list[tuple] = []

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.model import rules
+from sim.model import outside_start, prices, rules
 from sim.model.arrays import entries, row_sums
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
 from sim.model.sampling import weighted_sample_rows_grouped
-from sim.model.slots import ASC, COST_BASE_YEAR, LEISURE, LIBRARIES
-from sim.model.stages import outside
+from sim.model.slots import ASC, LEISURE, LIBRARIES
 from sim.model.stages.transitions import go_live
 
 if TYPE_CHECKING:
@@ -155,7 +154,11 @@ def expected_lg_stock(m: DivestmentModel, weights: np.ndarray, n_lg: int) -> tup
 
 
 def setup_outside(m: DivestmentModel, lg_staff: float, lg_spend: float) -> None:
-    """Mutuals outside local government in 2014: the national figures less the expected local stock."""
+    """Mutuals outside local government in 2014: the national figures less the expected local stock.
+
+    The named spin-outs keep their published sizes (:func:`sim.model.outside_start.stock_2014`); the
+    sector's cost per post for contracts let later is its 2014 spend over its staff.
+    """
     p = m.p
     n = round(p["init.n_mutuals_2014"] * (1 - p["init.share_lg"]))
     staff = max(p["init.mutual_staff_2014"] - lg_staff, 0.0)
@@ -163,12 +166,7 @@ def setup_outside(m: DivestmentModel, lg_staff: float, lg_spend: float) -> None:
     message = "the expected local-government mutuals of 2014 exceed a national 2014 figure"
     bad = n == 0 or staff == 0 or spend == 0
     m.start_warnings = [[message] if bad else [] for _ in range(m.n_batch)]
-    m.out_spend_per_staff = np.full(m.n_batch, spend / staff if staff else 0.0)
-    outside.place_stock(m, n, staff, m.start_year)
-    m.out_pool_start = int(p["outside.cohort_2014"])
-    m.out_pool = np.full(m.n_batch, m.out_pool_start, dtype=np.int64)
-    m.out_rtr = np.zeros(m.n_batch, dtype=np.int64)
-    outside.sync(m)
+    outside_start.place(m, *outside_start.stock_2014(n, staff, spend), spend / staff if staff else 0.0)
 
 
 def setup_2010(m: DivestmentModel) -> None:
@@ -176,17 +174,18 @@ def setup_2010(m: DivestmentModel) -> None:
 
     Each part's spend is its 2014-15 spend times its council's ratio of 2010-11 to 2014-15 outturn for the
     service (:func:`sim.inputs.councils.spend_2010`); staff are that spend over the 2014 cost per post
-    taken back to 2010 with ``funding.cost_growth_per_year``; library service points are the 2014 points
-    scaled by the spend ratio to the power ``services.library_points_elasticity`` (the closures of
-    2010-2014 undone by the model's own rule). No local-government mutual, company or pipeline exists:
-    they are left to the model. Draws come first from each replication's ("init", 2010) stream.
+    taken back to 2010 with the pay and price index (:mod:`sim.model.prices`); library service points
+    are the 2014 points scaled by the spend ratio to the power ``services.library_points_elasticity``
+    (the closures of 2010-2014 undone by the model's own rule). No local-government mutual, company or
+    pipeline exists: they are left to the model. Draws come first from each replication's ("init", 2010)
+    stream.
     """
     p, s, R, y = m.p, m.slots, m.n_batch, m.start_year
     eng = m.england.councils
     ratio_asc = spend_ratio(eng["asc_spend_2010_gbp_m"], eng["asc_spend_gbp_m"])
     ratio_culture = spend_ratio(eng["cultural_spend_2010_gbp_m"], eng["cultural_spend_gbp_m"])
     ratio = np.where(s.service == ASC, ratio_asc[s.council], ratio_culture[s.council])
-    deflate = (1.0 + p["funding.cost_growth_per_year"]) ** (y - COST_BASE_YEAR)
+    deflate = prices.index(p, y)  # the cost of a post in 2010-11 over 2014-15
     m.spend[:] = s.spend * ratio
     m.staff[:] = s.staff * ratio / deflate
     units = np.where(
@@ -204,15 +203,11 @@ def setup_2010(m: DivestmentModel) -> None:
     m.mode[legacy] = LEGACY
     m.contract_end[legacy] = y + 1 + (u_contract[legacy] * p["contract.length_years"]).astype(np.int64)
     n = int(p["init.n_mutuals_2010"])
-    staff = n * p["init.staff_per_mutual_2010"]
-    spend_per_staff = p["init.mutual_spend_2014_gbp_m"] / p["init.mutual_staff_2014"] * deflate
+    per_post = p["outside.cost_per_post_2014_gbp_k"] / 1000.0  # GBP m a post, 2014-15 prices
     m.start_warnings = [[] for _ in range(R)]
-    m.out_spend_per_staff = np.full(R, spend_per_staff)
-    outside.place_stock(m, n, staff, y)
-    m.out_pool_start = int(p["outside.cohort_2010"])
-    m.out_pool = np.full(R, m.out_pool_start, dtype=np.int64)
-    m.out_rtr = np.full(R, int(p["outside.rtr_pending_2010"]), dtype=np.int64)
-    outside.sync(m)
+    staff = np.full(n, p["init.staff_per_mutual_2010"])
+    rtr = int(p["outside.rtr_pending_2010"])
+    outside_start.place(m, staff, staff * per_post * deflate, per_post, rtr=rtr, mycsp=True)
 
 
 def spend_ratio(spend_2010: pd.Series, spend_2014: pd.Series) -> np.ndarray:

@@ -38,6 +38,7 @@ def init_state(m: DivestmentModel, R: int) -> None:
     m.cum_savings = np.zeros(R)
     m.since = np.zeros(shape, dtype=np.int64)  # the year a part's current mode began
     m.contract_value = np.zeros(shape)  # a provider's contract, GBP m a year: spend less trading income
+    m.budget_line = m.spend.copy()  # what the council budgets for each part, following its funding
     rates = mode_rates(p)
     m.lag_by_mode, m.abandon_by_mode = rates["lag"], rates["abandon"]
     m.growth_by_mode, m.fail_by_mode, m.saving_by_mode = rates["growth"], rates["fail"], rates["saving"]

@@ -14,7 +14,7 @@ from sim.model import rules
 from sim.model.arrays import entries_flat, flat, group
 from sim.model.draws import U_CONTRACT, U_FAIL, U_TAKEOVER, U_WINNER
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, OUTSOURCED
-from sim.model.slots import COST_BASE_YEAR, LIBRARIES
+from sim.model.slots import LIBRARIES
 from sim.model.stages.transitions import NO_CONTRACT, largest_provider_by_kind, provider_groups
 
 if TYPE_CHECKING:
@@ -25,30 +25,30 @@ if TYPE_CHECKING:
 def grow_or_fail(m: DivestmentModel, year: Year) -> None:
     """Next year's spend and staff; then failures, takeovers and contract ends (effective next year).
 
-    Spend follows the council's funding; a provider's trading income grows its spend beyond its contract
-    by its trading growth, up to ``contract.max_trading_share`` of the contract, so a provider grows
-    mainly by winning contracts. Staff are spend over the year's cost per post: the 2014 cost per post
-    grown with the cost of services, so cash growth is not counted as more staff.
+    A council-run part's spend follows the council's funding. A divested part's spend is the value of its
+    contract, fixed in cash from its letting until its renewal (re-priced then to what the council now
+    budgets for it, ``budget_line``, which follows the funding), plus trading income, which grows by the
+    mode's trading growth on the part's spend, up to ``contract.max_trading_share`` of the contract: a
+    provider grows mainly by winning contracts. Staff are spend over the year's cost per post: the 2014
+    cost per post grown with the pay and price index (:mod:`sim.model.prices`), so cash growth is not
+    counted as more staff.
     """
     p, s, nxt = m.p, m.slots, year.y + 1
     change = m.funding[s.council, year.col + 1]
     passthrough = m.passthrough
-    m.contract_value = rules.grow_spend(m.contract_value, change, passthrough, 0.0)
-    # rules.grow_spend with each part's trading growth, worked at the divested parts only (the others
-    # have none: their factor 1 + 0 changes nothing), and capped there
     factor = 1.0 + passthrough * change
-    spend_cut = m.spend * factor
-    grown = np.maximum(spend_cut, 0.0)
+    m.budget_line = np.maximum(m.budget_line * factor, 0.0)  # rules.grow_spend, with no trading growth
+    grown = np.maximum(m.spend * factor, 0.0)
     r, j, f = entries_flat(IS_DIVESTED[m.mode])
     if len(f):
-        trading = np.maximum(flat(spend_cut)[f] * (1.0 + m.growth_by_mode[flat(m.mode)[f]]), 0.0)
-        cap = np.maximum(flat(m.contract_value)[f] * (1.0 + p["contract.max_trading_share"]), 0.0)
-        flat(grown)[f] = np.minimum(trading, cap)
+        contract = flat(m.contract_value)[f]
+        held = flat(m.spend)[f]
+        growth = m.growth_by_mode[flat(m.mode)[f]] * m.price[nxt] / m.price[year.y]  # in posts
+        trading = np.maximum(held - contract, 0.0) + held * growth
+        flat(grown)[f] = contract + np.clip(trading, 0.0, p["contract.max_trading_share"] * contract)
     close_with_cuts(m, grown)
     m.spend = grown
-    m.staff = m.spend / (
-        s.cost_per_post * (1.0 + p["funding.cost_growth_per_year"]) ** (nxt - COST_BASE_YEAR)
-    )
+    m.staff = m.spend / (s.cost_per_post * m.price[nxt])
     year.new["failures"], (r, j, f) = fail(m, nxt, (r, j, f))
     # the divested parts left after failures, grouped by provider once: shared by the three below (neither
     # takeovers nor re-tenders change which parts are divested before contract_ends reads them)
@@ -203,7 +203,22 @@ def contract_ends(
         flat(m.provider)[f[winner]] = rival[winner]
         moved = np.bincount(r, minlength=R)
     flat(m.contract_end)[fe[~back]] = y + p["contract.length_years"]  # renewed or re-tendered
+    relet(m, fe[~back])
     return np.bincount(r_back, minlength=R), moved
+
+
+def relet(m: DivestmentModel, f: np.ndarray) -> None:
+    """Contracts at flat indices ``f`` are let again at what the council now budgets for the part.
+
+    The part's spend changes by the change of its contract's value (its trading income stays) and its
+    staff with its spend.
+    """
+    old, new = flat(m.contract_value)[f], flat(m.budget_line)[f]
+    spend = flat(m.spend)[f]
+    after = np.maximum(spend + new - old, 0.0)
+    flat(m.staff)[f] *= np.divide(after, spend, out=np.ones_like(after), where=spend > 0)
+    flat(m.spend)[f] = after
+    flat(m.contract_value)[f] = new
 
 
 def return_in_house(

@@ -26,6 +26,9 @@ FLOWS = (
     "takeovers",
     "retendered",
     "outside_lost",
+    "outside_born",
+    "outside_merged",
+    "outside_staff_out",
 )
 """Flows of a year, recorded as ``new_<flow>``."""
 
@@ -58,6 +61,24 @@ def lg_totals(
     )
 
 
+def anatomy(m: DivestmentModel, is_mutual: np.ndarray, lg_staff: np.ndarray, lg_spend: np.ndarray) -> dict:
+    """The headline split: mutual staff and spend in the start's stock, and in mutuals formed since.
+
+    A local-government part counts as formed since if its mutual mode began after the start year; an
+    outside provider if it was born after it (:func:`sim.model.stages.outside.sync`).
+    """
+    new = is_mutual & (m.since > m.start_year)
+    lg_new_staff, lg_new_spend = row_sums(new, m.staff), row_sums(new, m.spend)
+    return {
+        "mutual_staff_stock": lg_staff - lg_new_staff + m.out_staff - m.out_staff_new,
+        "mutual_staff_lg_new": lg_new_staff,
+        "mutual_staff_outside_new": m.out_staff_new,
+        "mutual_spend_stock_gbp_m": lg_spend - lg_new_spend + m.out_spend - m.out_spend_new,
+        "mutual_spend_lg_new_gbp_m": lg_new_spend,
+        "mutual_spend_outside_new_gbp_m": m.out_spend_new,
+    }
+
+
 def record(m: DivestmentModel, year: Year | None = None) -> None:
     """Advance the model's year and store its state: totals, staff by mode, counts by service and mode.
 
@@ -84,6 +105,7 @@ def record(m: DivestmentModel, year: Year | None = None) -> None:
         "mutual_staff_outside": m.out_staff,
         "mutual_spend_outside_gbp_m": m.out_spend,
     }
+    row.update(anatomy(m, is_mutual, lg_staff, lg_spend))
     row["share_of_target"] = row["mutual_staff"] / p["report.target_staff"]
     row["n_latcs"] = by_mode[:, LATC]
     n_modes = len(rules.MODES)

@@ -95,6 +95,7 @@ def go_live(
         flat(m.units)[f[cut]] *= kept[cut]  # a cut closes its share of the provision
         m.cum_savings += np.bincount(r, weights=saved, minlength=m.n_batch)
     flat(m.contract_value)[f] = np.where(divested, spend[f], 0.0)
+    flat(m.budget_line)[f] = spend[f]  # the council's budget for the part from now, as let
 
 
 def provider_groups(
