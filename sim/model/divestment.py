@@ -44,6 +44,7 @@ REASONS = (
     "contract_end",
     "retender",
     "takeover",
+    "branch",
 )
 """Reasons in the decision log."""
 

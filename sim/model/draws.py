@@ -44,7 +44,11 @@ U_FAIL = U_READY + 1
 :func:`sim.model.stages.providers.provider_draw`)."""
 U_TAKEOVER = U_FAIL + 1
 """Takeover of the provider founded by the slot (indexed as U_FAIL)."""
-N_DRAW_ROWS = U_TAKEOVER + 1
+U_BRANCH = U_TAKEOVER + 1
+"""N_BRANCH_OPTIONS rows: the noise of a library point's or leisure centre's own decision (keep, close,
+hand over, trust: :mod:`sim.model.stages.branches`); after the rows above, so they keep their places."""
+N_BRANCH_OPTIONS = 4
+N_DRAW_ROWS = U_BRANCH + N_BRANCH_OPTIONS
 _OFFSETS = np.arange(1, N_DRAW_ROWS + 1, dtype=np.uint64) * _GAMMA  # wraps modulo 2**64, as SplitMix64 does
 """Offset of each row's key from the slot's word: (k + 1) * GAMMA."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.inputs.councils import REGIONS
-from sim.model import rules
+from sim.model import points, rules
 from sim.model.rules import IN_HOUSE
 from sim.model.slots import LIBRARIES
 from sim.model.stages import transitions
@@ -131,6 +131,12 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
     m.library_slots = np.flatnonzero(s.service == LIBRARIES)
+    c = m.england.councils
+    m.relative_density = points.density(s, c["population"].to_numpy(), c["area_km2"].to_numpy())
+    m.community_propensity = points.community_propensity(s, m.relative_density, p)
+    # the slots that stand for their service in reviews and in counts of peers: a part of adult social
+    # care, the first point of a library or leisure service
+    m.is_head = s.founder == np.arange(s.n)
     response = np.array(
         [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
     )

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 
 def peer_counts(m: DivestmentModel) -> tuple[np.ndarray, np.ndarray]:
-    """Mutual services in each (replication, region-service cell) and (replication, service): int arrays."""
+    """Mutual services in each (replication, region-service cell) and (replication, service): int arrays.
+
+    A library or leisure service counts once (at its first point), however many points it has.
+    """
     R, nc = m.n_batch, m.n_cells
-    f = np.flatnonzero(IS_MUTUAL[m.mode])
+    f = np.flatnonzero(IS_MUTUAL[m.mode] & m.is_head)  # a library or leisure service counts once
     return (
         np.bincount(flat(m.cell_key)[f], minlength=R * nc),
         np.bincount(flat(m.service_key)[f], minlength=R * 3),
@@ -48,7 +51,8 @@ def select(m: DivestmentModel, year: Year) -> None:
     """
     p, y, u = m.p, year.y, year.u
     year.peer_counts = counts = peer_counts(m)
-    eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0)
+    # a library or leisure service is reviewed as one, at its first point (stages.branches does the rest)
+    eligible = IS_REVIEWABLE[m.mode] & (m.pending < 0) & m.is_head
     cooled = (y - m.last_review) >= p["review.min_years_between"]
     # councils' capacity to run appraisals falls as cuts deepen
     capacity = np.maximum(0.0, 1.0 - p["review.capacity_loss_per_pressure"] * year.pressure)
