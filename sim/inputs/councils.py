@@ -83,8 +83,8 @@ class England:
         councils: one row per council: `ons_code`, `name`, `type`, `region`, `county`, `population`,
             `area_km2`, `deprivation_score` (the library authority's, or for a district its county's,
             IMD score in `library_authorities_c2015.csv`: 1 most deprived, 10 least),
-            `library_points_2010` (statutory static libraries of 2010; 0 for a district), `asc_spend_gbp_m`, `cultural_spend_gbp_m`
-            (2014-15 net current expenditure).
+            `library_points_2010` (statutory static libraries of 2010; 0 for a district),
+            `asc_spend_gbp_m`, `cultural_spend_gbp_m` (2014-15 net current expenditure).
         funding_change: shape (n_councils, len(FUNDING_YEARS)), yearly cash change in spending power as a
             fraction (-0.05 is a 5% cut), after the mends in the module docstring.
     """

@@ -132,8 +132,9 @@ def setup_start(m: DivestmentModel) -> None:
     m.pending_supported[picked] = True
     m.log_events(*picked, y, IN_HOUSE, MUTUAL, "pipeline")
     count_council_staff_once(m)
-    divested = IS_DIVESTED[m.mode]
-    m.contract_end[divested] = y + 1 + (u_contract[divested] * p["contract.length_years"]).astype(np.int64)
+    rows, cols = np.nonzero(IS_DIVESTED[m.mode])
+    key = m.provider[rows, cols] % s.n  # one draw per provider: a service's points share their contract
+    m.contract_end[rows, cols] = y + 1 + (u_contract[rows, key] * p["contract.length_years"]).astype(np.int64)
     setup_outside(m, *expected_lg_stock(m, weights, n_lg))
 
 

@@ -58,7 +58,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
         rules.REBOOTED: (p["transition.lag_reboot"], 0.0, 0.0, 0.0, p["appraisal.saving_reboot"]),
         rules.REDUCED: (lag_other, abandon_other, 0.0, 0.0, p["appraisal.saving_reduce"]),
         rules.COMMUNITY: (
-            lag_other,
+            p["libraries.handover_lag_years"],
             abandon_other,
             0.0,
             p["community.fail_rate_per_year"],

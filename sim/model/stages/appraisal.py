@@ -202,5 +202,5 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     flat(m.pending_live)[fc] = y + m.lag_by_mode[to]
     flat(m.pending_supported)[fc] = now_supported
     flat(m.pending_decided)[fc] = y
-    keep_whole = kept & whole
+    keep_whole = kept & whole & (year.pressure[j] > 0)  # nothing to save: the scale stays
     branches.decide_points(m, year, r[keep_whole], j[keep_whole])

@@ -79,6 +79,7 @@ def branch_utilities(
         - risk * p[a + "risk_community"]
         - p[a + "complexity_community"]
         + log_community
+        + p["libraries.handover_preference"]
         - np.where(is_library, hand, 0.0)
     )
     util[:, 3] = (

@@ -80,7 +80,8 @@ def go_live(
     key = np.where(mode == rules.COMMUNITY, j, s.founder[j])
     provider = np.where(divested, mode * s.n + key, -1)
     if join:
-        joining = divested & (m.u.at_flat(U_JOIN, f) < p["contract.p_join_existing"])
+        fj = r * s.n + np.where(mode == rules.COMMUNITY, j, s.founder[j])  # a service joins whole
+        joining = divested & (m.u.at_flat(U_JOIN, fj) < p["contract.p_join_existing"])
         if joining.any():
             rj, mj, cj = r[joining], mode[joining], m.cell[j[joining]]
             kinds = (rj * len(rules.MODES) + mj) * m.n_cells + cj
