@@ -87,6 +87,10 @@ class YearDraws:
             out = self._rows[k] = _mix(self.words + _OFFSETS[k])
         return out
 
+    def columns(self, k: int, cols: np.ndarray) -> np.ndarray:
+        """Row ``k`` at slots ``cols`` for every replication, (R, len(cols)): the same draws as ``row``."""
+        return _mix(self.words[:, cols] + _OFFSETS[k])
+
     def at(self, k: int, r: np.ndarray, j: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
         """Row ``k`` at entries (r, j) only; ``salt`` (small ints, e.g. a mode) gives distinct draws."""
         z = self.words[r, j] + _OFFSETS[k]

@@ -93,9 +93,9 @@ def setup_start(m: DivestmentModel) -> None:
     fixed = np.zeros(s.n, dtype=bool)
     for code, service, mode, _, parts in NAMED_CASES:
         slots = case_slots(m, code, service, parts)
-        for j in slots:
-            go_live(m, everyone, np.full(R, j), np.full(R, mode), y, "initial", join=False)
-            fixed[j] = True
+        rr, jj = np.repeat(everyone, len(slots)), np.tile(slots, R)
+        go_live(m, rr, jj, np.full(len(jj), mode), y, "initial", join=False)
+        fixed[slots] = True
         m.provider[:, slots] = mode * s.n + slots[0]  # one body runs all its parts
     for code, service, mode, live, _, parts in PIPELINE_CASES:
         for j in case_slots(m, code, service, parts):
@@ -114,16 +114,26 @@ def setup_start(m: DivestmentModel) -> None:
     rows, cols = entries(free)
     per_service = np.bincount(rows * 3 + s.service[cols], minlength=R * 3).reshape(R, 3).clip(min=1)
     group_weights = weights / per_service  # (R, 3): each free part of a service has its service's weight
-    picked = entries(weighted_sample_rows_grouped(u_mutuals, group_weights, s.service, free, n_lg))
+    H = m.head_slots  # the candidates: only the heads' columns are sampled (the same draws and picks)
+
+    def heads(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r, h = entries(mask)
+        return r, H[h]
+
+    picked = heads(
+        weighted_sample_rows_grouped(u_mutuals[:, H], group_weights, s.service[H], free[:, H], n_lg)
+    )
     stock.go_live_whole(m, picked, MUTUAL, y)
     free[picked] = False
     n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
-    picked = entries(rules.weighted_sample_rows(u_latc, free.astype(float), n_latc))
+    picked = heads(rules.weighted_sample_rows(u_latc[:, H], free[:, H].astype(float), n_latc))
     stock.go_live_whole(m, picked, LATC, y)
     free[picked] = False
     # Spin-outs decided by 2014 (Mutuals Support Programme pipeline), live in 2015 or 2016.
     n_pipeline = p["init.n_lg_pipeline_2014"]
-    picked = entries(weighted_sample_rows_grouped(u_pipeline, group_weights, s.service, free, n_pipeline))
+    picked = heads(
+        weighted_sample_rows_grouped(u_pipeline[:, H], group_weights, s.service[H], free[:, H], n_pipeline)
+    )
     year_live = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
     picked, year_live = stock.expand_with(m, picked, year_live)
     m.pending[picked] = MUTUAL

@@ -2,10 +2,10 @@
 
 A slot is one part of one council's adult social care, libraries or leisure service: a divisible part of
 adult social care (day services, say), one library service point (a library of 2010) or one leisure
-centre. Slots come in a fixed order (by council, then part, then point), so every array of the model
-indexed by slot lines up with :class:`Slots`. Decisions apply to parts, so a council can divest its day
-services and keep the rest, hand its small branches to volunteers one by one and keep its main library,
-or put some centres in a trust and keep others.
+centre. Slots come in a fixed order (by service, then council, then point: each service one block), so
+every array of the model indexed by slot lines up with :class:`Slots`. Decisions apply to parts, so a
+council can divest its day services and keep the rest, hand its small branches to volunteers one by one
+and keep its main library, or put some centres in a trust and keep others.
 """
 
 from __future__ import annotations
@@ -140,11 +140,13 @@ def build_slots(
     library_spend = library_share * cultural  # by council
     asc_total = asc_spend[upper].sum()
     rows: list[tuple] = []  # (council, part, point, share of the service's spend)
+    # by service, then council, then point: each service's slots are one contiguous block (a slice)
+    for i in np.flatnonzero(upper):
+        rows += [(i, k, k, share) for k, share in enumerate(asc_shares)]
+    for i in np.flatnonzero(upper):
+        sizes = rank_size(int(n_lib[i]), library_size_exponent)
+        rows += [(i, MAIN_LIBRARY if q == 0 else BRANCH_LIBRARY, q, sizes[q]) for q in range(n_lib[i])]
     for i in range(eng.n):
-        if upper[i]:
-            rows += [(i, k, k, share) for k, share in enumerate(asc_shares)]
-            sizes = rank_size(int(n_lib[i]), library_size_exponent)
-            rows += [(i, MAIN_LIBRARY if q == 0 else BRANCH_LIBRARY, q, sizes[q]) for q in range(n_lib[i])]
         rows += [(i, LEISURE_CENTRE, q, 1.0 / n_lei[i]) for q in range(n_lei[i])]
     council = np.array([r[0] for r in rows], dtype=np.int64)
     part = np.array([r[1] for r in rows], dtype=np.int64)

@@ -16,7 +16,7 @@ import numpy as np
 from sim.model import points, rules
 from sim.model.arrays import entries
 from sim.model.rules import COMMUNITY, IN_HOUSE, IS_COUNCIL, LEGACY, TRUST
-from sim.model.slots import LEISURE, LIBRARIES
+from sim.model.slots import LIBRARIES
 from sim.model.stages.transitions import go_live
 
 if TYPE_CHECKING:
@@ -24,26 +24,29 @@ if TYPE_CHECKING:
 
 
 def leisure_trust_presence(m: DivestmentModel) -> np.ndarray:
-    """(R, n_slots): share of a slot's council's leisure centres run by a trust (LEGACY or TRUST).
+    """(R, n_councils): share of each council's leisure centres run by a trust (LEGACY or TRUST).
 
     A council without leisure (a county) takes its region's share of centres in trusts, as the trusts
     near it that could bid for its services.
     """
-    s, R = m.slots, m.n_batch
-    lei = s.service == LEISURE
-    in_trust = ((m.mode == LEGACY) | (m.mode == TRUST)) & lei
-    n_councils = m.england.n
-    key = np.arange(R)[:, None] * n_councils + s.council
-    own = np.bincount(key[in_trust], minlength=R * n_councils).reshape(R, n_councils)
-    total = np.bincount(s.council[lei], minlength=n_councils)
+    s, R, n_councils = m.slots, m.n_batch, m.england.n
+    lei = m.leisure_slots
+    mode = m.mode[:, lei]
+    in_trust = (mode == LEGACY) | (mode == TRUST)
+    council, region = s.council[lei], s.region[lei]
+    own = np.bincount(
+        (np.arange(R)[:, None] * n_councils + council)[in_trust], minlength=R * n_councils
+    ).reshape(R, n_councils)
+    total = np.bincount(council, minlength=n_councils)
     n_regions = int(s.region.max()) + 1
-    rkey = np.arange(R)[:, None] * n_regions + s.region
-    region = np.bincount(rkey[in_trust], minlength=R * n_regions).reshape(R, n_regions)
-    region_total = np.maximum(np.bincount(s.region[lei], minlength=n_regions), 1)
+    in_region = np.bincount(
+        (np.arange(R)[:, None] * n_regions + region)[in_trust], minlength=R * n_regions
+    ).reshape(R, n_regions)
+    region_total = np.maximum(np.bincount(region, minlength=n_regions), 1)
     council_region = np.zeros(n_councils, dtype=np.int64)
     council_region[s.council] = s.region
-    share = np.where(total > 0, own / np.maximum(total, 1), (region / region_total)[:, council_region])
-    return share[:, s.council]
+    regional = (in_region / region_total)[:, council_region]
+    return np.where(total > 0, own / np.maximum(total, 1), regional)
 
 
 def members(m: DivestmentModel, r: np.ndarray, j: np.ndarray, council_run: bool = True) -> tuple:
@@ -82,17 +85,17 @@ def place_commissioned_libraries(m: DivestmentModel, u: np.ndarray, fixed: np.nd
     lib_first = np.flatnonzero((s.service == LIBRARIES) & (s.founder == np.arange(s.n)))
     named = (~IS_COUNCIL[m.mode[0]]) & (s.service == LIBRARIES) & fixed
     target = p["init.n_commissioned_library_points_2014"] - int(named.sum())
-    weight = points.trust_propensity(s, leisure_trust_presence(m), p)
+    weight = points.trust_propensity(s, leisure_trust_presence(m)[:, s.council], p)
     picked_r, picked_j = [], []
     for r in range(m.n_batch):
         cand = lib_first[(m.mode[r, lib_first] == IN_HOUSE) & ~fixed[lib_first]]
         keys = u[r, cand] ** (1.0 / weight[r, cand])
         order = cand[np.argsort(-keys, kind="stable")]
         taken, total = [], 0
-        for j in order:  # in key order, each service taken if it brings the total nearer the target
-            if abs(total + s.n_points[j] - target) < abs(total - target):
+        for j, n in zip(order.tolist(), s.n_points[order].tolist(), strict=True):
+            if abs(total + n - target) < abs(total - target):  # in key order, if it brings the total nearer
                 taken.append(j)
-                total += int(s.n_points[j])
+                total += n
         picked_j.append(np.array(taken, dtype=np.int64))
         picked_r.append(np.full(len(taken), r))
     go_live_whole(m, (np.concatenate(picked_r), np.concatenate(picked_j)), TRUST, y)

@@ -168,12 +168,15 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     nest_keep(util, whole | proposal, u_noise, inputs["w"].noise_scale)
     util[whole | proposal, rules.OPT_REDUCE] = -np.inf
     util[whole | proposal, rules.OPT_COMMUNITY] = -np.inf
-    presence = stock.leisure_trust_presence(m)[r, j]
+    lib_heads = whole & (s.service[j] == LIBRARIES)
+    presence = np.zeros(len(j))
+    if lib_heads.any():
+        presence[lib_heads] = stock.leisure_trust_presence(m)[r[lib_heads], s.council[j[lib_heads]]]
     with np.errstate(divide="ignore"):
         util[:, rules.OPT_TRUST] += np.log(points.trust_propensity(s, np.zeros(s.n), m.p)[j])
-        util[whole, rules.OPT_TRUST] += np.log(
-            1.0 + (m.p["libraries.trust_weight_leisure_trust"] - 1.0) * presence[whole]
-        ) * (s.service[j[whole]] == LIBRARIES)
+        util[lib_heads, rules.OPT_TRUST] += np.log(
+            1.0 + (m.p["libraries.trust_weight_leisure_trust"] - 1.0) * presence[lib_heads]
+        )
     choice = rules.choose(util)
     target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])  # keep: stay, and cut within
     flat(m.last_review)[f] = y

@@ -109,18 +109,17 @@ def decide_points(m: DivestmentModel, year: Year, r: np.ndarray, j: np.ndarray) 
     rr, jj = points.expand_to_service(s, r, j)
     f = rr * s.n + jj
     mode = flat(m.mode)[f]
+    # the share of each service closed and handed over, before this year's decisions (its points summed)
+    group = np.repeat(np.arange(len(j)), s.n_points[j])
+    units = np.bincount(group, weights=flat(m.units)[f], minlength=len(j))[group]
+    handed = np.bincount(group, weights=mode == COMMUNITY, minlength=len(j))[group]
     keep = IS_COUNCIL[mode] & (flat(m.pending)[f] < 0) & (s.point[jj] > 0)
-    rr, jj, f, mode = rr[keep], jj[keep], f[keep], mode[keep]
+    rr, jj, f, mode, units, handed = rr[keep], jj[keep], f[keep], mode[keep], units[keep], handed[keep]
     if not len(jj):
         return
-    # the share of each service closed and handed over, before this year's decisions
-    key = (np.arange(R)[:, None] * s.n + s.founder).ravel()
-    units = np.bincount(key, weights=m.units.ravel(), minlength=R * s.n)
-    handed = np.bincount(key, weights=(m.mode == COMMUNITY).ravel(), minlength=R * s.n)
-    fk = rr * s.n + s.founder[jj]
     n_points = s.n_points[jj].astype(float)
-    closed_after = (n_points - units[fk] + flat(m.units)[f] * p["appraisal.saving_reduce"]) / n_points
-    handed_after = (handed[fk] + 1.0) / n_points
+    closed_after = (n_points - units + flat(m.units)[f] * p["appraisal.saving_reduce"]) / n_points
+    handed_after = (handed + 1.0) / n_points
     util = branch_utilities(
         pressure=year.pressure[jj],
         is_library=s.service[jj] == LIBRARIES,

@@ -68,7 +68,10 @@ def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
     old, new = m.spend[:, lib], new_spend[:, lib]
     council = IS_COUNCIL[m.mode[:, lib]] & (old > 0)
     ratio = np.divide(new, old, out=np.ones_like(new), where=council)
-    m.units[:, lib] *= np.minimum(ratio, 1.0) ** m.p["services.library_points_elasticity"]
+    below = ratio < 1.0  # the others keep their units (a factor of 1): only these are worked out
+    np.power(ratio, m.p["services.library_points_elasticity"], out=ratio, where=below)
+    units = m.units[:, lib]  # a view: the library slots are one block
+    np.multiply(units, ratio, out=units, where=below)
 
 
 def close_with_cuts_at(m: DivestmentModel, r: np.ndarray, j: np.ndarray, ratio: float) -> None:
