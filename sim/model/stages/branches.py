@@ -97,10 +97,36 @@ def branch_utilities(
     return util
 
 
+def within_need(group: np.ndarray, advantage: np.ndarray, saving: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Which points change: in each service, those that gain most first, until the saving needed is met.
+
+    Args:
+        group: (n,) the service of each point (index into ``need``).
+        advantage: (n,) utility of the point's best option over keeping it (changes only if positive).
+        saving: (n,) GBP m a year the point's best option saves.
+        need: (n_services,) GBP m a year each service must save.
+
+    Returns:
+        (n,) bool: a point changes if its advantage is positive and the savings of the points of its
+        service ahead of it (by advantage, larger first) fall short of the need.
+    """
+    order = np.lexsort((-advantage, group))
+    g, gain, save = group[order], advantage[order] > 0, np.where(advantage[order] > 0, saving[order], 0.0)
+    total = np.cumsum(save)
+    start = np.r_[0.0, total][np.searchsorted(g, g, side="left")]
+    before = total - save - start  # savings of the same service's points ahead of this one
+    out = np.zeros(len(group), dtype=bool)
+    out[order] = gain & (before < need[g])
+    return out
+
+
 def decide_points(m: DivestmentModel, year: Year, r: np.ndarray, j: np.ndarray) -> None:
     """The second level for the kept services whose first slots are (r, j): each other point decides.
 
-    Points already changing (pending) or not council-run are left out. Changes become pending and are
+    Each point's best option is chosen by :func:`branch_utilities`; the points that gain most change
+    first, until the service's saving need (``libraries.saving_need_per_pressure`` times its council's
+    pressure times its council-run spend) is met (:func:`within_need`). Points already changing
+    (pending) or not council-run are left out. Changes become pending and are
     logged with reason ``branch``, naming the point, with the scores of the four options.
     """
     if not len(j):
@@ -113,8 +139,13 @@ def decide_points(m: DivestmentModel, year: Year, r: np.ndarray, j: np.ndarray) 
     group = np.repeat(np.arange(len(j)), s.n_points[j])
     units = np.bincount(group, weights=flat(m.units)[f], minlength=len(j))[group]
     handed = np.bincount(group, weights=mode == COMMUNITY, minlength=len(j))[group]
-    keep = IS_COUNCIL[mode] & (flat(m.pending)[f] < 0) & (s.point[jj] > 0)
+    # how much the service must save: its council's pressure times its spend (the first level's question)
+    council_run = IS_COUNCIL[mode]
+    spend_run = np.bincount(group, weights=flat(m.spend)[f] * council_run, minlength=len(j))
+    need = p["libraries.saving_need_per_pressure"] * year.pressure[j] * spend_run
+    keep = council_run & (flat(m.pending)[f] < 0) & (s.point[jj] > 0)
     rr, jj, f, mode, units, handed = rr[keep], jj[keep], f[keep], mode[keep], units[keep], handed[keep]
+    group = group[keep]
     if not len(jj):
         return
     n_points = s.n_points[jj].astype(float)
@@ -133,7 +164,12 @@ def decide_points(m: DivestmentModel, year: Year, r: np.ndarray, j: np.ndarray) 
         p=p,
     )
     choice = np.argmax(util, axis=1)
-    change = choice > 0
+    change = within_need(
+        group,
+        util[np.arange(len(jj)), choice] - util[:, 0],
+        flat(m.spend)[f] * m.saving_by_mode[BRANCH_MODES[choice]],
+        need,
+    ) & (choice > 0)
     rc, jc, fc, to = rr[change], jj[change], f[change], BRANCH_MODES[choice[change]]
     if m.record_councils and len(jc):
         scores = np.full((len(jc), rules.N_OPTIONS), -np.inf)
