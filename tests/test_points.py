@@ -170,3 +170,19 @@ def test_more_hand_over_preference_never_fewer_hand_overs_with_common_seeds():
 def test_points_change_best_first_until_the_saving_need_is_met(group, advantage, saving, need, expected):
     got = within_need(np.array(group), np.array(advantage), np.array(saving), np.array(need))
     assert got.tolist() == expected
+
+
+def test_cross_section_known_by_2014_ranks_the_named_community_libraries_high():
+    """The councils named with community libraries by 2014 rank high by the model's propensity on
+    average (counties at the top; the London and metropolitan cases, Barnet and Trafford, at or below the
+    median: rurality does not explain them), and the 2014 state places them more often than not."""
+    from sim.evidence.cross_section import check
+
+    table = check(range(4))
+    community = table[table.had == "community"]
+    assert community.percentile.mean() > 60
+    counties = community[community.ons_code.str.startswith("E10")]
+    assert (counties.percentile > 85).all() and (counties.share_in_2014_state >= 0.75).all()
+    assert community.share_in_2014_state.mean() > 0.5
+    named = table[table.had == "commissioned"]
+    assert (named.share_in_2014_state == 1.0).all(), "Suffolk's and York's named cases"

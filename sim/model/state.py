@@ -90,7 +90,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
             abandon_other,
             0.0,
             p["trust.fail_rate_per_year"],
-            p["appraisal.saving_trust"],
+            p["appraisal.saving_trust"] + p["trust.charitable_relief_share"],
         ),
         rules.MUTUAL: (lag_mutual, abandon_mutual, growth_mutual, fail_mutual, p["appraisal.saving_mutual"]),
         rules.JOINT: (

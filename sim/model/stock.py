@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
 
 
-def leisure_trust_presence(m: DivestmentModel) -> np.ndarray:
+def leisure_trust_presence(m: DivestmentModel, regional: bool = False) -> np.ndarray:
     """(R, n_councils): share of each council's leisure centres run by a trust (LEGACY or TRUST).
 
     A council without leisure (a county) takes its region's share of centres in trusts, as the trusts
-    near it that could bid for its services.
+    near it that could bid for its services; with ``regional`` every council takes its region's share
+    (the incumbents that could bid for a leisure service).
     """
     s, R, n_councils = m.slots, m.n_batch, m.england.n
     lei = m.leisure_slots
@@ -45,8 +46,9 @@ def leisure_trust_presence(m: DivestmentModel) -> np.ndarray:
     region_total = np.maximum(np.bincount(region, minlength=n_regions), 1)
     council_region = np.zeros(n_councils, dtype=np.int64)
     council_region[s.council] = s.region
-    regional = (in_region / region_total)[:, council_region]
-    return np.where(total > 0, own / np.maximum(total, 1), regional)
+    if regional:
+        return (in_region / region_total)[:, council_region]
+    return np.where(total > 0, own / np.maximum(total, 1), (in_region / region_total)[:, council_region])
 
 
 def members(m: DivestmentModel, r: np.ndarray, j: np.ndarray, council_run: bool = True) -> tuple:

@@ -14,7 +14,7 @@ from sim.model import points, rules, stock
 from sim.model.arrays import flat
 from sim.model.draws import U_NOISE, U_SUPPORT
 from sim.model.rules import IS_DIVESTED, IS_MUTUAL
-from sim.model.slots import ASC, LIBRARIES
+from sim.model.slots import ASC, LEISURE, LIBRARIES
 from sim.model.stages import branches, providers
 
 if TYPE_CHECKING:
@@ -49,7 +49,11 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
     return rules.AppraisalWeights(
         weight_savings=p[a + "weight_savings"],
         reference_pressure=p[a + "reference_pressure"],
-        savings=tuple(p[a + f"saving_{o}"] for o in _OPTION_KEYS),
+        # a trust's saving includes its charitable rate relief and VAT (trust.charitable_relief_share)
+        savings=tuple(
+            p[a + f"saving_{o}"] + (p["trust.charitable_relief_share"] if o == "trust" else 0.0)
+            for o in _OPTION_KEYS
+        ),
         weight_risk=p[a + "weight_risk"],
         risks=(0.0, *(p[a + f"risk_{o}"] for o in _OPTION_KEYS[1:])),
         complexity=(
@@ -169,13 +173,20 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     util[whole | proposal, rules.OPT_REDUCE] = -np.inf
     util[whole | proposal, rules.OPT_COMMUNITY] = -np.inf
     lib_heads = whole & (s.service[j] == LIBRARIES)
+    lei_heads = whole & (s.service[j] == LEISURE)
     presence = np.zeros(len(j))
     if lib_heads.any():
         presence[lib_heads] = stock.leisure_trust_presence(m)[r[lib_heads], s.council[j[lib_heads]]]
+    if lei_heads.any():  # leisure trusts already working in the region bid for the service
+        region = stock.leisure_trust_presence(m, regional=True)[r[lei_heads], s.council[j[lei_heads]]]
+        presence[lei_heads] = region
     with np.errstate(divide="ignore"):
         util[:, rules.OPT_TRUST] += np.log(points.trust_propensity(s, np.zeros(s.n), m.p)[j])
         util[lib_heads, rules.OPT_TRUST] += np.log(
             1.0 + (m.p["libraries.trust_weight_leisure_trust"] - 1.0) * presence[lib_heads]
+        )
+        util[lei_heads, rules.OPT_TRUST] += np.log(
+            1.0 + (m.p["leisure.trust_weight_incumbent_region"] - 1.0) * presence[lei_heads]
         )
     choice = rules.choose(util)
     target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])  # keep: stay, and cut within

@@ -49,7 +49,8 @@ def branch_utilities(
     loses that share of its provision; handing over saves ``appraisal.saving_community`` and loses
     ``appraisal.service_loss_community``, with the log of the point's community propensity added (small,
     rural, many branches: :func:`sim.model.points.community_propensity`); a trust (leisure centres only)
-    saves ``appraisal.saving_trust`` with the log of its trust propensity added. Each carries its risk and
+    saves ``appraisal.saving_trust`` plus ``trust.charitable_relief_share`` (rate relief and VAT), with
+    the log of its trust propensity added. Each carries its risk and
     transition cost. A library's closing carries the statutory duty's legal risk
     (:func:`sim.model.points.duty_risk` of the share of the service closed after it, times the court
     record's factor); its hand-over the share ``libraries.handover_risk_share`` of it from 2014, on the
@@ -79,11 +80,14 @@ def branch_utilities(
         - risk * p[a + "risk_community"]
         - p[a + "complexity_community"]
         + log_community
-        + p["libraries.handover_preference"]
+        + np.where(is_library, p["libraries.handover_preference"], 0.0)
         - np.where(is_library, hand, 0.0)
     )
     util[:, 3] = (
-        value * p[a + "saving_trust"] - risk * p[a + "risk_trust"] - p[a + "complexity_trust"] + log_trust
+        value * (p[a + "saving_trust"] + p["trust.charitable_relief_share"])
+        - risk * p[a + "risk_trust"]
+        - p[a + "complexity_trust"]
+        + log_trust
     )
     util += p[a + "noise_scale"] * rules.gumbel(u_noise)
     util[is_reduced, 1] = -np.inf
