@@ -51,8 +51,8 @@ def test_each_replication_equals_its_seed_run_alone(scenario, single):
     batched = DivestmentModel(scenario, seeds=SEEDS).run()
     assert batched.n_batch == len(SEEDS) and batched.mode.shape == (
         len(SEEDS),
-        1086,
-    )  # parts: 152 x 3 ASC, 152 x 2 libraries, 326 leisure
+        batched.slots.n,
+    )
     for r, seed in enumerate(SEEDS):
         assert_same(frames(batched, r), frames(single[seed]))
         assert batched.national_rows(r) == single[seed].national_rows()
@@ -123,7 +123,7 @@ def test_agents_are_shared_and_report_each_replication(baseline):
     m = DivestmentModel(baseline, seeds=[1, 2])
     assert len(m.agents) == 353
     suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
-    key = "libraries/main_libraries"
+    key = "libraries/main_libraries/0"
     assert suffolk.modes(0)[key] == suffolk.modes(1)[key] == "mutual"
     counts = [sum(mode == "legacy_trust" for a in m.agents for mode in a.modes(r).values()) for r in (0, 1)]
     alone = [DivestmentModel(baseline, seed=s) for s in (1, 2)]

@@ -91,8 +91,13 @@ def test_service_slots_follow_tiers():
     services = set(zip(s.council.tolist(), s.service.tolist(), strict=True))
     assert sum(k == ASC for _, k in services) == 152 and sum(k == LIBRARIES for _, k in services) == 152
     assert sum(k == LEISURE for _, k in services) == 326
-    assert counts[ASC] == 3 * 152 and counts[LIBRARIES] == 2 * 152 and counts[LEISURE] == 326  # parts
-    assert s.n == len(set(zip(s.council.tolist(), s.part.tolist(), strict=True)))
+    # parts: 3 of adult social care; every 2010 library (2,926, and the Isles of Scilly's one); centres
+    assert counts[ASC] == 3 * 152 and counts[LIBRARIES] == 2_926 + 1 and counts[LEISURE] >= 326
+    assert s.n == len(set(zip(s.council.tolist(), s.part.tolist(), s.point.tolist(), strict=True)))
+    lib = s.service == LIBRARIES
+    assert (np.bincount(s.council[lib & (s.point == 0)]) <= 1).all(), "one main library per authority"
+    np.testing.assert_allclose(np.bincount(s.founder[lib], weights=s.size[lib])[s.founder[lib]], 1.0)
+    assert (np.diff(s.size[lib])[s.point[lib][1:] > 0] <= 0).all(), "points ranked by size, largest first"
 
 
 def test_staff_totals_against_calibration():
@@ -102,7 +107,7 @@ def test_staff_totals_against_calibration():
     shares = ("day_services", "learning_disability", "home_care_reablement")
     assert asc == pytest.approx(130_100 * sum(p[f"services.asc_share_{k}"] for k in shares), rel=1e-9)
     points = s.units[s.service == LIBRARIES].sum()
-    assert points == pytest.approx(2_865), "library service points of 2014-15 (CALIBRATION.md)"
+    assert points == 2_927, "statutory libraries of 2010, one slot each (and the Isles of Scilly's)"
     libraries = s.staff[s.service == LIBRARIES].sum()
     # CIPFA 2014: 17,414 FTE in Great Britain; England holds roughly 85-90% of them.
     assert 0.75 * 17_414 < libraries < 0.95 * 17_414

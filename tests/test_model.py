@@ -8,6 +8,10 @@ from sim.experiments.run import run_scenario
 from sim.model import ASC, LIBRARIES, NAMED_CASES, DivestmentModel, rules
 from sim.model.rules import MODES
 
+N_SLOTS = 456 + 2_927 + 936
+"""Parts: 152 x 3 of adult social care, 2,927 library points (2,926 of 2010 and the Isles of Scilly's one),
+936 leisure centres (one per 60,000 residents, at least one a council)."""
+
 SEEDS = range(10)
 
 
@@ -42,7 +46,8 @@ def test_named_cases_sit_at_their_councils(baseline_results, case):
     rows = c[(c.year == 2014) & (c.ons_code == code) & (c.service == service_name)]
     if parts is not None:
         rows = rows[rows.part.isin(parts)]
-    assert len(rows) == baseline_results.scenario.replications * len(parts or set(rows.part))
+    n_slots = len(parts) if parts else len(DivestmentModel(seed=0).slots_of(code, service))  # every point
+    assert len(rows) == baseline_results.scenario.replications * n_slots
     assert (rows["mode"] == MODES[mode]).all()
     assert rows.groupby("replication").provider_id.nunique().eq(1).all(), "one body runs all its parts"
 
@@ -50,9 +55,9 @@ def test_named_cases_sit_at_their_councils(baseline_results, case):
 def test_leeds_aspire_is_in_the_pipeline():
     m = DivestmentModel(seed=0)
     j = m.slot_of("E08000035", ASC, "learning_disability")
-    assert m.pending.shape == (1, 1086)  # one replication; parts: 152 x 3 ASC, 152 x 2 libraries, 326 leisure
+    assert m.pending.shape == (1, m.slots.n)  # one replication
     assert m.pending[0, j] == rules.MUTUAL and m.pending_live[0, j] == 2015
-    pipeline = np.flatnonzero(m.pending[0] >= 0)
+    pipeline = np.flatnonzero((m.pending[0] >= 0) & m.is_head)  # a library or leisure service counts once
     assert len(pipeline) == 1 + m.p["init.n_lg_pipeline_2014"]
     assert set(m.pending_live[0, pipeline]) <= {2015, 2016}
     assert (m.mode[0, pipeline] == rules.IN_HOUSE).all()
@@ -77,18 +82,19 @@ def test_councils_are_mesa_agents():
     m = DivestmentModel(seed=0)
     assert len(m.agents) == 353
     suffolk = next(a for a in m.agents if a.ons_code == "E10000029")
-    assert suffolk.modes()["libraries/branch_libraries"] == "mutual"
-    district = next(a for a in m.agents if a.ons_code == "E07000223")  # Adur
-    assert set(district.modes()) == {"leisure/leisure_centres"}
+    assert suffolk.modes()["libraries/branch_libraries/1"] == "mutual"
+    assert suffolk.modes()["libraries/main_libraries/0"] == "mutual"
+    district = next(a for a in m.agents if a.ons_code == "E07000223")  # Adur: 64,000 residents, one centre
+    assert set(district.modes()) == {"leisure/leisure_centres/0"}
 
 
 # ---------------------------------------------------------------- invariants on real runs
 def test_one_mode_per_service_per_year(baseline_results):
     c = baseline_results.councils
-    assert not c.duplicated(["replication", "year", "ons_code", "service", "part"]).any()
+    assert not c.duplicated(["replication", "year", "ons_code", "service", "part", "point"]).any()
     assert c["mode"].isin(MODES).all()
     per_year = c.groupby(["replication", "year"]).size()
-    assert (per_year == 1086).all()
+    assert (per_year == N_SLOTS).all()
 
 
 def test_no_negative_counts_or_totals(baseline_results):
@@ -100,8 +106,8 @@ def test_no_negative_counts_or_totals(baseline_results):
 
 
 def test_only_allowed_transitions(baseline_results):
-    c = baseline_results.councils.sort_values(["replication", "ons_code", "service", "part", "year"])
-    prev = c.groupby(["replication", "ons_code", "service", "part"])["mode"].shift()
+    c = baseline_results.councils.sort_values(["replication", "ons_code", "service", "part", "point", "year"])
+    prev = c.groupby(["replication", "ons_code", "service", "part", "point"], observed=True)["mode"].shift()
     changed = c[prev.notna() & (prev != c["mode"])]
     pairs = set(zip(prev[changed.index].map(MODES.index), changed["mode"].map(MODES.index), strict=True))
     assert pairs, "the baseline makes some transitions"
@@ -122,7 +128,7 @@ def test_mutual_totals_add_up(baseline_results):
     merged = n.set_index(["replication", "year"])["mutual_staff_lg"]
     np.testing.assert_allclose(merged.loc[lg.index], lg)
     counts = sum(n[f"n_{s}_{m}"] for s in ("adult_social_care", "libraries", "leisure") for m in MODES)
-    assert (counts == 1086).all()
+    assert (counts == N_SLOTS).all()
 
 
 def test_staff_and_spend_are_conserved_in_every_transfer(baseline, monkeypatch):
@@ -348,12 +354,15 @@ def test_the_shipped_limiting_scenario_adds_no_lg_mutuals_beyond_the_2014_pipeli
 
 def test_councils_keep_cut_hand_over_outsource_and_divest_part_by_part(baseline):
     d = DivestmentModel(baseline, seeds=range(4)).run().decisions_frame()
-    appraised = d[d.reason.isin(["review", "proposal"])]
+    appraised = d[d.reason.isin(["review", "proposal", "branch"])]
     kept = appraised.from_mode == appraised.to_mode
     assert kept.any(), "keeping (and cutting within) is chosen"
     chosen = set(appraised.to_mode[~kept])
     assert {"reduced", "community", "outsourced", "latc", "mutual", "joint_mutual"} <= chosen
     assert appraised.part.nunique() == 6, "decisions fall on every kind of part"
+    branch = d[d.reason == "branch"]
+    assert (branch.point > 0).all() and set(branch.part) <= {"branch_libraries", "leisure_centres"}
+    assert branch.groupby(["batch_index", "year", "ons_code"]).size().max() > 1, "several branches at once"
     split = appraised.groupby(["batch_index", "ons_code", "service"]).to_mode.nunique()
     assert (split > 1).any(), "some councils take different routes for different parts of one service"
 

@@ -81,7 +81,10 @@ class England:
 
     Attributes:
         councils: one row per council: `ons_code`, `name`, `type`, `region`, `county`, `population`,
-            `area_km2`, `asc_spend_gbp_m`, `cultural_spend_gbp_m` (2014-15 net current expenditure).
+            `area_km2`, `deprivation_score` (the library authority's, or for a district its county's,
+            IMD score in `library_authorities_c2015.csv`: 1 most deprived, 10 least),
+            `library_points_2010` (statutory static libraries of 2010; 0 for a district),
+            `asc_spend_gbp_m`, `cultural_spend_gbp_m` (2014-15 net current expenditure).
         funding_change: shape (n_councils, len(FUNDING_YEARS)), yearly cash change in spending power as a
             fraction (-0.05 is a 5% cut), after the mends in the module docstring.
     """
@@ -119,7 +122,9 @@ class England:
         return int(matches[0])
 
 
-def _mend_table(raw: pd.DataFrame, centroids: pd.DataFrame, libraries: pd.DataFrame) -> pd.DataFrame:
+def _mend_table(
+    raw: pd.DataFrame, centroids: pd.DataFrame, libraries: pd.DataFrame, library_points: pd.DataFrame
+) -> pd.DataFrame:
     df = raw.copy()
     missing = df["region"].isna()
     df.loc[missing, "region"] = df.loc[missing, "gss-code"].map(MISSING_REGIONS)
@@ -132,6 +137,13 @@ def _mend_table(raw: pd.DataFrame, centroids: pd.DataFrame, libraries: pd.DataFr
     df["population"] = df["population"].fillna(
         df.groupby("local-authority-type")["population"].transform("median")
     )
+    # deprivation: the library authority's IMD score of the file (1 most deprived, 10 least); a district
+    # takes its county's; points: the 2010 static libraries (Isles of Scilly, absent from the file, has one)
+    score = df["gss-code"].map(libraries.set_index("code")["multiple"])
+    county_score = df["county-la"].map(pd.Series(score.to_numpy(), index=df["local-authority-code"]))
+    score = score.fillna(county_score).fillna(score.median())
+    points = df["gss-code"].map(library_points.set_index("gss_code")["static_libraries_2010"])
+    points = np.where(upper, points.fillna(1.0), 0.0)
     out = pd.DataFrame(
         {
             "ons_code": df["gss-code"],
@@ -142,6 +154,8 @@ def _mend_table(raw: pd.DataFrame, centroids: pd.DataFrame, libraries: pd.DataFr
             "county": df["county-la"],
             "population": df["population"].astype(float),
             "area_km2": df["area"].astype(float),
+            "deprivation_score": score.astype(float),
+            "library_points_2010": points.astype(float),
             "asc_spend_gbp_m": df["rs1415_adult_social_care"].fillna(0.0) / 1000.0,
             "cultural_spend_gbp_m": df["rs1415_cultural_related"].fillna(0.0) / 1000.0,
             "net_revenue_expenditure_gbp_m": df["rs1415_net_revenue_expenditure"] / 1000.0,
@@ -207,7 +221,9 @@ def load_england() -> England:
         centroids = pd.read_csv(fh)
     with data_path("library_authorities_c2015.csv").open() as fh:
         libraries = pd.read_csv(fh)
-    table = _mend_table(raw, centroids, libraries)
+    with data_path("library_points_2010_by_authority.csv").open() as fh:
+        library_points = pd.read_csv(fh)
+    table = _mend_table(raw, centroids, libraries, library_points)
     with data_path("revenue_outturn_by_council.csv").open() as fh:
         outturn = pd.read_csv(fh, usecols=OUTTURN_COLUMNS)
     table = table.join(spend_2010(outturn, raw.set_index("gss-code")["ecode"].reindex(table["ons_code"])))

@@ -32,10 +32,14 @@ class CouncilAgent(mesa.Agent):
     def modes(self, r: int = 0) -> dict[str, str]:
         """Delivery mode of each part of the council's services this year, in replication ``r``.
 
-        Keys are ``service/part``, e.g. ``adult_social_care/day_services``.
+        Keys are ``service/part`` for adult social care (``adult_social_care/day_services``) and
+        ``service/part/point`` for library points and leisure centres (``libraries/branch_libraries/3``).
         """
         m = self.model
-        return {
-            f"{SERVICES[m.slots.service[s]]}/{PART_NAMES[m.slots.part[s]]}": rules.MODES[m.mode[r, s]]
-            for s in self.slots
-        }
+        s = m.slots
+
+        def key(j: int) -> str:
+            base = f"{SERVICES[s.service[j]]}/{PART_NAMES[s.part[j]]}"
+            return base if s.service[j] == 0 else f"{base}/{s.point[j]}"
+
+        return {key(j): rules.MODES[m.mode[r, j]] for j in self.slots}

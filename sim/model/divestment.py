@@ -45,6 +45,7 @@ REASONS = (
     "contract_end",
     "retender",
     "takeover",
+    "branch",
 )
 """Reasons in the decision log."""
 

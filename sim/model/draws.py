@@ -44,7 +44,11 @@ U_FAIL = U_READY + 1
 :func:`sim.model.stages.providers.provider_draw`)."""
 U_TAKEOVER = U_FAIL + 1
 """Takeover of the provider founded by the slot (indexed as U_FAIL)."""
-N_DRAW_ROWS = U_TAKEOVER + 1
+U_BRANCH = U_TAKEOVER + 1
+"""N_BRANCH_OPTIONS rows: the noise of a library point's or leisure centre's own decision (keep, close,
+hand over, trust: :mod:`sim.model.stages.branches`); after the rows above, so they keep their places."""
+N_BRANCH_OPTIONS = 4
+N_DRAW_ROWS = U_BRANCH + N_BRANCH_OPTIONS
 _OFFSETS = np.arange(1, N_DRAW_ROWS + 1, dtype=np.uint64) * _GAMMA  # wraps modulo 2**64, as SplitMix64 does
 """Offset of each row's key from the slot's word: (k + 1) * GAMMA."""
 
@@ -82,6 +86,10 @@ class YearDraws:
         if out is None:
             out = self._rows[k] = _mix(self.words + _OFFSETS[k])
         return out
+
+    def columns(self, k: int, cols: np.ndarray) -> np.ndarray:
+        """Row ``k`` at slots ``cols`` for every replication, (R, len(cols)): the same draws as ``row``."""
+        return _mix(self.words[:, cols] + _OFFSETS[k])
 
     def at(self, k: int, r: np.ndarray, j: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
         """Row ``k`` at entries (r, j) only; ``salt`` (small ints, e.g. a mode) gives distinct draws."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.model import outside_start, prices, rules
+from sim.model import outside_start, points, prices, rules, stock
 from sim.model.arrays import entries, row_sums
 from sim.model.rules import IN_HOUSE, IS_COUNCIL, IS_DIVESTED, JOINT, LATC, LEGACY, MUTUAL
 from sim.model.sampling import weighted_sample_rows_grouped
@@ -48,6 +48,23 @@ def draw_council_traits(m: DivestmentModel, r: int, g: np.random.Generator) -> N
     m.ready[r] = g.random(m.slots.n) < p["proposals.ready_share_2014"]
 
 
+def place_leisure_trusts(m: DivestmentModel, u: np.ndarray, share: float, fixed: np.ndarray) -> None:
+    """Whole leisure estates run by a trust of before 2010 (mode LEGACY), about ``share`` of the centres.
+
+    Each council's chance is ``share`` times its trust propensity (:func:`sim.model.points.trust_propensity`:
+    larger estates more), normalised so the expected share of England's centres is ``share``; the draw is
+    its first centre's.
+    """
+    s = m.slots
+    lei = (s.service == LEISURE) & (s.founder == np.arange(s.n)) & ~fixed
+    weight = points.trust_propensity(s, np.zeros(s.n), m.p)
+    mean = (weight[lei] * s.n_points[lei]).sum() / s.n_points[lei].sum()
+    chance = np.where(lei, np.minimum(share * weight / mean, 1.0), 0.0)
+    first = u < chance
+    trust = first[:, s.founder] & (s.service == LEISURE) & ~fixed
+    m.mode[trust] = LEGACY
+
+
 def case_slots(m: DivestmentModel, code: str, service: int, parts: tuple[str, ...] | None) -> list[int]:
     """The slots of a named case: the parts named, or every part of the service."""
     return list(m.slots_of(code, service)) if parts is None else [m.slot_of(code, service, p) for p in parts]
@@ -62,53 +79,71 @@ def setup_start(m: DivestmentModel) -> None:
     if y == 2010:
         setup_2010(m)
         return
-    draws = np.empty((R, 6, s.n))
+    draws = np.empty((R, 8, s.n))
     m.resistance = np.empty((R, m.england.n))
     m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
     for r, g in enumerate(m.gens):
         g.random(out=draws[r])  # first
         draw_council_traits(m, r, g)
-    u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year = draws.transpose(1, 0, 2)
+    u_legacy, u_mutuals, u_latc, u_contract, u_pipeline, u_pipeline_year, u_trust, u_community = (
+        draws.transpose(1, 0, 2)
+    )
     everyone = np.arange(R)
     fixed = np.zeros(s.n, dtype=bool)
     for code, service, mode, _, parts in NAMED_CASES:
         slots = case_slots(m, code, service, parts)
-        for j in slots:
-            go_live(m, everyone, np.full(R, j), np.full(R, mode), y, "initial", join=False)
-            fixed[j] = True
+        rr, jj = np.repeat(everyone, len(slots)), np.tile(slots, R)
+        go_live(m, rr, jj, np.full(len(jj), mode), y, "initial", join=False)
+        fixed[slots] = True
         m.provider[:, slots] = mode * s.n + slots[0]  # one body runs all its parts
     for code, service, mode, live, _, parts in PIPELINE_CASES:
         for j in case_slots(m, code, service, parts):
             m.pending[:, j], m.pending_live[:, j], m.pending_decided[:, j] = mode, live, y
             m.log_events(everyone, np.full(R, j), y, IN_HOUSE, mode, "pipeline")
             fixed[j] = True
-    legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust"]) & ~fixed
-    m.mode[legacy] = LEGACY
+    place_leisure_trusts(m, u_legacy, p["init.share_leisure_legacy_trust"], fixed)
+    m.units[:, m.library_slots] *= p["services.library_points_2014"] / s.units[m.library_slots].sum()
+    stock.place_commissioned_libraries(m, u_trust, fixed)
+    stock.place_community_libraries(m, u_community, fixed)
     named_mutuals = sum(1 for c in NAMED_CASES if c[2] in rules.MUTUAL_MODES)
     n_lg = round(p["init.n_mutuals_2014"] * p["init.share_lg"]) - named_mutuals
     weights = np.array([p["init.lg_share_asc"], p["init.lg_share_libraries"], p["init.lg_share_leisure"]])
-    free = (m.mode == IN_HOUSE) & ~fixed
+    # a library or leisure service is placed whole, by its first slot (stock.whole_services)
+    free = (m.mode == IN_HOUSE) & ~fixed & (s.founder == np.arange(s.n))
     rows, cols = entries(free)
     per_service = np.bincount(rows * 3 + s.service[cols], minlength=R * 3).reshape(R, 3).clip(min=1)
     group_weights = weights / per_service  # (R, 3): each free part of a service has its service's weight
-    picked = entries(weighted_sample_rows_grouped(u_mutuals, group_weights, s.service, free, n_lg))
-    go_live(m, *picked, np.full(len(picked[0]), MUTUAL), y, "initial", join=False)
+    H = m.head_slots  # the candidates: only the heads' columns are sampled (the same draws and picks)
+
+    def heads(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r, h = entries(mask)
+        return r, H[h]
+
+    picked = heads(
+        weighted_sample_rows_grouped(u_mutuals[:, H], group_weights, s.service[H], free[:, H], n_lg)
+    )
+    stock.go_live_whole(m, picked, MUTUAL, y)
     free[picked] = False
     n_latc = p["init.n_latc_2014"] - sum(1 for c in NAMED_CASES if c[2] == LATC)
-    picked = entries(rules.weighted_sample_rows(u_latc, free.astype(float), n_latc))
-    go_live(m, *picked, np.full(len(picked[0]), LATC), y, "initial", join=False)
+    picked = heads(rules.weighted_sample_rows(u_latc[:, H], free[:, H].astype(float), n_latc))
+    stock.go_live_whole(m, picked, LATC, y)
     free[picked] = False
     # Spin-outs decided by 2014 (Mutuals Support Programme pipeline), live in 2015 or 2016.
     n_pipeline = p["init.n_lg_pipeline_2014"]
-    picked = entries(weighted_sample_rows_grouped(u_pipeline, group_weights, s.service, free, n_pipeline))
+    picked = heads(
+        weighted_sample_rows_grouped(u_pipeline[:, H], group_weights, s.service[H], free[:, H], n_pipeline)
+    )
+    year_live = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
+    picked, year_live = stock.expand_with(m, picked, year_live)
     m.pending[picked] = MUTUAL
-    m.pending_live[picked] = np.where(u_pipeline_year[picked] < 0.5, y + 1, y + 2)
+    m.pending_live[picked] = year_live
     m.pending_decided[picked] = y - 1
     m.pending_supported[picked] = True
     m.log_events(*picked, y, IN_HOUSE, MUTUAL, "pipeline")
     count_council_staff_once(m)
-    divested = IS_DIVESTED[m.mode]
-    m.contract_end[divested] = y + 1 + (u_contract[divested] * p["contract.length_years"]).astype(np.int64)
+    rows, cols = np.nonzero(IS_DIVESTED[m.mode])
+    key = m.provider[rows, cols] % s.n  # one draw per provider: a service's points share their contract
+    m.contract_end[rows, cols] = y + 1 + (u_contract[rows, key] * p["contract.length_years"]).astype(np.int64)
     setup_outside(m, *expected_lg_stock(m, weights, n_lg))
 
 
@@ -135,7 +170,8 @@ def expected_lg_stock(m: DivestmentModel, weights: np.ndarray, n_lg: int) -> tup
 
     The named cases' own, plus ``n_lg`` mutuals placed by ``weights`` (per service, shared evenly among
     the service's parts): each placed mutual has the weighted mean staff and spend of the parts it may
-    take. So the outside sector's 2014 stock is fixed, not a residual of the random placement.
+    take (a library or leisure service whole). So the outside sector's 2014 stock is fixed, not a residual
+    of the random placement.
     """
     s = m.slots
     staff, spend = 0.0, 0.0
@@ -147,10 +183,14 @@ def expected_lg_stock(m: DivestmentModel, weights: np.ndarray, n_lg: int) -> tup
     named = np.zeros(s.n, dtype=bool)
     for code, service, _, _, parts in NAMED_CASES + tuple(c[:3] + c[4:] for c in PIPELINE_CASES):
         named[case_slots(m, code, service, parts)] = True
-    per_service = np.bincount(s.service[~named], minlength=3).clip(min=1)
-    w = np.where(named, 0.0, weights[s.service] / per_service[s.service])
+    # a library or leisure service is placed whole, by its first slot: its staff and spend are the service's
+    first = (s.founder == np.arange(s.n)) & ~named
+    per_service = np.bincount(s.service[first], minlength=3).clip(min=1)
+    w = np.where(first, weights[s.service] / per_service[s.service], 0.0)
     w = w / w.sum()
-    return staff + n_lg * float(w @ s.staff), spend + n_lg * float(w @ s.spend)
+    staff_whole = np.bincount(s.founder, weights=s.staff, minlength=s.n)
+    spend_whole = np.bincount(s.founder, weights=s.spend, minlength=s.n)
+    return staff + n_lg * float(w @ staff_whole), spend + n_lg * float(w @ spend_whole)
 
 
 def setup_outside(m: DivestmentModel, lg_staff: float, lg_spend: float) -> None:
@@ -174,11 +214,11 @@ def setup_2010(m: DivestmentModel) -> None:
 
     Each part's spend is its 2014-15 spend times its council's ratio of 2010-11 to 2014-15 outturn for the
     service (:func:`sim.inputs.councils.spend_2010`); staff are that spend over the 2014 cost per post
-    taken back to 2010 with the pay and price index (:mod:`sim.model.prices`); library service points
-    are the 2014 points scaled by the spend ratio to the power ``services.library_points_elasticity``
-    (the closures of 2010-2014 undone by the model's own rule). No local-government mutual, company or
-    pipeline exists: they are left to the model. Draws come first from each replication's ("init", 2010)
-    stream.
+    taken back to 2010 with the pay and price index (:mod:`sim.model.prices`); every library point of
+    2010 is open; leisure trusts of before 2010 hold ``init.share_leisure_legacy_trust_2010`` of the
+    centres, placed as in 2014. No local-government mutual, company, community library, commissioned
+    library or pipeline exists: they are left to the model. Draws come first from each replication's
+    ("init", 2010) stream.
     """
     p, s, R, y = m.p, m.slots, m.n_batch, m.start_year
     eng = m.england.councils
@@ -188,10 +228,7 @@ def setup_2010(m: DivestmentModel) -> None:
     deflate = prices.index(p, y)  # the cost of a post in 2010-11 over 2014-15
     m.spend[:] = s.spend * ratio
     m.staff[:] = s.staff * ratio / deflate
-    units = np.where(
-        s.service == LIBRARIES, s.units * ratio ** p["services.library_points_elasticity"], s.units
-    )
-    m.units[:] = units
+    m.units[:] = s.units  # every statutory library of 2010 open
     u_legacy, u_contract = np.empty((R, s.n)), np.empty((R, s.n))
     m.resistance = np.empty((R, m.england.n))
     m.gens = [st.generator("init", y) for st in m.streams_by_replication]  # reused by the years' streams
@@ -199,8 +236,8 @@ def setup_2010(m: DivestmentModel) -> None:
         g.random(out=u_legacy[r])  # first
         g.random(out=u_contract[r])
         draw_council_traits(m, r, g)
-    legacy = (s.service == LEISURE) & (u_legacy < p["init.share_leisure_legacy_trust_2010"])
-    m.mode[legacy] = LEGACY
+    place_leisure_trusts(m, u_legacy, p["init.share_leisure_legacy_trust_2010"], np.zeros(s.n, dtype=bool))
+    legacy = m.mode == LEGACY
     m.contract_end[legacy] = y + 1 + (u_contract[legacy] * p["contract.length_years"]).astype(np.int64)
     n = int(p["init.n_mutuals_2010"])
     per_post = p["outside.cost_per_post_2014_gbp_k"] / 1000.0  # GBP m a post, 2014-15 prices

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.inputs.councils import REGIONS
-from sim.model import rules
+from sim.model import points, rules
 from sim.model.rules import IN_HOUSE
-from sim.model.slots import LIBRARIES
+from sim.model.slots import LEISURE, LIBRARIES
 from sim.model.stages import transitions
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
         rules.REBOOTED: (p["transition.lag_reboot"], 0.0, 0.0, 0.0, p["appraisal.saving_reboot"]),
         rules.REDUCED: (lag_other, abandon_other, 0.0, 0.0, p["appraisal.saving_reduce"]),
         rules.COMMUNITY: (
-            lag_other,
+            p["libraries.handover_lag_years"],
             abandon_other,
             0.0,
             p["community.fail_rate_per_year"],
@@ -91,7 +91,7 @@ def mode_rates(p: dict) -> dict[str, np.ndarray]:
             abandon_other,
             0.0,
             p["trust.fail_rate_per_year"],
-            p["appraisal.saving_trust"],
+            p["appraisal.saving_trust"] + p["trust.charitable_relief_share"],
         ),
         rules.MUTUAL: (lag_mutual, abandon_mutual, growth_mutual, fail_mutual, p["appraisal.saving_mutual"]),
         rules.JOINT: (
@@ -131,7 +131,17 @@ def init_keys(m: DivestmentModel, R: int) -> None:
     m.service_key = first * 3 + s.service
     m.mode_base = first * len(rules.MODES)
     m.is_service = [s.service == k for k in range(3)]
-    m.library_slots = np.flatnonzero(s.service == LIBRARIES)
+    lib = np.flatnonzero(s.service == LIBRARIES)
+    m.library_slots = slice(int(lib[0]), int(lib[-1]) + 1)  # one block (sim.model.slots): views, not copies
+    lei = np.flatnonzero(s.service == LEISURE)
+    m.leisure_slots = slice(int(lei[0]), int(lei[-1]) + 1)
+    c = m.england.councils
+    m.relative_density = points.density(s, c["population"].to_numpy(), c["area_km2"].to_numpy())
+    m.community_propensity = points.community_propensity(s, m.relative_density, p)
+    # the slots that stand for their service in reviews and in counts of peers: a part of adult social
+    # care, the first point of a library or leisure service
+    m.is_head = s.founder == np.arange(s.n)
+    m.head_slots = np.flatnonzero(m.is_head)
     response = np.array(
         [p["funding.response_asc"], p["funding.response_culture"], p["funding.response_culture"]]
     )

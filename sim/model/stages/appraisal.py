@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model import rules
+from sim.model import points, rules, stock
 from sim.model.arrays import flat
 from sim.model.draws import U_NOISE, U_SUPPORT
 from sim.model.rules import IS_DIVESTED, IS_MUTUAL
-from sim.model.stages import providers
+from sim.model.slots import ASC, LEISURE, LIBRARIES
+from sim.model.stages import branches, providers
 
 if TYPE_CHECKING:
     from sim.model.divestment import DivestmentModel
@@ -48,7 +49,11 @@ def build_weights(p: dict, simplification: float, agenda: float, duty: bool) -> 
     return rules.AppraisalWeights(
         weight_savings=p[a + "weight_savings"],
         reference_pressure=p[a + "reference_pressure"],
-        savings=tuple(p[a + f"saving_{o}"] for o in _OPTION_KEYS),
+        # a trust's saving includes its charitable rate relief and VAT (trust.charitable_relief_share)
+        savings=tuple(
+            p[a + f"saving_{o}"] + (p["trust.charitable_relief_share"] if o == "trust" else 0.0)
+            for o in _OPTION_KEYS
+        ),
         weight_risk=p[a + "weight_risk"],
         risks=(0.0, *(p[a + f"risk_{o}"] for o in _OPTION_KEYS[1:])),
         complexity=(
@@ -108,6 +113,29 @@ def support_capacity(p: dict, y: int) -> float:
     return support_budget(p, y) / p["support.cost_per_mutual_gbp_m"]
 
 
+SHRINK = (rules.KEEP, rules.OPT_REDUCE, rules.OPT_COMMUNITY)
+"""The options of the 'keep the service' nest: keep it and cut within, or keep it and shed points."""
+
+
+def nest_keep(util: np.ndarray, rows: np.ndarray, u_noise: np.ndarray, noise_scale: float) -> None:
+    """Keep's utility in ``rows`` becomes the inclusive value of the keep nest (keep, close, hand over).
+
+    A nested logit: who runs a library or leisure service is decided first, and keeping it includes the
+    savings of closing points or handing them over that :mod:`sim.model.stages.branches` then decides
+    point by point. Keep's noise is kept; its deterministic part (the utility less its Gumbel noise)
+    becomes ``scale * log(sum(exp(v / scale)))`` over the nest's deterministic utilities ``v``
+    (``appraisal.noise_scale``), so the chance of keeping the service is that of the three options of a
+    single appraisal (McFadden's nested logit with a dissimilarity of 1).
+    """
+    if not rows.any():
+        return
+    noise = noise_scale * rules.gumbel(u_noise[rows])
+    det = util[rows] - noise
+    scale = max(noise_scale, 1e-9)
+    iv = scale * np.logaddexp.reduce(det[:, list(SHRINK)] / scale, axis=1)
+    util[rows, rules.KEEP] = iv + noise[:, rules.KEEP]
+
+
 def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     """Score the options of every service reviewed this year; a change of mode becomes pending.
 
@@ -124,7 +152,7 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
     mode = flat(m.mode)[f]
     proposal = flat(year.is_proposal)[f]
     by_cell, by_service = year.peer_counts
-    util = rules.appraise(
+    inputs = dict(  # noqa: C408
         pressure=year.pressure[j],
         resistance=m.resistance.reshape(-1)[r * m.resistance.shape[1] + s.council[j]],
         is_proposal=proposal,
@@ -133,28 +161,60 @@ def appraise_and_decide(m: DivestmentModel, year: Year) -> None:
         service=s.service[j],
         peers_region=by_cell.astype(float)[r * m.n_cells + m.cell[j]],
         peers_national=by_service.astype(float)[r * 3 + s.service[j]],
-        u_noise=u.rows_at_flat(U_NOISE, U_NOISE + rules.N_OPTIONS, f),
         w=weights(m, y, year.duty),
     )
+    u_noise = u.rows_at_flat(U_NOISE, U_NOISE + rules.N_OPTIONS, f)
+    util = rules.appraise(u_noise=u_noise, **inputs)
+    whole = s.service[j] != ASC  # a library or leisure service: who runs it, decided for the whole
+    # nested: closing and handing over are decided point by point after a keep (stages.branches); a staff
+    # proposal is weighed against keeping the part or service (with the council's own savings plan for
+    # it, the keep nest's inclusive value), never against closing it outright
+    nest_keep(util, whole | proposal, u_noise, inputs["w"].noise_scale)
+    util[whole | proposal, rules.OPT_REDUCE] = -np.inf
+    util[whole | proposal, rules.OPT_COMMUNITY] = -np.inf
+    lib_heads = whole & (s.service[j] == LIBRARIES)
+    lei_heads = whole & (s.service[j] == LEISURE)
+    presence = np.zeros(len(j))
+    if lib_heads.any():
+        presence[lib_heads] = stock.leisure_trust_presence(m)[r[lib_heads], s.council[j[lib_heads]]]
+    if lei_heads.any():  # leisure trusts already working in the region bid for the service
+        region = stock.leisure_trust_presence(m, regional=True)[r[lei_heads], s.council[j[lei_heads]]]
+        presence[lei_heads] = region
+    with np.errstate(divide="ignore"):
+        util[:, rules.OPT_TRUST] += np.log(points.trust_propensity(s, np.zeros(s.n), m.p)[j])
+        util[lib_heads, rules.OPT_TRUST] += np.log(
+            1.0 + (m.p["libraries.trust_weight_leisure_trust"] - 1.0) * presence[lib_heads]
+        )
+        util[lei_heads, rules.OPT_TRUST] += np.log(
+            1.0 + (m.p["leisure.trust_weight_incumbent_region"] - 1.0) * presence[lei_heads]
+        )
     choice = rules.choose(util)
     target = np.where(choice == rules.KEEP, mode, rules.OPTION_MODE[choice])  # keep: stay, and cut within
     flat(m.last_review)[f] = y
     if m.record_councils:
         m.log_events(r, j, y, mode, target, np.where(proposal, "proposal", "review"), util)
     kept = choice == rules.KEEP  # keeping is cutting within: its saving lowers spend and staff now
-    rk, jk, fk = r[kept], j[kept], f[kept]
+    rk, jk = stock.members(m, r[kept], j[kept])  # every council-run point of a kept service
+    fk = rk * s.n + jk
     saved = m.p["appraisal.saving_keep"] * flat(m.spend)[fk]
     providers.close_with_cuts_at(m, rk, jk, 1.0 - m.p["appraisal.saving_keep"])
     flat(m.spend)[fk] -= saved
     flat(m.staff)[fk] *= 1.0 - m.p["appraisal.saving_keep"]
     m.cum_savings += np.bincount(rk, weights=saved, minlength=R)
     change = target != mode
-    rc, fc, to = r[change], f[change], target[change]
-    flat(m.pending)[fc] = to
-    flat(m.pending_live)[fc] = y + m.lag_by_mode[to]
+    rc, to = r[change], target[change]
     now_supported = supported[change] & IS_MUTUAL[to]
-    flat(m.pending_supported)[fc] = now_supported
-    flat(m.pending_decided)[fc] = y
     year.new["divestments"] = np.bincount(rc[IS_DIVESTED[to]], minlength=R)
     year.new["mutual_decisions"] = np.bincount(rc[IS_MUTUAL[to]], minlength=R)
     year.new["supported"] = np.bincount(rc[now_supported], minlength=R)
+    # the change applies to every council-run point of the service not already changing
+    (rc, jc), (to, now_supported) = stock.expand_with(m, (rc, j[change]), np.stack([to, now_supported]))
+    fc = rc * s.n + jc
+    free = flat(m.pending)[fc] < 0
+    fc, to, now_supported = fc[free], to[free], now_supported[free].astype(bool)
+    flat(m.pending)[fc] = to
+    flat(m.pending_live)[fc] = y + m.lag_by_mode[to]
+    flat(m.pending_supported)[fc] = now_supported
+    flat(m.pending_decided)[fc] = y
+    keep_whole = kept & whole & (year.pressure[j] > 0)  # nothing to save: the scale stays
+    branches.decide_points(m, year, r[keep_whole], j[keep_whole])

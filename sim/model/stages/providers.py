@@ -68,7 +68,10 @@ def close_with_cuts(m: DivestmentModel, new_spend: np.ndarray) -> None:
     old, new = m.spend[:, lib], new_spend[:, lib]
     council = IS_COUNCIL[m.mode[:, lib]] & (old > 0)
     ratio = np.divide(new, old, out=np.ones_like(new), where=council)
-    m.units[:, lib] *= np.minimum(ratio, 1.0) ** m.p["services.library_points_elasticity"]
+    below = ratio < 1.0  # the others keep their units (a factor of 1): only these are worked out
+    np.power(ratio, m.p["services.library_points_elasticity"], out=ratio, where=below)
+    units = m.units[:, lib]  # a view: the library slots are one block
+    np.multiply(units, ratio, out=units, where=below)
 
 
 def close_with_cuts_at(m: DivestmentModel, r: np.ndarray, j: np.ndarray, ratio: float) -> None:
@@ -181,7 +184,9 @@ def contract_ends(
         r, j, f = divested
     ending = flat(m.contract_end)[f] == y
     re, je, fe = r[ending], j[ending], f[ending]  # in row order, as entries of the mask would be
-    u = m.u.at_flat(U_CONTRACT, fe)
+    # one draw per provider's service (its key slot), so the points of one contract end together
+    fd = re * m.slots.n + flat(m.provider)[fe] % m.slots.n
+    u = m.u.at_flat(U_CONTRACT, fd)
     back = u < p["contract.p_return_in_house"]
     lost = ~back & (u < p["contract.p_return_in_house"] + p["contract.p_lose_retender"])
     r_back = re[back]
@@ -192,7 +197,8 @@ def contract_ends(
         old = flat(m.mode)[f]
         rival = best.reshape(-1)[_kind_index(m, r, old, j)]
         rival = np.where(rival == flat(m.provider)[f], -1, rival)
-        contractor = (m.u.at_flat(U_WINNER, f) < p["contract.p_contractor_wins"]) | (rival < 0)
+        fw = r * m.slots.n + flat(m.provider)[f] % m.slots.n
+        contractor = (m.u.at_flat(U_WINNER, fw) < p["contract.p_contractor_wins"]) | (rival < 0)
         rc, jc, fc = r[contractor], j[contractor], f[contractor]
         m.log_events(rc, jc, y, old[contractor], OUTSOURCED, "retender")
         flat(m.mode)[fc] = OUTSOURCED

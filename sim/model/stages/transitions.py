@@ -33,7 +33,10 @@ def transfer(m: DivestmentModel, year: Year) -> None:
     rate = m.abandon_by_mode[to] * (1.0 - p["support.abandon_reduction"] * supported)
     # a council under deeper cuts has less capacity to see a transition through
     rate = rate * (1.0 + p["review.capacity_loss_per_pressure"] * year.pressure[j])
-    abandon = year.u.at_flat(U_ABANDON, f) < rate
+    # one draw per service and target for libraries and leisure (its first point's), so a decision about
+    # a whole service is abandoned whole; a community hand-over has its own point's draw
+    fd = r * m.slots.n + np.where(to == rules.COMMUNITY, j, m.slots.founder[j])
+    abandon = year.u.at_flat(U_ABANDON, fd, salt=to) < rate
     rg, jg = r[abandon], j[abandon]
     m.log_events(rg, jg, y, flat(m.mode)[f[abandon]], to[abandon], "abandoned")
     flat(m.pending)[f[abandon]] = -1
@@ -72,9 +75,13 @@ def go_live(
     flat(m.mode)[f] = mode
     flat(m.since)[f] = y
     divested = IS_DIVESTED[mode]
-    provider = np.where(divested, mode * s.n + j, -1)
+    # one provider per council and service for libraries and leisure (keyed by the service's first slot),
+    # except community groups, one per point
+    key = np.where(mode == rules.COMMUNITY, j, s.founder[j])
+    provider = np.where(divested, mode * s.n + key, -1)
     if join:
-        joining = divested & (m.u.at_flat(U_JOIN, f) < p["contract.p_join_existing"])
+        fj = r * s.n + np.where(mode == rules.COMMUNITY, j, s.founder[j])  # a service joins whole
+        joining = divested & (m.u.at_flat(U_JOIN, fj) < p["contract.p_join_existing"])
         if joining.any():
             rj, mj, cj = r[joining], mode[joining], m.cell[j[joining]]
             kinds = (rj * len(rules.MODES) + mj) * m.n_cells + cj
