@@ -159,7 +159,13 @@ def Chart(draw, model: DivestmentModel, year: int, *extra):
 def CouncilView(model: DivestmentModel, year: int, council: solara.Reactive):
     """A chosen council's services and parts now, and the decisions about them with reasons and scores."""
     names = dict(zip(model.england.names, model.england.codes, strict=True))
-    solara.Select(label="council", values=sorted(names), value=council)
+    solara.v.Autocomplete(
+        label="council (type to search)",
+        items=sorted(names),
+        v_model=council.value,
+        on_v_model=lambda name: name in names and council.set(name),
+        attributes={"id": "explorer-council"},
+    )
     code = names[council.value]
     parts = council_parts(model, code)
     log = council_decisions(model, code)
@@ -237,7 +243,7 @@ def Page():
             Chart(views.workforce_panel, model, year)
         with solara.Card("Who runs each service"):
             Chart(views.modes_panel, model, year)
-        with solara.Columns([2, 3]):
+        with solara.Columns([1, 2]):
             with solara.Card("Map"):
                 labels = {style.service_label(k): k for k in SERVICES}
                 solara.Select(

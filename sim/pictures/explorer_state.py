@@ -8,6 +8,7 @@ keeps the levers). Settings come from the environment (:data:`ENV_SCENARIO`, :da
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -114,8 +115,12 @@ def base(model: DivestmentModel) -> Scenario:
 
 def with_lever(model: DivestmentModel, key: str, value: Any) -> DivestmentModel:
     """The model rebuilt with one lever changed, stepped to the year ``model`` had reached."""
-    changes = {**lever_changes(model.spec), key: value}
-    return build_model(base(model).with_changes(changes), model.seeds, model.year)
+    file = base(model)
+    spec = file.with_changes({**{k: model.spec.params[k] for k in LEVERS}, key: value})
+    moved = sum(spec.params[k] != file.params[k] for k in LEVERS)
+    if moved:  # the charts' titles say the scenario is not the file's as it stands
+        spec = dataclasses.replace(spec, name=f"{file.name} with {moved} lever{'s' * (moved > 1)} moved")
+    return build_model(spec, model.seeds, model.year)
 
 
 def with_file(model: DivestmentModel, path: Path) -> DivestmentModel:
