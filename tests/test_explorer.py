@@ -205,6 +205,50 @@ def test_private_settings_switch_solara_off_even_when_it_is_loaded():
     assert os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
 
 
+def test_page_controls_play_to_the_end_then_play_again_pause_and_go_back(monkeypatch):
+    """The page rendered as in a notebook (no browser; cheap stand-in charts): the controls' logic."""
+    import ipyvuetify as v
+    import solara
+    from matplotlib.figure import Figure
+
+    from sim.pictures import explorer, explorer_views
+
+    for name in ("workforce_panel", "modes_panel", "map_panel"):
+        monkeypatch.setattr(explorer_views, name, lambda *args: Figure(figsize=(1, 1)))
+    monkeypatch.setattr(explorer, "PLAY_SECONDS", 0.05)
+    monkeypatch.setenv(explorer.ENV_REPLICATIONS, "2")
+    _box, rc = solara.render(explorer.Page(), handle_error=False)
+
+    def year():
+        html = rc.find(solara.widgets.HTML).widgets
+        return next(w.unsafe_innerHTML for w in html if w.attributes.get("id") == "explorer-year")
+
+    def button(label):
+        return next((w for w in rc.find(v.Btn).widgets if w.children == [label]), None)
+
+    def wait(condition, what):
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.05)
+
+    assert year() == "2014-15" and "Time" not in str(rc.find(solara.widgets.HTML).widgets)
+    button("Step one year").click()
+    assert year() == "2015-16"
+    button("▶ Play").click()
+    wait(lambda: button("▶ Play again"), "Play again at the end")
+    assert year() == "2020-21" and button("Step one year").disabled and not button("▶ Play again").disabled
+    monkeypatch.setattr(explorer, "PLAY_SECONDS", 1.0)  # slow enough to catch it playing
+    button("▶ Play again").click()  # from the first year again, playing
+    assert year() == "2014-15" and button("❚❚ Pause") and button("Step one year").disabled
+    button("❚❚ Pause").click()
+    assert button("▶ Play") and not button("Step one year").disabled
+    time.sleep(1.5)
+    assert year() == "2014-15"  # paused before the first year was played: nothing moved
+    button("Back to 2014-15").click()
+    assert year() == "2014-15"
+
+
 def _outside(netlog: Path) -> list[str]:
     """The network attempts in a recorder's file that leave this machine."""
     import ast
@@ -560,6 +604,8 @@ def _the_server_made_no_outside_connection_and_ends_with_its_command(served):
 
 def test_a_first_time_user_in_chromium(browser, served, tmp_path):
     """Load, step, move a lever, play to the end, pick a council, go back; private; ends with SIGTERM."""
+    with urllib.request.urlopen(served["url"], timeout=60) as response:  # the tab's name before the page runs
+        assert "<title>mutuals-sim explorer</title>" in response.read().decode()
     browser.get(served["url"])
     page = {"charts": _wait(lambda: len(c := _charts(browser)) == 3 and c, 120, "the three charts")}
     for stage in (

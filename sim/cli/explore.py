@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import warnings
 from pathlib import Path
 
 from sim.cli.errors import InputError
@@ -64,6 +65,7 @@ def command(args: argparse.Namespace) -> int:
         from sim.pictures import private
 
         private.switch_off()  # before Solara is imported: it reads its settings once
+        os.environ.setdefault("SOLARA_THEME_TITLE", "mutuals-sim explorer")  # the tab's name while loading
         from solara.__main__ import run
 
         from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
@@ -81,6 +83,8 @@ def command(args: argparse.Namespace) -> int:
         os.environ[ENV_SCENARIO] = str(args.scenario.resolve())
     args.port = _port(args.host, args.port)
     print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    # Solara warns on each page load over http that it cannot set a cross-site cookie: no matter here
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     try:
         run.main(args=server_arguments(args), prog_name="solara run", standalone_mode=False)
     except KeyboardInterrupt:

@@ -55,6 +55,9 @@ from sim.pictures.explorer_state import (  # noqa: F401  (the page's state, re-e
 )
 from sim.pictures.explorer_views import council_decisions, council_parts, councils_now  # noqa: F401
 
+SIDE = "width:340px;flex:none;position:sticky;top:0;max-height:100vh;overflow-y:auto"
+"""The controls' column stays in view while the charts scroll."""
+
 
 def _table(frame, caption: str) -> str:
     """A small HTML table (cells escaped), readable at the page's size."""
@@ -231,27 +234,32 @@ def Page():
         "levers": lambda: replace(scenario_levers),
     }
     model, year = model_r.value, year_r.value
-    with solara.AppBar():
-        solara.AppBarTitle(f"{TITLE}: public service mutuals in England's councils")
-    with solara.Sidebar():
-        Controls(model, year, playing, act)
-        Levers(model, act)
-    with solara.Column():
-        with solara.Card("What am I looking at?"):
-            solara.HTML(unsafe_innerHTML=about(model), style="font-size:15px")
-        with solara.Card("Staff in public service mutuals"):
-            Chart(views.workforce_panel, model, year)
-        with solara.Card("Who runs each service"):
-            Chart(views.modes_panel, model, year)
-        with solara.Columns([1, 2]):
-            with solara.Card("Map"):
-                labels = {style.service_label(k): k for k in SERVICES}
-                solara.Select(
-                    label="service on the map",
-                    values=list(labels),
-                    value=style.service_label(service.value),
-                    on_value=lambda label: service.set(labels[label]),
-                )
-                Chart(views.map_panel, model, year, service.value)
-            with solara.Card("A council close up"):
-                CouncilView(model, year, council)
+    solara.HTML(
+        tag="h1",
+        unsafe_innerHTML=f"{TITLE}: public service mutuals in England's councils",
+        style="font-size:24px;font-weight:500;margin:8px 16px",
+    )
+    # no Sidebar: the same page in a notebook, where a sidebar needs Solara's app layout to show
+    with solara.Row(style="align-items:flex-start;padding:0 8px"):
+        with solara.Column(style=SIDE):
+            Controls(model, year, playing, act)
+            Levers(model, act)
+        with solara.Column(style="flex:1;min-width:0"):
+            with solara.Card("What am I looking at?"):
+                solara.HTML(unsafe_innerHTML=about(model), style="font-size:15px")
+            with solara.Card("Staff in public service mutuals"):
+                Chart(views.workforce_panel, model, year)
+            with solara.Card("Who runs each service"):
+                Chart(views.modes_panel, model, year)
+            with solara.Row(style="align-items:flex-start"):
+                with solara.Card("Map", style="flex:2;min-width:0"):
+                    labels = {style.service_label(k): k for k in SERVICES}
+                    solara.Select(
+                        label="service on the map",
+                        values=list(labels),
+                        value=style.service_label(service.value),
+                        on_value=lambda label: service.set(labels[label]),
+                    )
+                    Chart(views.map_panel, model, year, service.value)
+                with solara.Card("A council close up", style="flex:3;min-width:0"):
+                    CouncilView(model, year, council)
