@@ -61,11 +61,17 @@ def command(args: argparse.Namespace) -> int:
     """Serve the explorer until interrupted; returns the exit code (0 on Ctrl-C)."""
     from sim.inputs.scenario import load_scenario
 
+    if args.replications < 1:
+        raise InputError(f"--replications must be at least 1, got {args.replications}")
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # a bad file is reported here, before the server starts
+    args.port = _port(args.host, args.port)  # a taken port too
     try:
         from sim.pictures import private
 
         private.switch_off()  # before Solara is imported: it reads its settings once
         os.environ.setdefault("SOLARA_THEME_TITLE", "mutuals-sim explorer")  # the tab's name while loading
+        os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no "runs on Solara" over the page
         from solara.__main__ import run
 
         from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
@@ -75,13 +81,9 @@ def command(args: argparse.Namespace) -> int:
             "pip install 'mutuals-sim[explore]' (the README's uv commands install it)"
         ) from None
 
-    if args.replications < 1:
-        raise InputError(f"--replications must be at least 1, got {args.replications}")
     os.environ[ENV_REPLICATIONS] = str(args.replications)
     if args.scenario is not None:
-        load_scenario(args.scenario)  # a bad file is reported here, before the server starts
         os.environ[ENV_SCENARIO] = str(args.scenario.resolve())
-    args.port = _port(args.host, args.port)
     print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     # Solara warns on each page load over http that it cannot set a cross-site cookie: no matter here
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
