@@ -607,6 +607,14 @@ def _back_to_the_start_keeps_the_levers(page, browser, tmp_path):
     _no_console_errors(browser)
 
 
+def _the_page_loaded_only_from_the_server(served, browser):
+    origin = served["url"].rstrip("/")
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert len(loaded) > 10  # the page's scripts, styles and fonts
+    elsewhere = [u for u in loaded if not u.startswith((origin, "blob:", "data:"))]
+    assert elsewhere == [], f"the page loaded files from elsewhere: {elsewhere}"
+
+
 def _the_server_made_no_outside_connection_and_ends_with_its_command(served):
     try:  # a browser file the pinned assets lack: an error here, never a fetch from the internet
         urllib.request.urlopen(served["url"] + "_solara/cdn/katex@0.16.9/dist/katex.min.js", timeout=30)
@@ -629,6 +637,7 @@ def test_a_first_time_user_in_chromium(browser, served, tmp_path):
     with urllib.request.urlopen(served["url"], timeout=60) as response:  # the tab's name before the page runs
         assert "<title>mutuals-sim explorer</title>" in response.read().decode()
     browser.get(served["url"])
+    browser.execute_script("performance.setResourceTimingBufferSize(10000)")
     page = {"charts": _wait(lambda: len(c := _charts(browser)) == 3 and c, 120, "the three charts")}
     for stage in (
         _load_names_the_tool_says_what_it_shows_and_draws_the_first_year,
@@ -639,4 +648,5 @@ def test_a_first_time_user_in_chromium(browser, served, tmp_path):
         _back_to_the_start_keeps_the_levers,
     ):
         stage(page, browser, tmp_path)
+    _the_page_loaded_only_from_the_server(served, browser)
     _the_server_made_no_outside_connection_and_ends_with_its_command(served)
