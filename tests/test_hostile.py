@@ -663,31 +663,6 @@ def test_a_parent_killed_while_its_figure_process_runs_takes_it_along(tmp_path):
     assert not any(map(_alive, kids))
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGHUP"])
-def test_the_explorers_server_ends_with_the_command(tmp_path, how):
-    """The server `explore` starts (here a stand-in that only sleeps) ends when the command is killed."""
-    import signal
-    import time
-
-    server = [sys.executable, "-c", "import time; time.sleep(120)"]
-    parent = (
-        "from sim.cli.explore import serve; from sim.inputs.lifetime import terminating_signals\n"
-        f"with terminating_signals(): serve({server!r})"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", parent], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert kids, "the server was not started"
-    os.kill(proc.pid, getattr(signal, how))
-    proc.wait(timeout=30)
-    start = time.monotonic()
-    while any(map(_alive, kids)) and time.monotonic() - start < 10:
-        time.sleep(0.05)
-    assert not any(map(_alive, kids)), f"the server outlived the command ({how})"
-
-
 def test_staging_left_by_a_killed_command_is_swept_up_by_the_next_but_not_a_live_ones(tmp_path):
     from sim.experiments.locks import out_lock
 

@@ -1,18 +1,18 @@
-"""``python -m sim explore``: open the explorer, a Mesa SolaraViz page, in the browser.
+"""``python -m sim explore``: open the explorer (:mod:`sim.pictures.explorer`) in the browser.
 
-The page (:mod:`sim.pictures.explorer`) is served by ``solara run`` in a child process on a loopback port by
-default; the scenario and the number of replications reach it through environment variables. The server
-ends with the command: on Ctrl-C, SIGTERM or SIGHUP it is stopped (and waited for), and if the command is
-killed outright the kernel stops it (:func:`sim.inputs.lifetime.die_with_parent`), so its port is
-free for the next ``explore``.
+The page is served by Solara's own server (``solara run``) inside this process, on a loopback port by
+default, so the server ends when the command ends, however it ends (Ctrl-C, SIGTERM, SIGHUP, or killed):
+there is no child process to outlive it. It is private: Solara's telemetry and its PyPI version check are
+off and every browser file comes from the installed ``solara-assets`` (:mod:`sim.pictures.private`). The
+scenario and the number of replications reach the page through environment variables.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
+import socket
+import warnings
 from pathlib import Path
 
 from sim.cli.errors import InputError
@@ -36,28 +36,52 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--open", action="store_true", help="also open the page in the default browser")
 
 
-def server_command(args: argparse.Namespace) -> list[str]:
-    """The ``solara run`` command line serving the explorer page."""
+def server_arguments(args: argparse.Namespace) -> list[str]:
+    """The arguments of ``solara run`` serving the explorer page (no version check, production mode)."""
     return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
         "sim.pictures.explorer:Page",
         "--host",
         args.host,
         "--port",
         str(args.port),
         "--production",
+        "--no-check-version",
         "--open" if args.open else "--no-open",
     ]
 
 
+def _port(host: str, port: int) -> int:
+    """``port`` if it is free on ``host`` (any free port if 0); bad input if it is taken."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.bind((host, port))
+            return s.getsockname()[1]
+    except OSError as exc:
+        raise InputError(f"--host {host} --port {port}: cannot listen there ({exc.strerror}); "
+                         "choose another port with --port") from None  # fmt: skip
+
+
 def command(args: argparse.Namespace) -> int:
-    """Run ``python -m sim explore`` until interrupted; returns the exit code."""
+    """Serve the explorer until interrupted; returns the exit code (0 on Ctrl-C)."""
     from sim.inputs.scenario import load_scenario
 
+    if args.replications < 1:
+        raise InputError(f"--replications must be at least 1, got {args.replications}")
+    scenario_file = None
+    if args.scenario is not None:
+        from sim.inputs.shipped import find_scenario
+
+        scenario_file = find_scenario(args.scenario)  # a shipped name or a file
+        load_scenario(scenario_file)  # a bad file is reported here, before the server starts
+    args.port = _port(args.host, args.port)  # a taken port too
     try:
+        from sim.pictures import private
+
+        private.switch_off()  # before Solara is imported: it reads its settings once
+        os.environ.setdefault("SOLARA_THEME_TITLE", "mutuals-sim explorer")  # the tab's name while loading
+        os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no "runs on Solara" over the page
+        from solara.__main__ import run
+
         from sim.pictures.explorer import ENV_REPLICATIONS, ENV_SCENARIO
     except ImportError as exc:
         from sim.inputs.extras import install_hint, message
@@ -67,33 +91,15 @@ def command(args: argparse.Namespace) -> int:
             or f"explore needs the 'explore' extra ({exc.name} is missing): {install_hint('explore')}"
         ) from None
 
-    if args.replications < 1:
-        raise InputError(f"--replications must be at least 1, got {args.replications}")
-    env = dict(os.environ, **{ENV_REPLICATIONS: str(args.replications)})
+    os.environ[ENV_REPLICATIONS] = str(args.replications)
     if args.scenario is not None:
-        from sim.inputs.shipped import find_scenario
-
-        scenario_file = find_scenario(args.scenario)
-        load_scenario(scenario_file)  # a bad file is reported here, before the server starts
-        env[ENV_SCENARIO] = str(scenario_file.resolve())
+        os.environ[ENV_SCENARIO] = str(scenario_file.resolve())
     print(f"explorer: http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    return serve(server_command(args), env)
-
-
-def serve(argv: list[str], env: dict[str, str] | None = None, grace: float = 5.0) -> int:
-    """Run the server ``argv`` to its end; stop it (SIGTERM, SIGKILL after ``grace`` s) if this ends first."""
-    import signal
-
-    from sim.inputs.lifetime import helper_preexec
-
-    server = subprocess.Popen(argv, env=env, preexec_fn=helper_preexec(signal.SIGTERM))  # noqa: PLW1509
+    # Solara warns on each page load over http that it cannot set a cross-site cookie: no matter here
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     try:
-        return server.wait()
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        run.main(args=server_arguments(args), prog_name="solara run", standalone_mode=False)
+    except KeyboardInterrupt:
+        pass
+    print("explorer stopped", flush=True)
+    return 0

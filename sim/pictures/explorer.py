@@ -1,42 +1,67 @@
-"""The explorer: a Mesa SolaraViz page to move the levers and watch the model answer, year by year.
+"""The explorer: a Solara page to move the levers and watch the model answer, year by year.
 
 ``python -m sim explore`` serves :func:`Page` in the browser; in a notebook, ``Page()`` shows the same page
-inline. The page is Mesa's own ``SolaraViz`` (play, step, reset) around :class:`DivestmentModel` as it is,
-with these views of the model, each redrawn as the model steps:
+inline. The page drives :class:`DivestmentModel` as it is (all replications batched in one model):
 
-- levers and scenario: choose a scenario file, then move the levers; each change rebuilds the model (all
-  replications batched in one model) and steps it to the year it had reached, so the charts answer at once;
-- the mutual workforce fan (median and 5-95% band across replications) against one million;
-- services by delivery mode (mean share across replications, stacks add up to 100%);
-- the hex map of a chosen service: the share of replications in which each council's service is a mutual;
-- the decision log of a chosen council (the first replication).
+- on the left, the year with Play/Pause, Step and Back to the start (which keeps the levers as set), the
+  scenario file with its description, and each lever with what it does; "Use the scenario's levers" puts
+  the levers back to the file's values. Each change rebuilds the model and steps it to the year reached;
+- above the charts, a short "what am I looking at";
+- the views of :mod:`sim.pictures.explorer_views`: the mutual workforce against one million, services by
+  delivery mode, the map of a chosen service, and a chosen council's services, parts and decisions.
 
-SolaraViz's Reset rebuilds the model from ``model.scenario``: a Mesa ``Scenario`` whose class carries our
-scenario as ``spec`` (:func:`carrier`), so a Reset keeps the levers. Nothing here runs at import but the
-imports; settings come from the environment (:data:`ENV_SCENARIO`, :data:`ENV_REPLICATIONS`).
+Play steps a year at a time in a thread of the page and stops itself at the end year (Play then starts
+again from the first year). Nothing here runs at import but the imports; :mod:`sim.pictures.private`
+(imported first) switches off Solara's telemetry. Settings come from the environment (:data:`ENV_SCENARIO`,
+:data:`ENV_REPLICATIONS`).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+import html
+import threading
+import time
 
-import mesa
-import numpy as np
-import pandas as pd
+from sim.pictures import private  # noqa: F401  (before Solara: no telemetry, no CDN)
+
+# isort: split
 import solara
-from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
+<<<<<<< HEAD
 from sim.inputs.params import registry
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.inputs.shipped import scenarios_dir
+=======
+from sim.inputs.scenario import load_scenario
+>>>>>>> i23-explorer
 from sim.model import SERVICES, DivestmentModel
-from sim.model.rules import MODES
-from sim.pictures import charts, maps, style
+from sim.pictures import explorer_views as views
+from sim.pictures import style
+from sim.pictures.explorer_state import (  # noqa: F401  (the page's state, re-exported)
+    ENV_REPLICATIONS,
+    ENV_SCENARIO,
+    LEVERS,
+    PLAY_SECONDS,
+    TITLE,
+    about,
+    base,
+    build_model,
+    describe,
+    lever_changes,
+    lever_slider,
+    lever_value,
+    moved_levers,
+    restart,
+    scenario_files,
+    scenario_levers,
+    start_scenario,
+    start_seeds,
+    with_file,
+    with_lever,
+)
+from sim.pictures.explorer_views import council_decisions, council_parts, councils_now  # noqa: F401
 
+<<<<<<< HEAD
 ENV_SCENARIO = "MUTUALS_EXPLORER_SCENARIO"
 """Environment variable: the scenario file the page opens with (default ``scenarios/baseline.toml``)."""
 ENV_REPLICATIONS = "MUTUALS_EXPLORER_REPLICATIONS"
@@ -55,243 +80,213 @@ LEVERS: dict[str, dict[str, Any]] = {
     "policy.commercialisation": {"step": 0.1},
 }
 """The levers on the page, with the slider's range where it is narrower than the registry's."""
+=======
+SIDE = "width:340px;flex:none;position:sticky;top:0;max-height:100vh;overflow-y:auto"
+"""The controls' column stays in view while the charts scroll."""
+>>>>>>> i23-explorer
 
 
-def scenario_files(folder: Path | None = None) -> list[Path]:
-    """The scenario files offered: the given scenario's folder (default the project's ``scenarios/``)."""
-    folder = folder or PROJECT_SCENARIOS
-    return sorted(folder.glob("*.toml"))
-
-
-def start_scenario() -> Path:
-    """The scenario file the page opens with (:data:`ENV_SCENARIO`, else ``scenarios/baseline.toml``)."""
-    return Path(os.environ.get(ENV_SCENARIO) or PROJECT_SCENARIOS / "baseline.toml").resolve()
-
-
-def start_seeds() -> list[int]:
-    """Seeds of the replications behind the charts (:data:`ENV_REPLICATIONS` of them, from the scenario's)."""
-    n = int(os.environ.get(ENV_REPLICATIONS) or DEFAULT_REPLICATIONS)
-    return load_scenario(start_scenario()).with_changes({}, replications=n).seeds()
-
-
-def lever_slider(key: str) -> dict[str, Any]:
-    """A lever's control: its label, kind, range and step (from the registry, narrowed by :data:`LEVERS`)."""
-    spec = registry()[key]
-    out = {"key": key, "label": style.param_label(key), "unit": spec.unit, "kind": spec.kind}
-    out |= {"min": spec.min, "max": spec.max, "step": 1} | LEVERS[key]
-    return out
-
-
-def carrier(spec: Scenario) -> mesa.experimental.scenarios.Scenario:
-    """A Mesa ``Scenario`` carrying ours: its class holds ``spec``, so Reset's ``type(s)()`` keeps it."""
-    cls = type("ExplorerScenario", (mesa.experimental.scenarios.Scenario,), {"spec": spec})
-    return cls()
-
-
-def build_model(spec: Scenario, seeds: list[int], year: int | None = None) -> DivestmentModel:
-    """A model of ``spec`` with all ``seeds`` batched, stepped to ``year`` (its start year if None)."""
-    model = DivestmentModel(scenario=carrier(spec), seeds=seeds)
-    while year is not None and model.year < min(year, model.end_year):
-        model.step()
-    return model
-
-
-def with_lever(model: DivestmentModel, key: str, value: Any) -> DivestmentModel:
-    """The model rebuilt with one lever changed, stepped to the year ``model`` had reached."""
-    changes = {**lever_changes(model.spec), key: value}
-    base = load_scenario(model.spec.path) if model.spec.path else Scenario(name="baseline")
-    spec = base.with_changes(changes)
-    return build_model(spec, model.seeds, model.year)
-
-
-def with_file(model: DivestmentModel, path: Path) -> DivestmentModel:
-    """A model of another scenario file (its own levers), stepped to the year ``model`` had reached."""
-    return build_model(load_scenario(path), model.seeds, model.year)
-
-
-def lever_changes(spec: Scenario) -> dict[str, Any]:
-    """The levers of :data:`LEVERS` whose value in ``spec`` differs from the registry's default."""
-    defaults = {k: registry()[k].default for k in LEVERS}
-    return {k: spec.params[k] for k in LEVERS if spec.params[k] != defaults[k]}
-
-
-def _national(model: DivestmentModel) -> pd.DataFrame:
-    """National table so far, with a ``replication`` column however many replications."""
-    national = model.national()
-    if "batch_index" in national:
-        return national.rename(columns={"batch_index": "replication"})
-    return national.assign(replication=0)
-
-
-def councils_now(model: DivestmentModel) -> pd.DataFrame:
-    """Each council's services' modes at the start of the year reached, one row per replication and slot.
-
-    Read from the model's state (``model.mode``), since its council table is complete only at the end.
-    """
-    s, R = model.slots, model.n_batch
-    return pd.DataFrame(
-        {
-            "ons_code": np.tile(model.england.codes[s.council], R),
-            "service": np.tile(np.array(SERVICES)[s.service], R),
-            "year": model.year,
-            "replication": np.repeat(np.arange(R), s.n),
-            "mode": np.array(MODES)[model.mode.ravel()],
-        }
+def _table(frame, caption: str) -> str:
+    """A small HTML table (cells escaped), readable at the page's size."""
+    cell = "padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top"
+    head = "".join(f"<th style='{cell}'>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td style='{cell}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return (
+        f"<table style='border-collapse:collapse;font-size:13px;width:100%'><caption style='text-align:left;"
+        f"caption-side:top;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>"
+        f"<tr>{head}</tr>{rows}</table>"
     )
 
 
-def workforce_panel(model: DivestmentModel) -> Figure:
-    """The workforce fan so far (all the scenario's years on the axis), headline for the year reached."""
-    national = _national(model)
-    target = model.p["report.target_staff"]
-    fig = style.ChartFigure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    for label, column in charts.SECTOR_COLUMNS.items():
-        charts.fan(ax, national, column, label, style.SECTOR_COLOURS[label])
-    ax.set_xlim(model.start_year, model.end_year)
-    ax.set_ylim(0, max(national["mutual_staff"].max() * 1.25, 50_000))
-    ax.yaxis.set_major_formatter(style.THOUSANDS)
-    ax.set_xlabel("financial year (start)")
-    ax.set_ylabel("staff in public service mutuals")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
-    h = charts.headline(national, target)
-    ax.set_title(f"{model.spec.name}: {charts.headline_text(h, target)}", fontsize=8.5, wrap=True)
-    fig.supxlabel(f"{charts.BAND_TEXT} ({model.n_batch})", fontsize=7, color="#444444")
-    return fig
-
-
-def modes_panel(model: DivestmentModel) -> Figure:
-    """Services by delivery mode so far: mean share across replications (stacks add up to 100%)."""
-    national = _national(model)
-    years = (model.start_year, model.end_year)
-    return charts.modes_figure(national, SERVICES, MODES, scenario=model.spec.name, xlim=years, compact=True)
-
-
-def map_panel(model: DivestmentModel, service: str) -> Figure:
-    """The share of replications in which each council's ``service`` is run by a mutual, this year."""
-    councils = councils_now(model)
-    fig = style.ChartFigure(figsize=(5.6, 6.6), layout="constrained")
-    maps.plot_share_map(councils, service, model.year, ax=fig.add_subplot(), scenario=model.spec.name)
-    return fig
-
-
-def decision_log(model: DivestmentModel, ons_code: str) -> pd.DataFrame:
-    """The decisions about one council's services so far, in the first replication, in words."""
-    log = model.decisions_frame(r=0)
-    log = log[log["ons_code"] == ons_code]
-    columns = [c for c in ("year", "service", "part", "from_mode", "to_mode", "reason") if c in log]
-    out = log[columns].copy()
-    for c in ("from_mode", "to_mode"):
-        if c in out:
-            out[c] = out[c].map(style.mode_label)
-    if "service" in out:
-        out["service"] = out["service"].map(style.service_label)
-    return out.reset_index(drop=True)
+def _note(text: str) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), style="font-size:13px;color:#555")
 
 
 @solara.component
-def LeverPanel(model_r: solara.Reactive, model: DivestmentModel):
-    """Scenario file and lever controls; each change rebuilds the model at the year it had reached."""
-    update_counter.get()
-    files = scenario_files(model.spec.path.parent if model.spec.path else None)
-    names = [p.stem for p in files]
-    current = model.spec.path.stem if model.spec.path else "baseline"
-
-    def choose(name: str) -> None:
-        model_r.value = with_file(model_r.value, files[names.index(name)])
-
-    with solara.Card("Scenario and levers"):
-        solara.Select(label="scenario file", values=names, value=current, on_value=choose)
-        for key in LEVERS:
-            s = lever_slider(key)
-            value = model.spec.params[key]
-
-            def change(v, key=key):
-                model_r.value = with_lever(model_r.value, key, v)
-
-            label = f"{s['label']}: {style.param_value(key, value)}"
-            if s["kind"] is bool:
-                solara.Checkbox(label=label, value=bool(value), on_value=change)
-            elif s["kind"] is int:
-                solara.SliderInt(
-                    label=label, value=int(value), min=int(s["min"]), max=int(s["max"]), on_value=change
-                )
+def Controls(model: DivestmentModel, year: int, playing: solara.Reactive, act):
+    """The year, with Play/Pause, Step and Back to the start."""
+    at_end = not model.running
+    with solara.Card("Year"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"{style.year_label(year)}",
+            style="font-size:30px;font-weight:600;line-height:1.2",
+            attributes={"id": "explorer-year"},
+        )
+        _note(f"councils as they stand in April {year}; the run goes to {style.year_label(model.end_year)}")
+        with solara.Row():
+            if playing.value:
+                solara.Button("❚❚ Pause", color="primary", on_click=lambda: playing.set(False))
             else:
-                solara.SliderFloat(
-                    label=label, value=float(value), min=s["min"], max=s["max"], step=s["step"],
-                    on_value=change,
-                )  # fmt: skip
-        solara.Markdown(
-            f"**{model.spec.name}**, {style.year_label(model.year)}; {model.n_batch} replications. "
-            f"Levers changed: {style.describe_changes(lever_changes(model.spec))}."
+                solara.Button("▶ Play again" if at_end else "▶ Play", color="primary", on_click=act["play"])
+            solara.Button(
+                "Step one year", color="primary", on_click=act["step"], disabled=playing.value or at_end
+            )
+        solara.Button(f"Back to {style.year_label(model.start_year)}", on_click=act["restart"], outlined=True)
+        _note(
+            f"Back to {style.year_label(model.start_year)} keeps the levers as you set them."
+            + (
+                f" The run has reached its last year: Play again starts from {model.start_year}."
+                if at_end
+                else ""
+            )
         )
 
 
 @solara.component
-def WorkforceView(model: DivestmentModel):
-    """The workforce fan against one million."""
-    update_counter.get()
-    solara.FigureMatplotlib(workforce_panel(model), format="png")
+def Levers(model: DivestmentModel, act):
+    """Scenario file and lever controls, each explained where it is set."""
+    files = scenario_files(model.spec.path.parent if model.spec.path else None)
+    names = [p.stem for p in files]
+    current = model.spec.path.stem if model.spec.path else "baseline"
+    with solara.Card("Scenario"):
+        solara.Select(
+            label="scenario file",
+            values=names,
+            value=current,
+            on_value=lambda n: act["file"](files[names.index(n)]),
+        )
+        _note(base(model).description or "")
+    with solara.Card("Levers"):
+        for key in LEVERS:
+            s = lever_slider(key, model.p)
+            value = model.spec.params[key]
+
+            def change(v, key=key):
+                act["lever"](key, v)
+
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=html.escape(f"{s['label']}: {lever_value(key, value)}"),
+                style="font-size:15px;font-weight:500;margin-top:10px",
+                attributes={"data-lever": key},
+            )
+            if s["kind"] is bool:
+                solara.Checkbox(label="on", value=bool(value), on_value=change)
+            elif s["kind"] is int:
+                solara.SliderInt("", value=int(value), min=int(s["min"]), max=int(s["max"]), on_value=change)
+            else:
+                solara.SliderFloat(
+                    "", value=float(value), min=s["min"], max=s["max"], step=s["step"], on_value=change
+                )
+            _note(s["help"])
+        moved = moved_levers(model)
+        _note(f"Levers set here away from the scenario file: {describe(moved) or 'none'}.")
+        solara.Button("Use the scenario's levers", on_click=act["levers"], disabled=not moved, outlined=True)
 
 
 @solara.component
-def ModesView(model: DivestmentModel):
-    """Services by delivery mode."""
-    update_counter.get()
-    solara.FigureMatplotlib(modes_panel(model), format="png")
+def Chart(draw, model: DivestmentModel, year: int, *extra):
+    """A figure of the model as a picture, drawn again only when the model, its year or ``extra`` change."""
+    png = solara.use_memo(lambda: views.png(draw(model, *extra)), [model, year, *extra])
+    solara.Image(png, width="100%")
 
 
 @solara.component
-def MapView(service_r: solara.Reactive, model: DivestmentModel):
-    """The hex map of a chosen service."""
-    update_counter.get()
-    solara.Select(label="service on the map", values=list(SERVICES), value=service_r)
-    solara.FigureMatplotlib(map_panel(model, service_r.value), format="png")
-
-
-@solara.component
-def DecisionsView(council_r: solara.Reactive, model: DivestmentModel):
-    """The decision log of a chosen council."""
-    update_counter.get()
+def CouncilView(model: DivestmentModel, year: int, council: solara.Reactive):
+    """A chosen council's services and parts now, and the decisions about them with reasons and scores."""
     names = dict(zip(model.england.names, model.england.codes, strict=True))
-    solara.Select(label="council", values=sorted(names), value=council_r)
-    log = decision_log(model, names[council_r.value])
-    solara.Markdown(f"Decisions about {council_r.value}'s services, replication 0: {len(log)}")
-    solara.DataFrame(log, items_per_page=8)
-
-
-def _bound(component, state: solara.Reactive):
-    """``component`` with its page state bound, as one Solara component made once per page.
-
-    SolaraViz wraps (and so remounts on every new model) any view that is not a Solara component; a view
-    made once keeps its widgets, so a slider being moved keeps its place while the model is rebuilt.
-    """
-
-    @solara.component
-    def View(model: DivestmentModel):
-        return component(state, model)
-
-    View.__name__ = component.__name__
-    return View
+    solara.v.Autocomplete(
+        label="council (type to search)",
+        items=sorted(names),
+        v_model=council.value,
+        on_v_model=lambda name: name in names and council.set(name),
+        attributes={"id": "explorer-council"},
+    )
+    code = names[council.value]
+    parts = council_parts(model, code)
+    log = council_decisions(model, code)
+    solara.HTML(unsafe_innerHTML=_table(parts, f"{council.value}'s services in {style.year_label(year)}"))
+    solara.HTML(
+        unsafe_innerHTML=_table(
+            log, f"Decisions about {council.value}'s services so far (replication 1): {len(log)}"
+        )
+    )
+    _note(views.SCORES_TEXT)
 
 
 @solara.component
 def Page():
-    """The explorer page: SolaraViz around the model, with the views above."""
+    """The explorer page."""
+    solara.Title(TITLE)
     seeds = solara.use_memo(start_seeds, [])
-    initial = solara.use_memo(lambda: build_model(load_scenario(start_scenario()), seeds), [])
-    model_r = solara.use_reactive(initial)
-    service_r = solara.use_reactive("libraries")
-    council_r = solara.use_reactive("Suffolk")
-    components = solara.use_memo(
-        lambda: [
-            _bound(LeverPanel, model_r),
-            WorkforceView,
-            ModesView,
-            _bound(MapView, service_r),
-            _bound(DecisionsView, council_r),
-        ],
-        [],
+    model_r = solara.use_reactive(
+        solara.use_memo(lambda: build_model(load_scenario(start_scenario()), seeds), [])
     )
-    SolaraViz(model_r, components=components, model_params={"seeds": seeds}, name="mutuals-sim explorer")
+    year_r = solara.use_reactive(model_r.value.year)
+    playing = solara.use_reactive(False)
+    service = solara.use_reactive("libraries")
+    council = solara.use_reactive("Suffolk")
+    lock = solara.use_memo(threading.Lock, [])
+
+    def put(model: DivestmentModel) -> None:
+        model_r.value = model
+        year_r.value = model.year
+
+    def step() -> None:
+        with lock:
+            model_r.value.step()
+            year_r.value = model_r.value.year
+
+    def play_loop(cancel: threading.Event) -> None:
+        while playing.value and not cancel.is_set():
+            time.sleep(PLAY_SECONDS)
+            if not playing.value or cancel.is_set():
+                return
+            step()
+            if not model_r.value.running:
+                playing.value = False  # at the end: Play shows again, Step is off until Back or Play again
+
+    solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
+
+    def play() -> None:
+        if not model_r.value.running:
+            with lock:
+                put(restart(model_r.value))
+        playing.value = True
+
+    def replace(make) -> None:
+        with lock:
+            put(make(model_r.value))
+
+    act = {
+        "play": play,
+        "step": step,
+        "restart": lambda: (playing.set(False), replace(restart)),
+        "file": lambda path: replace(lambda m: with_file(m, path)),
+        "lever": lambda key, value: replace(lambda m: with_lever(m, key, value)),
+        "levers": lambda: replace(scenario_levers),
+    }
+    model, year = model_r.value, year_r.value
+    solara.HTML(
+        tag="h1",
+        unsafe_innerHTML=f"{TITLE}: public service mutuals in England's councils",
+        style="font-size:24px;font-weight:500;margin:8px 16px",
+    )
+    # no Sidebar: the same page in a notebook, where a sidebar needs Solara's app layout to show
+    with solara.Row(style="align-items:flex-start;padding:0 8px"):
+        with solara.Column(style=SIDE):
+            Controls(model, year, playing, act)
+            Levers(model, act)
+        with solara.Column(style="flex:1;min-width:0"):
+            with solara.Card("What am I looking at?"):
+                solara.HTML(unsafe_innerHTML=about(model), style="font-size:15px")
+            with solara.Card("Staff in public service mutuals"):
+                Chart(views.workforce_panel, model, year)
+            with solara.Card("Who runs each service"):
+                Chart(views.modes_panel, model, year)
+            with solara.Row(style="align-items:flex-start"):
+                with solara.Card("Map", style="flex:2;min-width:0"):
+                    labels = {style.service_label(k): k for k in SERVICES}
+                    solara.Select(
+                        label="service on the map",
+                        values=list(labels),
+                        value=style.service_label(service.value),
+                        on_value=lambda label: service.set(labels[label]),
+                    )
+                    Chart(views.map_panel, model, year, service.value)
+                with solara.Card("A council close up", style="flex:3;min-width:0"):
+                    CouncilView(model, year, council)
