@@ -27,13 +27,7 @@ from sim.pictures import private  # noqa: F401  (before Solara: no telemetry, no
 # isort: split
 import solara
 
-<<<<<<< HEAD
-from sim.inputs.params import registry
-from sim.inputs.scenario import Scenario, load_scenario
-from sim.inputs.shipped import scenarios_dir
-=======
 from sim.inputs.scenario import load_scenario
->>>>>>> i23-explorer
 from sim.model import SERVICES, DivestmentModel
 from sim.pictures import explorer_views as views
 from sim.pictures import style
@@ -61,29 +55,8 @@ from sim.pictures.explorer_state import (  # noqa: F401  (the page's state, re-e
 )
 from sim.pictures.explorer_views import council_decisions, council_parts, councils_now  # noqa: F401
 
-<<<<<<< HEAD
-ENV_SCENARIO = "MUTUALS_EXPLORER_SCENARIO"
-"""Environment variable: the scenario file the page opens with (default ``scenarios/baseline.toml``)."""
-ENV_REPLICATIONS = "MUTUALS_EXPLORER_REPLICATIONS"
-"""Environment variable: replications run together behind every chart (default 20)."""
-DEFAULT_REPLICATIONS = 20
-PROJECT_SCENARIOS = scenarios_dir()
-"""The shipped scenarios: the checkout's ``scenarios/``, or ``sim/scenarios`` in an installed wheel."""
-
-LEVERS: dict[str, dict[str, Any]] = {
-    "support.budget_gbp_m_per_year": {"max": 30.0, "step": 1.0},
-    "support.end_year": {"max": 2020, "step": 1},
-    "support.extra_budget_gbp_m_per_year": {"max": 30.0, "step": 1.0},
-    "policy.simplification": {"step": 0.05},
-    "policy.duty_to_consider": {},
-    "policy.publicity": {"step": 0.1},
-    "policy.commercialisation": {"step": 0.1},
-}
-"""The levers on the page, with the slider's range where it is narrower than the registry's."""
-=======
 SIDE = "width:340px;flex:none;position:sticky;top:0;max-height:100vh;overflow-y:auto"
 """The controls' column stays in view while the charts scroll."""
->>>>>>> i23-explorer
 
 
 def _table(frame, caption: str) -> str:

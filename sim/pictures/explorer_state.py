@@ -16,6 +16,7 @@ from typing import Any
 
 from sim.inputs.params import registry
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.shipped import scenarios_dir
 from sim.model import DivestmentModel
 from sim.pictures import style
 
@@ -27,7 +28,8 @@ ENV_REPLICATIONS = "MUTUALS_EXPLORER_REPLICATIONS"
 DEFAULT_REPLICATIONS = 20
 PLAY_SECONDS = 0.7
 """Pause between years while playing, so each year can be seen."""
-PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+PROJECT_SCENARIOS = scenarios_dir()
+"""The shipped scenarios: the checkout's ``scenarios/``, or ``sim/scenarios`` in an installed wheel."""
 
 LEVERS: dict[str, dict[str, Any]] = {
     "support.budget_gbp_m_per_year": {
