@@ -90,7 +90,8 @@ def test_loss_is_lower_at_the_fitted_point_than_at_a_bad_point(two_runs, tiny):
     fitted = {k: v["value"] for k, v in two_runs[0]["parameters"].items()}
     at_fit = cal.loss(cal.simulate(tiny, fitted))
     reg = params.registry()
-    bad = {**fitted, "review.rate_per_pressure": reg["review.rate_per_pressure"].max}
+    # no reviews at all: no decisions, no appraisals, no closures, far from every target
+    bad = {**fitted, "review.rate_per_pressure": reg["review.rate_per_pressure"].min}
     assert at_fit < cal.loss(cal.simulate(tiny, bad))
     assert at_fit == pytest.approx(two_runs[0]["calibration"]["loss"], rel=1e-3)
 

@@ -18,6 +18,14 @@ Maintainer's commands (docs/calibration.md)::
 
     python -m sim.evidence.point sim/data/posterior.parquet --out sim/data/calibrated_2010.toml
     python -m sim.evidence.point sim/data/posterior.parquet --out sim/data/calibrated_2010.toml --apply
+    python -m sim.evidence.point --refresh sim/data/calibrated_2010.toml
+
+``--refresh`` is for a model changed after the point was chosen, before it is fitted again: it keeps the
+point's particle and values, finds again which parameters the start never reads, and recomputes the fit
+to every target and held-out pattern on the scenario's seeds, so the file states what the shipped defaults
+give now (the file says it was refreshed; the particle need no longer be the closest).
+
+Longer than 300 lines because choosing, refreshing, writing and applying the point share its file format.
 
 ``--apply`` also writes the point's values into ``sim/inputs/parameters.toml`` as the defaults (tag
 ``calibrated``, the source citing the point file, the earlier source kept after it); ``tests/test_params.py``
@@ -134,9 +142,10 @@ def to_toml(point: dict[str, Any], posterior_path: str, discrepancy: float) -> s
         f"distance = {point['distance']:.4g}",
         f"discrepancy = {discrepancy}",
         f"model_seeds = {list(point['seeds'])}",
-        "",
-        "[parameters]",
     ]
+    if point.get("refreshed"):
+        lines.append(f'refreshed = "{point["refreshed"]}"')
+    lines += ["", "[parameters]"]
     lines += [f'"{k}" = {v!r}' for k, v in point["values"].items()]
     if point.get("unread"):
         lines += ["", "[unread]  # never read from this start: not taken from the particle, defaults kept"]
@@ -184,6 +193,40 @@ def apply(values: dict[str, float | int], registry: Path = REGISTRY) -> str:
     return text
 
 
+def refresh(path: Path, scenario: Scenario, targets: tuple[Target, ...]) -> dict[str, Any]:
+    """The point of the file at ``path`` (particle and values kept), its fit recomputed for the model now.
+
+    Parameters the start no longer reads leave the point (listed under ``unread``); none is added.
+    """
+    from sim.evidence.abc import simulate_stats
+    from sim.evidence.targets import run_start
+
+    old = tomllib.loads(path.read_text())
+    listed = list(old.get("unread", {}).get("parameters", []))
+    never = unread(scenario, [*old["parameters"], *listed])
+    values = {k: v for k, v in old["parameters"].items() if k not in never}
+    discrepancy = old["point"]["discrepancy"]
+    usable, _ = split_computable(targets, run_start(scenario), scenario.end_year)
+    fit = tuple(t for t in usable if t.role == "fit")
+    held = tuple(t for t in usable if t.role == "holdout")
+    seeds = scenario.seeds()
+    stats = simulate_stats(scenario, fit, values, seeds)
+    return {
+        "distance": distance(stats, fit, discrepancy),
+        "particle": old["point"]["particle"],
+        "posterior": old["point"]["posterior"],
+        "discrepancy": discrepancy,
+        "values": values,
+        "statistics": stats,
+        "targets": fit,
+        "seeds": seeds,
+        "holdout": held,
+        "holdout_statistics": simulate_stats(scenario, held, values, seeds) if held else {},
+        "unread": never,
+        "refreshed": "the model changed after this particle was chosen; its fit is recomputed, not refitted",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Choose the point of a posterior, write it, and optionally make it the registry's defaults."""
     from sim.evidence.abc import DEFAULT_DISCREPANCY
@@ -193,8 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     from sim.inputs.scenario import load_scenario
 
     ap = argparse.ArgumentParser(prog="python -m sim.evidence.point", description=__doc__.split("\n")[0])
-    ap.add_argument("posterior", type=Path)
-    ap.add_argument("--out", type=Path, required=True, help="the point file to write (TOML)")
+    ap.add_argument("posterior", type=Path, nargs="?")
+    ap.add_argument("--out", type=Path, help="the point file to write (TOML)")
+    ap.add_argument(
+        "--refresh",
+        type=Path,
+        metavar="POINT",
+        help="keep this point file's particle; recompute its fit and unread list for the model as it is now",
+    )
     ap.add_argument("--scenario", type=Path, default=ABC_SCENARIO, help="runs and seeds (default: from 2010)")
     ap.add_argument("--discrepancy", type=float, default=DEFAULT_DISCREPANCY)
     ap.add_argument("--apply", action="store_true", help="write the values into sim/inputs/parameters.toml")
@@ -204,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         help="take only the parameters the screen found informed; the rest keep their defaults",
     )
     args = ap.parse_args(argv)
+    if args.refresh is not None:
+        return _refresh(args, load_scenario, load_targets)
+    if args.posterior is None or args.out is None:
+        ap.error("a posterior and --out are needed (or --refresh POINT)")
     if args.out.exists() and not args.out.read_text().startswith(SIGNATURE):
         print(
             f"{args.out}: exists and was not written by this command; it is never replaced", file=sys.stderr
@@ -242,6 +295,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.apply:
         REGISTRY.write_text(apply(point["values"]))
         print(f"applied {len(point['values'])} defaults to {REGISTRY}")
+    return 0
+
+
+def _refresh(args: argparse.Namespace, load_scenario, load_targets) -> int:
+    """``--refresh POINT``: rewrite the point file with its fit for the model as it is now."""
+    from sim.inputs.scenario import ScenarioError
+
+    path = args.refresh
+    if not path.is_file() or not path.read_text().startswith(SIGNATURE):
+        print(f"{path}: not a point file written by this command; nothing written", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print("error: " + "; ".join(exc.problems), file=sys.stderr)
+        return 2
+    point = refresh(path, scenario, load_targets())
+    path.write_text(to_toml(point, point["posterior"], point["discrepancy"]))
+    print(f"particle {point['particle']} refreshed: distance {point['distance']:.3f}")
+    if point["unread"]:
+        print(f"  never read from this start: {', '.join(point['unread'])}")
     return 0
 
 
