@@ -621,23 +621,41 @@ def _write(tmp_path, text):
     return path
 
 
-def test_patterns_held_out_of_the_2010_fit_are_within_tolerance_at_the_defaults(shipped_targets):
-    """Out of sample within what was known: mutual spending 2012 and 2014, and the 2014-15 staff trends."""
-    import tomllib
-
+def _held_out_at_the_defaults(shipped_targets):
     from sim.evidence.abc import simulate_stats
-    from sim.inputs.councils import data_path
 
     sc = load_scenario(ROOT / "scenarios" / "calibration" / "calibration_2010.toml")
     usable, _ = targets.split_computable(shipped_targets, 2010, sc.end_year)
     held = tuple(t for t in usable if t.role == "holdout")
     assert {"mutual_spend_2012", "mutual_spend_2014"} <= {t.name for t in held}
     stats = simulate_stats(sc, held, {}, sc.seeds())  # the defaults are the point
-    z = targets.z_scores(stats, held, 0.1)
-    assert (np.abs(z) <= 1).all(), dict(zip([t.name for t in held], z, strict=True))
+    return held, stats, targets.z_scores(stats, held, 0.1)
+
+
+def test_the_shipped_point_file_states_the_held_out_fit_of_the_model_as_it_is(shipped_targets):
+    """calibrated_2010.toml's held-out statistics and verdicts are those of the model now (kept current by
+    ``python -m sim.evidence.point --refresh``), so docs and readers quoting it quote this model."""
+    import tomllib
+
+    from sim.inputs.councils import data_path
+
+    held, stats, z = _held_out_at_the_defaults(shipped_targets)
     shipped = tomllib.loads(data_path("calibrated_2010.toml").read_text())["holdout"]
-    for t in held:
+    for t, zi in zip(held, z, strict=True):
         assert shipped[t.name]["statistic"] == pytest.approx(stats[t.name], rel=1e-5)
+        assert shipped[t.name]["within"] == bool(abs(zi) <= 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the outside sector (issue 18) and library points (issue 19) changed the model after the 2010 "
+    "fit; the first year's adult social care staff change is at z = 1.004. The refit is issue 20; strict, "
+    "so this test fails once the defaults are back within tolerance and the mark must go",
+)
+def test_patterns_held_out_of_the_2010_fit_are_within_tolerance_at_the_defaults(shipped_targets):
+    """Out of sample within what was known: mutual spending 2012 and 2014, and the 2014-15 staff trends."""
+    held, _, z = _held_out_at_the_defaults(shipped_targets)
+    assert (np.abs(z) <= 1).all(), dict(zip([t.name for t in held], z, strict=True))
 
 
 def test_calibrate_without_a_method_writes_a_posterior_and_optunas_options_choose_optuna(tmp_path):
