@@ -421,6 +421,31 @@ SWEEP_DOCS = st.one_of(
     _with_path(SWEEP_BASE, "sweep", "base"),
     _with_path(SWEEP_BASE, "parameters", "funding.path_file", FILE_FUNDING),
 )
+LEVERS = sorted(k for k, spec in params.registry().items() if spec.tag == "lever")
+
+
+def _scheduled(base: dict, arm: bool):
+    """``base`` with a lever on a schedule whose years may lie outside the run's, and any start year."""
+
+    def put(args):
+        key, years, start = args
+        doc = json.loads(json.dumps(base))
+        value = params.registry()[key].default
+        schedule = [[y, value] for y in sorted(set(years))]
+        target = (
+            doc.setdefault("arms", {}).setdefault("late", {}) if arm else doc.setdefault("parameters", {})
+        )
+        target[key] = schedule
+        if start is not None:
+            doc["run"]["start_year"] = start
+        return doc
+
+    years = st.lists(st.integers(2005, 2045), min_size=1, max_size=3)
+    return st.tuples(st.sampled_from(LEVERS), years, st.sampled_from([None, 2010, 2012, 2014])).map(put)
+
+
+SCENARIO_DOCS = st.one_of(SCENARIO_DOCS, _scheduled(SCENARIO_BASE, arm=False))
+SWEEP_DOCS = st.one_of(SWEEP_DOCS, _scheduled(SWEEP_BASE, arm=True))
 RAW = st.one_of(st.binary(max_size=64), st.binary(max_size=16).map(lambda b: b"\xef\xbb\xbf" + b))
 _runs_left = {"run": 3, "sweep": 2}
 
@@ -452,11 +477,13 @@ def _accepted_or_refused(command: str, loader, doc_bytes: bytes) -> None:
         else:
             assert code == 2, err
             assert str(path) in err, err
+            first_words = [line.split(":")[0] for line in err.splitlines()]
+            assert err.startswith("error:") and first_words.count("error") == 1, err  # one message
             assert files_under(folder) == {"doc.toml"}, "a refused document writes nothing"
 
 
 PROPERTY = settings(
-    max_examples=300,
+    max_examples=150,  # about 15 s each on an idle machine
     deadline=None,
     database=None,  # nothing written into the checkout; a failure prints the example to reproduce it
     derandomize=True,  # the same examples on every run and machine: CI cannot pass or fail by chance
