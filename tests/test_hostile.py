@@ -422,6 +422,31 @@ SWEEP_DOCS = st.one_of(
     _with_path(SWEEP_BASE, "sweep", "base"),
     _with_path(SWEEP_BASE, "parameters", "funding.path_file", FILE_FUNDING),
 )
+LEVERS = sorted(k for k, spec in params.registry().items() if spec.tag == "lever")
+
+
+def _scheduled(base: dict, arm: bool):
+    """``base`` with a lever on a schedule whose years may lie outside the run's, and any start year."""
+
+    def put(args):
+        key, years, start = args
+        doc = json.loads(json.dumps(base))
+        value = params.registry()[key].default
+        schedule = [[y, value] for y in sorted(set(years))]
+        target = (
+            doc.setdefault("arms", {}).setdefault("late", {}) if arm else doc.setdefault("parameters", {})
+        )
+        target[key] = schedule
+        if start is not None:
+            doc["run"]["start_year"] = start
+        return doc
+
+    years = st.lists(st.integers(2005, 2045), min_size=1, max_size=3)
+    return st.tuples(st.sampled_from(LEVERS), years, st.sampled_from([None, 2010, 2012, 2014])).map(put)
+
+
+SCENARIO_DOCS = st.one_of(SCENARIO_DOCS, _scheduled(SCENARIO_BASE, arm=False))
+SWEEP_DOCS = st.one_of(SWEEP_DOCS, _scheduled(SWEEP_BASE, arm=True))
 RAW = st.one_of(st.binary(max_size=64), st.binary(max_size=16).map(lambda b: b"\xef\xbb\xbf" + b))
 _runs_left = {"run": 3, "sweep": 2}
 
@@ -453,11 +478,13 @@ def _accepted_or_refused(command: str, loader, doc_bytes: bytes) -> None:
         else:
             assert code == 2, err
             assert str(path) in err, err
+            first_words = [line.split(":")[0] for line in err.splitlines()]
+            assert err.startswith("error:") and first_words.count("error") == 1, err  # one message
             assert files_under(folder) == {"doc.toml"}, "a refused document writes nothing"
 
 
 PROPERTY = settings(
-    max_examples=300,
+    max_examples=150,  # about 15 s each on an idle machine
     deadline=None,
     database=None,  # nothing written into the checkout; a failure prints the example to reproduce it
     derandomize=True,  # the same examples on every run and machine: CI cannot pass or fail by chance
@@ -682,3 +709,127 @@ def test_staging_left_by_a_killed_command_is_swept_up_by_the_next_but_not_a_live
     assert not dead.exists() and not (results / ".gone.mutuals-sim-lock").exists()
     assert (results / "kept").is_dir() and not replaced.exists()  # the earlier results are put back
     assert sorted(p.name for p in results.iterdir()) == [".busy.partial-wxyz5678", "kept", "new"]
+
+
+# ------------------------------------------------------------------ stores that know what they hold
+def _tiny_sweep(tmp_path: Path, run: str = "") -> Path:
+    path = tmp_path / "sw.toml"
+    path.write_text(
+        f'[sweep]\nbase = "{BASELINE}"\n[run]\nreplications = 2\nseed = 1\nend_year = 2015\n{run}'
+    )
+    return path
+
+
+def test_a_tampered_chunk_is_refused_by_compare_and_by_resume_naming_it(tmp_path):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    sweep, out = _tiny_sweep(tmp_path), tmp_path / "out"
+    assert run_cli(["sweep", str(sweep), "--out", str(out), "--quiet"])[0] == 0
+    chunk = sorted((out / "runs").glob("chunk-*.parquet"))[0]
+    table = pq.read_table(chunk)
+    changed = table.set_column(
+        table.column_names.index("mutual_staff"), "mutual_staff", pc.multiply(table["mutual_staff"], 2.0)
+    )
+    pq.write_table(
+        changed.replace_schema_metadata(table.schema.metadata), chunk
+    )  # values changed, metadata kept
+    for argv in (["compare", str(out)], ["sweep", str(sweep), "--out", str(out), "--quiet"]):
+        code, err = run_cli(argv)
+        assert code == 2 and chunk.name in err and "checksum" in err and "Traceback" not in err, err
+    assert not (out / "compare").exists()
+
+
+def test_a_sweep_files_start_year_is_what_its_runs_start_from(tmp_path):
+    from sim.experiments.store import read_runs
+
+    out = tmp_path / "out"
+    assert (
+        run_cli(["sweep", str(_tiny_sweep(tmp_path, "start_year = 2010\n")), "--out", str(out), "--quiet"])[0]
+        == 0
+    )
+    assert read_runs(out)["year"].min() == 2010
+    code, err = run_cli(["sweep", str(_tiny_sweep(tmp_path, "start_year = 2012\n")), "--quiet"])
+    assert code == 2 and "run.start_year" in err and "sw.toml" in err
+
+
+def test_a_base_scenario_whose_start_year_changed_is_not_resumed_into_the_same_store(tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text(f'[scenario]\nextends = "{BASELINE}"\n[run]\nstart_year = 2010\n')
+    sweep = tmp_path / "sw.toml"
+    sweep.write_text(f'[sweep]\nbase = "{base}"\n[run]\nreplications = 2\nseed = 1\nend_year = 2015\n')
+    out = tmp_path / "out"
+    assert run_cli(["sweep", str(sweep), "--out", str(out), "--quiet"])[0] == 0
+    base.write_text(f'[scenario]\nextends = "{BASELINE}"\n[run]\nstart_year = 2014\n')
+    code, err = run_cli(["sweep", str(sweep), "--out", str(out), "--quiet", "--replications", "3"])
+    assert code == 2 and "run.start_year" in err, err
+
+
+# ------------------------------------------------------------------ no silent footguns
+def test_a_schedule_starting_after_the_runs_end_is_refused(tmp_path):
+    path = tmp_path / "late.toml"
+    path.write_text('[parameters]\n"support.budget_gbp_m_per_year" = [[2030, 0.0]]\n')
+    _check_refused(tmp_path, ["run", str(path), "--quiet"], path, "after the run's last year 2020")
+    sweep = _tiny_sweep(tmp_path, '[arms.late]\n"support.budget_gbp_m_per_year" = [[2018, 0.0]]\n')
+    _check_refused(tmp_path, ["sweep", str(sweep), "--quiet"], sweep, "after the run's last year 2015")
+
+
+def test_a_run_larger_than_the_machines_memory_stops_before_simulating(tmp_path, monkeypatch):
+    from sim.cli import run as run_cmd
+
+    monkeypatch.setattr(run_cmd, "machine_memory_gb", lambda: 1.0)
+    before = files_under(tmp_path)
+    code, err = run_cli(["run", str(BASELINE), "--replications", "2000", "--out", str(tmp_path / "o")])
+    assert code == 2 and "--national-only" in err and "fewer --replications" in err, err
+    code, err = run_cli(["run", str(BASELINE), "--replications", "9000", "--national-only", "--quiet"])
+    assert code == 2 and "fewer --replications" in err and "--national-only (" not in err, err
+    assert files_under(tmp_path) == before
+
+
+def test_a_very_deep_extends_chain_is_one_message(tmp_path):
+    for k in range(100):
+        (tmp_path / f"s{k}.toml").write_text(f'[scenario]\nextends = "s{k + 1}.toml"\n')
+    (tmp_path / "s100.toml").write_text("[run]\nreplications = 1\n")
+    code, err = run_cli(["check", str(tmp_path / "s0.toml")])
+    assert code == 2 and "a chain of more than" in err and "Traceback" not in err
+
+
+def test_a_name_the_terminal_cannot_print_does_not_fail_a_finished_run(tmp_path):
+    path = tmp_path / "uni.toml"
+    path.write_text('[scenario]\nname = "caf\\u00e9 \\u20ac"\n', encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING="ascii", LC_ALL="C", LANG="C")
+    argv = ["run", str(path), "--out", "o", "--replications", "1", "--end-year", "2015", "--national-only"]
+    proc = subprocess.run([sys.executable, "-m", "sim", *argv], cwd=tmp_path, env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "o" / "manifest.json").is_file()
+
+
+# ------------------------------------------------------------------ files only where the program made them
+def test_calibrate_study_never_writes_to_a_users_file(tmp_path):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes\n")
+    code, err = run_cli(
+        ["calibrate", "--trials", "1", "--study", str(mine), "--out", str(tmp_path / "c.toml")]
+    )
+    assert code == 2 and "notes.txt" in err and "never written to" in err, err
+    assert mine.read_text() == "my notes\n" and not (tmp_path / "c.toml").exists()
+
+
+def test_a_sweep_whose_failures_folder_is_a_link_writes_and_deletes_nothing_there(tmp_path):
+    sweep, out = _tiny_sweep(tmp_path), tmp_path / "out"
+    assert run_cli(["sweep", str(sweep), "--out", str(out), "--quiet"])[0] == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".x.tmp-1").write_text("a file of the user's that looks like a temporary file")
+    for child in (out / "failures").iterdir():
+        child.unlink()
+    (out / "failures").rmdir()
+    (out / "failures").symlink_to(elsewhere)
+    code, err = run_cli(["sweep", str(sweep), "--out", str(out), "--quiet", "--replications", "3"])
+    assert code == 2 and "failures" in err, err
+    assert [p.name for p in elsewhere.iterdir()] == [".x.tmp-1"]
+
+
+def test_map_refuses_an_output_whose_suffix_is_not_its_format(tmp_path):
+    code, err = run_cli(["map", str(tmp_path), "--service", "leisure", "--year", "2015", "--out", "m.pdf"])
+    assert code == 2 and "m.pdf" in err and ".png" in err

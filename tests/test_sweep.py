@@ -424,9 +424,13 @@ def test_a_run_stored_twice_is_refused(tmp_path, arms_run):
     run_sweep(sweep, out, workers=1, chunk_size=4)
     first = chunk_files(out, "runs")[0]
     table = pq.read_table(first)
-    table = table.replace_schema_metadata({})  # as an older version (or a hand) wrote it, unnamed
-    pq.write_table(table, first.with_name("chunk-999999999999-ffffffffff.parquet"))
+    copy = first.with_name("chunk-999999999999-ffffffffff.parquet")
+    named = {**table.schema.metadata, b"mutuals_sim_chunk": copy.name.encode()}  # renamed inside too
+    pq.write_table(table.replace_schema_metadata(named), copy)
     with pytest.raises(SweepError, match="stored twice"):
+        read_runs(out)
+    pq.write_table(table.replace_schema_metadata({}), copy)  # as a hand (or an older version) wrote it
+    with pytest.raises(SweepError, match="not a chunk this program wrote"):
         read_runs(out)
 
 

@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     from sim.inputs.lifetime import terminating_signals
     from sim.inputs.scenario import ScenarioError
 
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot print never fails a finished run
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
         with terminating_signals():  # SIGTERM and SIGHUP unwind the command as Ctrl-C does

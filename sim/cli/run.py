@@ -143,11 +143,23 @@ def _simulate(args, scenario, observed, draws, out, figures) -> int:
     from sim.experiments.run import run_scenario, summarise
 
     record = not args.national_only
+    need, alone = memory_estimate(scenario, record), memory_estimate(scenario, False)
+    have = machine_memory_gb()
+    if have is not None and need > have:
+        way_out = (
+            f"--national-only (about {alone:,.1f} GB) or fewer --replications"
+            if record and alone <= have
+            else "fewer --replications"
+        )
+        raise InputError(
+            f"{scenario.replications:,} replications to {scenario.end_year} need about {need:,.1f} GB of "
+            f"memory, more than this machine's {have:,.1f} GB; use {way_out}"
+        )
     if record and not args.quiet and scenario.replications >= LARGE_RUN:
         print(
             f"note: {scenario.replications:,} replications with the council tables need about "
-            f"{(0.27 + 0.0018 * scenario.replications):.1f} GB of memory; --national-only writes the "
-            f"national tables alone (about {(0.23 + 0.00015 * scenario.replications):.1f} GB)",
+            f"{need:.1f} GB of memory; --national-only writes the national tables alone (about "
+            f"{alone:.1f} GB)",
             file=sys.stderr,
         )
     progress = None if args.quiet else Progress(scenario.replications, "replications")
@@ -176,6 +188,23 @@ def _simulate(args, scenario, observed, draws, out, figures) -> int:
     else:
         print(files["manifest"].parent)  # --quiet: the results folder alone, for scripts
     return 0
+
+
+def memory_estimate(scenario, record: bool) -> float:
+    """GB a run needs: :data:`LARGE_RUN`'s figures (2014-2020, seven years), scaled by the years run."""
+    years = max(1.0, (scenario.end_year - scenario.start_year + 1) / 7)
+    per_replication = 0.0018 if record else 0.00015
+    return (0.27 if record else 0.23) + per_replication * scenario.replications * years
+
+
+def machine_memory_gb() -> float | None:
+    """The machine's physical memory in GB, or None where it cannot be read."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _print_summary(results, summarise, files) -> None:

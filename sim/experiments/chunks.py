@@ -2,9 +2,12 @@
 
 Each chunk file is written under a temporary name (starting with a dot) and renamed when complete, so a
 chunk file is only ever whole, and the runs done are exactly those in the chunk files. Each chunk records
-its own file name and the sweep it belongs to (a digest of the manifest's ``compat``) in its Parquet
-metadata, so a chunk copied under another name, a chunk from another sweep and a run stored twice are
-errors, never silently read (nor silently dropped as duplicates).
+in its Parquet metadata its own file name, the identity of every input that made it (the manifest's
+``inputs_digest``: the resolved scenario and arms, start and end years, seed, the contents of every file
+read and the package's version; :func:`inputs_digest`) and a checksum of each of its columns, so a chunk
+copied under another name, a chunk made from other inputs, a chunk whose values were changed since it
+was written and a run stored twice are errors naming the chunk, never silently read (nor silently
+dropped as duplicates).
 """
 
 from __future__ import annotations
@@ -48,6 +51,37 @@ def sweep_digest(compat: dict) -> str:
     return hashlib.sha256(json.dumps(compat, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def inputs_digest(compat: dict, inputs: list[dict], version: str | None) -> str:
+    """The identity of every input of a sweep's runs.
+
+    That is ``compat`` (the scenario and arms as resolved, years, seed, design), each data file's contents
+    (funding paths) and the package version.
+    """
+    data = [item for item in inputs if item.get("role") in ("funding", "observed")]
+    files = sorted((str(item.get("path")), str(item.get("sha256"))) for item in data)
+    return sweep_digest({"compat": compat, "files": files, "version": version})
+
+
+def changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
+    """Data files (funding paths) whose contents differ from when the sweep started (``old``)."""
+    now = {item["path"]: item["sha256"] for item in new}
+    return [
+        f"{item['path']} (sha256 {str(item['sha256'])[:12]} then, {str(now.get(item['path']))[:12]} now)"
+        for item in old
+        if item.get("role") == "funding" and now.get(item["path"]) != item.get("sha256")
+    ]
+
+
+def column_digest(column: pa.ChunkedArray | pa.Array) -> str:
+    """A checksum of a column's values (the same however the column is chunked or read back)."""
+    values = column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) else column.to_numpy()
+    if values.dtype == object:
+        data = "\x1f".join(map(repr, values.tolist())).encode()
+    else:
+        data = str(values.dtype).encode() + np.ascontiguousarray(values).tobytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def write_chunk(
     out: Path,
     run_ids: tuple[int, ...],
@@ -57,22 +91,40 @@ def write_chunk(
 ) -> None:
     """Failures first, then runs: each file is atomic and each run is recorded in exactly one of them.
 
-    Each file records its name and ``sweep_id`` (:func:`sweep_digest`) in its metadata.
+    Each file records its name, ``sweep_id`` (:func:`inputs_digest`) and its columns' checksums
+    (:func:`column_digest`) in its metadata.
     """
     ids = np.array(run_ids, dtype=np.int64)
     name = f"chunk-{ids.min():012d}-{hashlib.sha256(ids.tobytes()).hexdigest()[:10]}.parquet"
     meta = {b"mutuals_sim_chunk": name.encode(), b"mutuals_sim_sweep": (sweep_id or "").encode()}
     for kind, table in (("failures", failures), ("runs", runs)):
         if table is not None:
+            sums = {c: column_digest(table.column(c)) for c in table.column_names}
+            meta[b"mutuals_sim_checksums"] = json.dumps(sums).encode()
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
             write_atomic(table, out / kind / name)
 
 
 def _expected_sweep(out: Path) -> str | None:
     try:
-        return sweep_digest(json.loads((out / "manifest.json").read_text())["compat"])
+        return json.loads((out / "manifest.json").read_text())["inputs_digest"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _check_contents(f: Path, table: pa.Table, meta: dict) -> None:
+    """Refuse a chunk whose columns do not match the checksums it was written with."""
+    try:
+        sums = json.loads(meta.get(b"mutuals_sim_checksums", b"{}"))
+    except ValueError:
+        sums = {}
+    for column in table.column_names:
+        if sums.get(column) != column_digest(table.column(column)):
+            raise SweepError(
+                f"{f}: its values do not match the checksum it was written with (column {column!r}: changed "
+                "since, or not written by this program); remove it and run the same sweep command to redo "
+                "its runs"
+            )
 
 
 def _read_checked(files: list[Path], columns: list[str] | None, unique: bool) -> list[pa.Table]:
@@ -88,12 +140,18 @@ def _read_checked(files: list[Path], columns: list[str] | None, unique: bool) ->
         meta = table.schema.metadata or {}
         name = meta.get(b"mutuals_sim_chunk", b"").decode()
         sweep = meta.get(b"mutuals_sim_sweep", b"").decode()
-        if name and name != f.name:
+        if name != f.name:
             raise SweepError(
                 f"{f}: a copy of chunk {name} under another name (its runs would count twice); remove it"
+                if name
+                else f"{f}: not a chunk this program wrote (no name in its metadata); remove it"
             )
-        if expected and sweep and sweep != expected:
-            raise SweepError(f"{f}: a chunk of another sweep (not of {f.parent.parent}); remove it")
+        if sweep != expected:
+            raise SweepError(
+                f"{f}: made from other inputs than {f.parent.parent}/manifest.json records (another sweep, "
+                "or a changed scenario, data file or package version); remove it"
+            )
+        _check_contents(f, table, meta)
         if unique and "run_id" in table.column_names:
             ids = np.unique(table.column("run_id").to_numpy()).tolist()
             twice = owner.keys() & set(ids)
@@ -113,6 +171,16 @@ def _read_ids(files: list[Path], unique: bool) -> set[int]:
     for table in _read_checked(files, ["run_id"], unique):
         ids.update(table.column(0).to_pylist())
     return ids
+
+
+def verify_chunks(out: str | Path) -> None:
+    """Read every chunk whole and check it (name, inputs, every column's checksum), as a resume does.
+
+    Raises:
+        SweepError: naming the first chunk that does not match.
+    """
+    _read_checked(chunk_files(out, "runs"), None, unique=True)
+    _read_checked(chunk_files(out, "failures"), None, unique=False)
 
 
 def completed_run_ids(out: str | Path, include_failed: bool = True) -> set[int]:

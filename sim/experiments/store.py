@@ -29,8 +29,10 @@ from sim.experiments.chunks import (  # noqa: F401  (chunk names re-exported)
     ID_COLUMNS,
     SweepError,
     _read_tables,
+    changed_inputs,
     chunk_files,
     completed_run_ids,
+    inputs_digest,
     sweep_digest,
     write_atomic,
     write_chunk,
@@ -44,7 +46,8 @@ from sim.inputs.files import file_sha256
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMAT = 1
+FORMAT = 2
+"""2: replication seeds from a keyed hash (not seed + r); chunks carry checksums and the inputs' digest."""
 
 
 def read_manifest(out: str | Path) -> dict[str, Any]:
@@ -164,6 +167,7 @@ def _differences(old: dict, new: dict) -> list[str]:
             "base scenario parameters " + ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else "")
         )
     for key, label in (
+        ("start_year", "run.start_year"),
         ("end_year", "run.end_year"),
         ("seed", "run.seed"),
         ("arms", "arms"),
@@ -192,16 +196,6 @@ def input_files(sweep: Sweep) -> list[dict[str, str]]:
     ]
 
 
-def changed_inputs(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
-    """Data files (funding paths) whose contents differ from when the sweep started (``old``)."""
-    now = {item["path"]: item["sha256"] for item in new}
-    return [
-        f"{item['path']} (sha256 {str(item['sha256'])[:12]} then, {str(now.get(item['path']))[:12]} now)"
-        for item in old
-        if item.get("role") == "funding" and now.get(item["path"]) != item.get("sha256")
-    ]
-
-
 def prepare(sweep: Sweep, out: Path, stream: TextIO | None, made_by: dict | None = None) -> dict[str, Any]:
     """Check the folder against the sweep (or start it); manifest and design first; ``made_by``: provenance.
 
@@ -225,6 +219,9 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None, made_by: dict | None
                 "Use another --out folder, or remove this one to start again."
             )
         changed = changed_inputs(manifest.get("inputs", []), inputs)
+        then_v, now_v = manifest.get("version"), (made_by or provenance())["versions"].get("mutuals-sim")
+        if not changed and then_v != now_v:
+            changed = [f"the package mutuals-sim ({then_v} then, {now_v} now)"]
         if changed:
             raise SweepError(
                 f"{out}: input file(s) changed since this sweep started: {'; '.join(changed)}. "
@@ -248,11 +245,18 @@ def prepare(sweep: Sweep, out: Path, stream: TextIO | None, made_by: dict | None
             "provenance": made_by or provenance(),
             "sessions": [],
             "inputs": inputs,
+            "version": (made_by or provenance())["versions"].get("mutuals-sim"),
         }
+        manifest["inputs_digest"] = inputs_digest(manifest["compat"], inputs, manifest["version"])
     manifest.update(sweep=sweep.to_dict(), sweep_file=sweep_file, seeds=sweep.seeds())
     manifest.setdefault("inputs", inputs)  # a folder started before inputs were recorded
     if made is None:
         write_marker(out, "sweep")
+    for folder in (out / "runs", out / "failures"):  # a link: files would be written and deleted elsewhere
+        if folder.is_symlink() or folder.exists() != folder.is_dir():
+            raise SweepError(
+                f"{folder}: a link or a file, not the folder a sweep made; nothing is written there"
+            )
     for folder in (out, out / "runs", out / "failures"):
         folder.mkdir(exist_ok=True)
         for stray in folder.glob(".*.tmp-*"):  # left by a killed writer; we hold the lock

@@ -37,6 +37,7 @@ from typing import Any, TextIO
 import numpy as np
 import pyarrow as pa
 
+from sim.experiments.chunks import verify_chunks
 from sim.experiments.output import provenance
 from sim.experiments.pool import context as pool_context
 from sim.experiments.pool import cores
@@ -51,7 +52,6 @@ from sim.experiments.store import (  # noqa: F401  (read_* re-exported for noteb
     read_failures,
     read_manifest,
     read_runs,
-    sweep_digest,
     write_chunk,
     write_manifest,
 )
@@ -452,7 +452,8 @@ def run_sweep(
     with locked(out):
         made_by = provenance()  # once: it asks git twice
         manifest = prepare(sweep, out, progress, made_by)
-        sweep_id = sweep_digest(manifest["compat"])
+        sweep_id = manifest["inputs_digest"]
+        verify_chunks(out)  # every chunk whole: a chunk changed or made from other inputs is refused
         done = completed_run_ids(out, include_failed=not retry_failed)
         seeds = sweep.seeds()
         todo = [

@@ -175,6 +175,7 @@ class Sweep:
         return _jsonable(
             {
                 "base_params": self.base.params,
+                "start_year": self.base.start_year,
                 "end_year": self.end_year,
                 "seed": self.seed,
                 "arms": [{"name": k, "changes": v} for k, v in self.arms.items()],
@@ -210,7 +211,12 @@ class Sweep:
                 "metrics": None
                 if self.metrics is None
                 else {k: m.to_dict() for k, m in self.metrics.items()},
-                "run": {"end_year": self.end_year, "replications": self.replications, "seed": self.seed},
+                "run": {
+                    "start_year": self.base.start_year,
+                    "end_year": self.end_year,
+                    "replications": self.replications,
+                    "seed": self.seed,
+                },
                 "posterior": None if self.posterior is None else self.posterior.describe(),
                 "n_cases": self.n_cases,
                 "n_runs": self.n_runs,
@@ -368,7 +374,11 @@ def load_sweep(path: str | Path) -> Sweep:
     if problems:
         raise ScenarioError(problems)
     end_year = run.get("end_year", base.end_year)
-    base = base.with_changes(fixed, end_year=end_year)
+    start_year = run.get("start_year", base.start_year)  # [run] keys mean what they say, as in a scenario
+    try:
+        base = base.with_changes(fixed, start_year=start_year, end_year=end_year)
+    except ScenarioError as exc:
+        raise ScenarioError([p.replace("<changes>", str(path)) for p in exc.problems]) from None
     problems += _check_funding_files(base, arms, factors, path)
     if problems:
         raise ScenarioError(problems)
@@ -399,10 +409,14 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def _check_case_constraints(sweep: Sweep) -> None:
     """Refuse a sweep whose arms or design points break a constraint between parameters."""
-    varied = set(sweep.varied)
-    if not any(varied & set(c.keys) for c in params.constraints()):
-        return
+    from sim.inputs.scenario import check_schedule_years
+
     broken = []
+    for case in sweep.cases():  # a lever's schedule that starts after the runs end
+        broken += check_schedule_years(case.changes, sweep.end_year, f"{sweep.path}: {case.label}")
+    varied = set(sweep.varied)
+    if not broken and not any(varied & set(c.keys) for c in params.constraints()):
+        return
     for case in sweep.cases():
         messages = params.check_constraints({**sweep.base.params, **case.values})
         broken += [f"{sweep.path}: {case.label}: {m}" for m in messages]

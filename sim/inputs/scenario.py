@@ -78,6 +78,8 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 
 
 SCENARIO_KEYS = {"name", "description", "extends"}
+MAX_EXTENDS = 32
+"""Files a chain of ``extends`` may hold (a scenario, what it extends, what that extends, ...)."""
 TOP_KEYS = {"scenario", "run", "parameters"}
 
 
@@ -136,6 +138,9 @@ class Scenario:
         problems = [
             f"<changes>: parameters: {m}" for m in params.check_constraints({**self.params, **coerced})
         ]
+        problems += check_schedule_years(
+            {**self.changes, **coerced}, run.get("end_year", self.end_year), "<changes>"
+        )
         if problems:
             raise ScenarioError(problems)
         return Scenario(
@@ -190,6 +195,28 @@ def check_years(start_year: Any, end_year: Any, where: str) -> list[str]:
     return []
 
 
+def check_schedule_years(values: dict[str, Any], end_year: Any, where: str) -> list[str]:
+    """Problems with lever schedules the run cannot follow: a first year after the run's last year.
+
+    Years before a schedule's first pair take its value, so ``[[2030, 0.0]]`` in a run to 2020 would apply
+    0.0 from the first year, the opposite of what it says.
+    """
+    if not isinstance(end_year, int):
+        return []
+    return [
+        f"{where}: parameters.{key}: the schedule starts in {value[0][0]}, after the run's last year "
+        f"{end_year}; years before a schedule's first year take its value, so it would apply from the "
+        "run's first year: give a pair for a year the run simulates, or a later run.end_year"
+        for key, value in values.items()
+        if isinstance(value, list | tuple)
+        and value
+        and isinstance(value[0], list | tuple)
+        and value[0]
+        and isinstance(value[0][0], int)
+        and value[0][0] > end_year
+    ]
+
+
 def check_parameters(changes: dict[str, Any], where: str) -> list[str]:
     """Problems with a set of parameter changes (unknown keys, wrong types, non-finite, out of range)."""
     reg = params.registry()
@@ -241,6 +268,12 @@ def _load_layer(path: Path, problems: list[str], seen: tuple[Path, ...]) -> dict
     merged: dict[str, Any] = {"meta": {}, "run": {}, "changes": {}, "sources": []}
     if path in seen:
         problems.append(f"{path}: scenario.extends makes a cycle: {' -> '.join(map(str, seen))}")
+        return merged
+    if len(seen) >= MAX_EXTENDS:
+        problems.append(
+            f"{seen[0]}: scenario.extends: a chain of more than {MAX_EXTENDS} files (it reaches {path}); "
+            "extend a file that sets what you need instead"
+        )
         return merged
     data = _read_toml(path, problems)
     if data is None:
@@ -323,6 +356,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not problems:
         values = {**params.defaults(), **{k: params.coerce(k, v) for k, v in merged["changes"].items()}}
         problems.extend(f"{path}: parameters: {m}" for m in params.check_constraints(values))
+        problems += check_schedule_years(merged["changes"], run["end_year"], str(path))
     if problems:
         raise ScenarioError(problems)
     changes = {k: params.coerce(k, v) for k, v in merged["changes"].items()}
