@@ -169,6 +169,26 @@ def test_views_draw_from_the_first_year_and_change_with_the_year_and_the_levers(
     assert set(now["year"]) == {2016} and len(now) == 3 * model_2016.slots.n
 
 
+def test_views_text_is_readable_and_year_labels_do_not_run_together(model_2016):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from sim.pictures import explorer_views
+
+    for view in (explorer_views.workforce_panel, explorer_views.modes_panel):
+        fig = view(model_2016)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        fig.draw(renderer)  # lays the figure out
+        texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 8]
+        assert small == [], f"{view.__name__}: text under 8 pt: {small}"
+        for ax in fig.axes:
+            boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+            assert len(boxes) >= 2
+            for a, b in zip(boxes, boxes[1:], strict=False):
+                assert a.x1 < b.x0, f"{view.__name__}: year labels run together on {ax.get_title()!r}"
+
+
 def test_council_view_gives_parts_and_decisions_with_reasons_and_scores(model_2016):
     from sim.pictures import explorer_views
 
