@@ -62,17 +62,18 @@ def test_an_unknown_name_lists_the_shipped_ones(tmp_path):
 
 def test_explore_opens_a_shipped_scenario_by_name(monkeypatch):
     pytest.importorskip("solara")
-    from sim.cli import explore
+    import solara.__main__
+
     from sim.pictures.explorer import ENV_SCENARIO
 
     seen = {}
 
-    def fake_run(cmd, env, check):
-        seen.update(env)
-        return subprocess.CompletedProcess(cmd, 0)
+    def fake_main(args, prog_name, standalone_mode):  # the server, run inside the command: not started
+        seen[ENV_SCENARIO] = os.environ[ENV_SCENARIO]
 
-    monkeypatch.setattr(explore.subprocess, "run", fake_run)
-    assert main(["explore", "--scenario", "duty_to_consider"]) == 0
+    monkeypatch.delenv(ENV_SCENARIO, raising=False)  # restored after the test: the command sets it
+    monkeypatch.setattr(solara.__main__.run, "main", fake_main)
+    assert main(["explore", "--scenario", "duty_to_consider", "--port", "0"]) == 0
     assert seen[ENV_SCENARIO] == str((scenarios_dir() / "duty_to_consider.toml").resolve())
 
 

@@ -34,6 +34,15 @@ def available() -> bool:
 MISSING = 'writing an Excel workbook (--xlsx) needs openpyxl: pip install "mutuals-sim[xlsx]"'
 
 
+def _beyond_doubles(frame: pd.DataFrame) -> list[str]:
+    """Integer columns holding a value a double (Excel's only number) cannot hold exactly."""
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_integer_dtype(frame[c].dtype) and len(frame) and frame[c].abs().max() > 2**53
+    ]
+
+
 def write_workbook(path: Path, package: dict[str, Any], frames: dict[str, pd.DataFrame]) -> list[str]:
     """Write the workbook; returns the tables left out because they have more rows than a sheet holds.
 
@@ -68,7 +77,8 @@ def write_workbook(path: Path, package: dict[str, Any], frames: dict[str, pd.Dat
         ("sheets", ", ".join(sheets) + " (one per table), and columns (what every column means)"),
         (
             "precision",
-            f"numbers to {CSV_SIGNIFICANT} significant digits; full precision in the Parquet files",
+            f"numbers to {CSV_SIGNIFICANT} significant digits; full precision in the Parquet files; whole "
+            "numbers beyond 2**53 (the replication seeds) as text, which Excel's numbers cannot hold exactly",
         ),
         (
             "left out",
@@ -83,5 +93,6 @@ def write_workbook(path: Path, package: dict[str, Any], frames: dict[str, pd.Dat
             frame = frame.astype(
                 {c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
             )
+            frame = frame.astype({c: str for c in _beyond_doubles(frame)})  # the seeds, exactly, as text
             frame.to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
     return too_long

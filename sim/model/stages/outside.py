@@ -81,6 +81,8 @@ def commissioner_index(m: DivestmentModel, y: int) -> float:
 
 def _largest(alive: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """(R,) the provider with the largest spend among those alive in each replication (-1 if none)."""
+    if alive.shape[1] == 0:  # no providers at all (an empty stock and every programme off)
+        return np.full(alive.shape[0], -1, dtype=np.int64)
     best = np.argmax(np.where(alive, spend, -np.inf), axis=1)
     return np.where(alive.any(axis=1), best, -1)
 
