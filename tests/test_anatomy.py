@@ -87,7 +87,7 @@ def test_drivers_rank_by_total_order_and_say_evidence_or_assumption():
     }
     table = anatomy.drivers(indices, sources)
     assert table.parameter.tolist() == ["b", "d", "a"]
-    assert table.basis.tolist() == ["assumption", "evidence", "evidence"]
+    assert table.basis.tolist() == ["assumption", "calibrated", "evidence"]
     table["N"], table["year"] = 16, 2020
     assert "**mutual_staff (base) rests on an assumption: `b` carries 70%" in anatomy.drivers_markdown(table)
 

@@ -108,8 +108,15 @@ def verdict(records: list[dict] | None = None) -> list[str]:
 
 
 def basis(source: str) -> str:
-    """``assumption`` if a parameter's source is an assumption, else ``evidence`` (a citation or a fit)."""
-    return "assumption" if source.strip().lower().startswith("assumption") else "evidence"
+    """What a parameter's default rests on, from its source.
+
+    ``assumption`` for an assumption, ``calibrated`` for a fit to the targets known by 2014 (whose priors may
+    be assumptions), else ``evidence`` (a citation of the record).
+    """
+    head = source.strip().lower()
+    if head.startswith("assumption"):
+        return "assumption"
+    return "calibrated" if head.startswith("calibrated") else "evidence"
 
 
 def drivers(indices: pd.DataFrame, sources: dict[str, str], top: int = 3) -> pd.DataFrame:
@@ -153,8 +160,9 @@ def drivers_markdown(table: pd.DataFrame) -> str:
         f"## What each headline rests on ({year})",
         "",
         f"The three parameters with the largest total-order Sobol index (ST) of each metric (N = {n}); "
-        "`basis` is `evidence` when the parameter's source cites the record or a fit, `assumption` when it "
-        "is an assumption (`python -m sim params` gives each source). All in headline_drivers.csv.",
+        "`basis` is `evidence` when the parameter's source cites the record, `calibrated` when it is a fit "
+        "to the targets known by 2014, `assumption` when it is an assumption (`python -m sim params` gives "
+        "each source). All in headline_drivers.csv.",
         "",
         "| arm | metric | parameter | tag | basis | ST | S1 |",
         "|---|---|---|---|---|---|---|",
