@@ -101,5 +101,8 @@ def command(args: argparse.Namespace) -> int:
         run.main(args=server_arguments(args), prog_name="solara run", standalone_mode=False)
     except KeyboardInterrupt:
         pass
+    except Exception as exc:  # click turns a KeyboardInterrupt (Ctrl-C, or SIGTERM/SIGHUP) into its Abort
+        if type(exc).__name__ != "Abort" or not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
     print("explorer stopped", flush=True)
     return 0

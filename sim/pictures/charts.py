@@ -81,7 +81,7 @@ def workforce_figure(
         fan(left, national, column, label, SECTOR_COLOURS[label])
     left.set_ylabel("staff in public service mutuals")
     left.set_title("Mutual workforce by sector", fontsize=10)
-    left.set_ylim(bottom=0)
+    left.set_ylim(0, left.get_ylim()[1] * 1.35)  # headroom: the legend sits above the bands, never on them
     left.yaxis.set_major_formatter(style.THOUSANDS)
     left.legend(loc="upper left", frameon=False, fontsize=8)
     fan(right, national, "mutual_staff", "all sectors", SECTOR_COLOURS["all sectors"], scale=100 / target)
