@@ -198,33 +198,20 @@ def refresh(path: Path, scenario: Scenario, targets: tuple[Target, ...]) -> dict
 
     Parameters the start no longer reads leave the point (listed under ``unread``); none is added.
     """
-    from sim.evidence.abc import simulate_stats
-    from sim.evidence.targets import run_start
-
     old = tomllib.loads(path.read_text())
     listed = list(old.get("unread", {}).get("parameters", []))
     never = unread(scenario, [*old["parameters"], *listed])
     values = {k: v for k, v in old["parameters"].items() if k not in never}
     discrepancy = old["point"]["discrepancy"]
-    usable, _ = split_computable(targets, run_start(scenario), scenario.end_year)
-    fit = tuple(t for t in usable if t.role == "fit")
-    held = tuple(t for t in usable if t.role == "holdout")
-    seeds = scenario.seeds()
-    stats = simulate_stats(scenario, fit, values, seeds)
-    return {
-        "distance": distance(stats, fit, discrepancy),
-        "particle": old["point"]["particle"],
-        "posterior": old["point"]["posterior"],
-        "discrepancy": discrepancy,
-        "values": values,
-        "statistics": stats,
-        "targets": fit,
-        "seeds": seeds,
-        "holdout": held,
-        "holdout_statistics": simulate_stats(scenario, held, values, seeds) if held else {},
-        "unread": never,
-        "refreshed": "the model changed after this particle was chosen; its fit is recomputed, not refitted",
-    }
+    point = choose(pd.DataFrame([values]), scenario, targets, discrepancy)  # one candidate: its fit
+    point.update(
+        particle=old["point"]["particle"],
+        posterior=old["point"]["posterior"],
+        discrepancy=discrepancy,
+        unread=never,
+        refreshed="the model changed after this particle was chosen; its fit is recomputed, not refitted",
+    )
+    return point
 
 
 def main(argv: list[str] | None = None) -> int:
