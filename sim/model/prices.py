@@ -5,11 +5,23 @@ A post's cost moves with public sector pay awards (its pay share) and with gener
 ``prices.pay_share``. Councils' budget pressure is another thing (``funding.cost_growth_per_year``: costs
 and demand a council must meet, against its funding); it never sets what a post costs.
 
-Known by 2014 and fixed here (CALIBRATION.md "Pay and prices"): no pay award for council staff in
-2010-11, then the two-year public sector pay freeze from 2011-12 (June 2010 Budget), then 1% awards for
-2013-14 and 2014-15 (Autumn Statement 2011), extended to 2015-16 (Spending Round 2013); CPI inflation as
-published for the years to 2013 (ONS, calendar years: 3.3%, 4.5%, 2.8%, 2.6%). Later years take
-``prices.pay_award_after_2015`` and ``prices.cpi_per_year`` (the OBR's March 2014 forecast of about 2%).
+Known by 2014 and fixed here (CALIBRATION.md "Pay and prices", each figure checked with the search tool on
+2026-12-08 against a page dated before 2015):
+
+- pay: no national award for council (NJC) staff in 2010-11, 2011-12 and 2012-13, "a 3-year pay freeze"
+  (GMB, "Local government pay talks", 25 Feb 2013); 1% on all pay points from 1 April 2013, the final
+  offer (LGE to the NJC trade unions, 25 Apr 2013; GMB, "Final NJC pay offer", 2013), within the 1% cap of
+  the Autumn Statement 2011 for 2013-14 and 2014-15, extended to 2015-16 by the Spending Round 2013. The
+  freeze's own exemption (staff under GBP 21,000 a year) and the 2013 deletion of the lowest spine point
+  are not modelled: an average award, not the award of the lowest paid.
+- CPI inflation as published for the calendar years 2010-2013 (ONS: 3.3%, 4.5%, 2.8%, 2.6%; the 12-month
+  rates of June to December 2011 in the ONS bulletin of 17 Jan 2012 run 4.2-5.2%, consistent with 4.5%). A
+  financial year takes the rate of the calendar year it starts in.
+- later years: ``prices.cpi_per_year`` (default 2%: the Bank of England's target; the forecast of record in
+  2014 is the OBR's Economic and fiscal outlook of 19 March 2014, whose yearly CPI figures were not
+  found with the search tool, so the default is an assumption at the target) and
+  ``prices.pay_award_after_2015`` (the 1% cap continued). Both are assumptions beyond what the 2014
+  forecasts said, with plausible ranges in the parameter registry.
 """
 
 from __future__ import annotations
