@@ -139,11 +139,24 @@ def Levers(model: DivestmentModel, act):
             )
             if s["kind"] is bool:
                 solara.Checkbox(label="on", value=bool(value), on_value=change)
-            elif s["kind"] is int:
-                solara.SliderInt("", value=int(value), min=int(s["min"]), max=int(s["max"]), on_value=change)
+            elif s["kind"] is int:  # the value is in the label above: no bubble over it while dragging
+                solara.SliderInt(
+                    "",
+                    value=int(value),
+                    min=int(s["min"]),
+                    max=int(s["max"]),
+                    on_value=change,
+                    thumb_label=False,
+                )
             else:
                 solara.SliderFloat(
-                    "", value=float(value), min=s["min"], max=s["max"], step=s["step"], on_value=change
+                    "",
+                    value=float(value),
+                    min=s["min"],
+                    max=s["max"],
+                    step=s["step"],
+                    on_value=change,
+                    thumb_label=False,
                 )
             _note(s["help"])
         moved = moved_levers(model)
